@@ -1,0 +1,57 @@
+# pivotkit — the README's two commands are `make run` and `make test`; both set up everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+KAZOO_SCHEMAS ?= ../shared/kazoo/schemas
+export KAZOO_SCHEMAS
+# uv keeps its cache inside the project so a fresh machine needs nothing outside it.
+export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup run test lint typecheck architecture unit bench clean
+
+help:
+	@echo "make run    set up everything and start the local Pivot endpoint"
+	@echo "make test   set up everything and run every check and test"
+	@echo "make bench  measure (prints a table, writes docs/benchmarks.md)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(BIN)/pivotkit serve
+
+lint: setup
+	$(BIN)/ruff check handlers infra tests bench
+	$(BIN)/ruff format --check handlers infra tests bench
+
+typecheck: setup
+	$(BIN)/mypy handlers infra
+
+architecture: setup
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest -q
+
+test: lint typecheck architecture unit
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .cache .mypy_cache .pytest_cache .ruff_cache cdk.out

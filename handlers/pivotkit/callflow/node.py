@@ -1,0 +1,182 @@
+"""The callflow node: one Kazoo action with its data and its branches.
+
+A node renders to exactly what Kazoo's ``callflows.action`` schema wants:
+``{"module": ..., "data": {...}, "children": {...}}``, with ``data`` always present (plain
+jsonschema requires it; Kazoo would inject ``{}``) and ``children`` only when there are some.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+from pivotkit.errors import CallflowError
+
+JSONValue: TypeAlias = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+
+# Callflow modules that have a schema in both Kazoo 4.3 and master, i.e. that Kazoo accepts
+# in a Pivot answer on either line (`callflows.<module>.json`; PIVOT-PROTOCOL.md appendix).
+# `answer`, `function`, `noop`, `notification` and `wait_for_hangup` exist on master only.
+KNOWN_MODULES: frozenset[str] = frozenset(
+    {
+        "acdc_agent", "acdc_member", "acdc_queue", "acdc_wait_time", "after_bridge",
+        "audio_macro", "branch_bnumber", "branch_variable", "call_forward", "call_waiting",
+        "callflow", "camping_feature", "check_cid", "cidlistmatch", "collect_dtmf",
+        "conference", "conference_feature", "dead_air", "device", "directory", "disa",
+        "do_not_disturb", "dynamic_cid", "eavesdrop", "eavesdrop_feature", "edr",
+        "fax_detect", "faxbox", "flush_dtmf", "group", "group_pickup", "group_pickup_feature",
+        "hangup", "hotdesk", "intercept", "intercept_feature", "intercom", "language",
+        "lookupcidname", "manual_presence", "menu", "missed_call_alert", "move", "nomorobo",
+        "offnet", "page_group", "park", "pivot", "play", "prepend_cid", "privacy",
+        "receive_fax", "record_call", "record_caller", "resources", "response", "ring_group",
+        "ring_group_toggle", "route_to_cid", "send_dtmf", "set", "set_alert_info", "set_cid",
+        "set_variable", "set_variables", "sleep", "temporal_route", "transfer", "tts", "user",
+        "voicemail", "webhook",
+    }
+)  # fmt: skip
+
+# Deeper trees are almost certainly a bug (a loop built by accident) and slow to validate.
+MAX_DEPTH = 64
+# Kazoo reads the whole answer into memory; keep answers far below anything surprising.
+MAX_RENDERED_BYTES = 256 * 1024
+
+
+class Node:
+    """One callflow action. Build it with the factories in ``pivotkit.callflow``."""
+
+    __slots__ = ("_children", "_data", "_module")
+
+    def __init__(
+        self,
+        module: str,
+        data: Mapping[str, JSONValue] | None = None,
+        children: Mapping[str, Node] | None = None,
+    ) -> None:
+        if module not in KNOWN_MODULES:
+            raise CallflowError(f"Kazoo has no callflow module {module!r}")
+        self._module = module
+        self._data: Mapping[str, JSONValue] = MappingProxyType(_json_copy(dict(data or {})))
+        self._children: dict[str, Node] = {}
+        for key, child in (children or {}).items():
+            self.on(key, child)
+
+    @property
+    def module(self) -> str:
+        return self._module
+
+    @property
+    def data(self) -> Mapping[str, JSONValue]:
+        return self._data
+
+    @property
+    def children(self) -> Mapping[str, Node]:
+        return MappingProxyType(self._children)
+
+    def then(self, node: Node) -> Node:
+        """Append ``node`` at the end of this node's ``_`` chain and return this node.
+
+        ``tts(...).then(collect_dtmf(...)).then(pivot(...))`` therefore reads top to bottom
+        as the order Kazoo runs them, and the expression is the first node.
+        """
+        tail: Node = self
+        seen = {id(self)}
+        while "_" in tail._children:
+            tail = tail._children["_"]
+            seen.add(id(tail))
+        if id(node) in seen or _contains(node, seen):
+            raise CallflowError("then() would make the callflow loop back on itself")
+        tail._children["_"] = node
+        return self
+
+    def on(self, key: str, node: Node) -> Node:
+        """Set the branch taken on ``key`` (a menu digit, ``match``, ``NO_ANSWER``, ...)."""
+        if not isinstance(key, str) or not key:
+            raise CallflowError("a branch key must be a non-empty string")
+        if not isinstance(node, Node):
+            raise CallflowError(f"branch {key!r} must be a callflow Node")
+        if node is self or _contains(node, {id(self)}):
+            raise CallflowError(f"branch {key!r} would make the callflow loop back on itself")
+        self._children[key] = node
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        rendered: dict[str, Any] = {"module": self._module, "data": _json_copy(dict(self._data))}
+        if self._children:
+            rendered["children"] = {k: v.to_dict() for k, v in self._children.items()}
+        return rendered
+
+    def walk(self) -> list[Node]:
+        """This node and every node below it, depth first."""
+        found: list[Node] = []
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(reversed(list(node._children.values())))
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:  # mutable through then()/on(); identity hash keeps sets sane
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"Node({self._module!r}, {dict(self._data)!r}, children={list(self._children)})"
+
+
+def raw(module: str, data: Mapping[str, JSONValue] | None = None) -> Node:
+    """Any Kazoo module the typed factories do not cover. ``data`` is sent as given."""
+    return Node(module, data or {})
+
+
+def render(node: Node) -> bytes:
+    """The compact JSON body for a 200 answer, after checking the tree's shape.
+
+    The typed factories already refuse values Kazoo rejects; this re-checks what they cannot
+    see (depth, size, ``raw`` data that is not JSON) so a 200 never carries a body Kazoo
+    would turn into a hang-up.
+    """
+    if not isinstance(node, Node):
+        raise CallflowError(f"a step must return a callflow Node, not {type(node).__name__}")
+    _check_depth(node, 1)
+    body = json.dumps(
+        node.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+    if len(body) > MAX_RENDERED_BYTES:
+        raise CallflowError(f"callflow is {len(body)} bytes, over {MAX_RENDERED_BYTES}")
+    return body
+
+
+def _check_depth(node: Node, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise CallflowError(f"callflow is nested deeper than {MAX_DEPTH} nodes")
+    for child in node.children.values():
+        _check_depth(child, depth + 1)
+
+
+def _contains(root: Node, ids: set[int]) -> bool:
+    return any(id(n) in ids for n in root.walk())
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy that admits only JSON values (str keys, finite numbers)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CallflowError("callflow data cannot hold NaN or infinity")
+        return value
+    if isinstance(value, Mapping):
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CallflowError(f"callflow data keys must be strings, not {key!r}")
+            copied[key] = _json_copy(item)
+        return copied
+    if isinstance(value, list | tuple):
+        return [_json_copy(item) for item in value]
+    raise CallflowError(f"callflow data cannot hold a {type(value).__name__}")

@@ -1,0 +1,123 @@
+"""The one exception tree of pivotkit.
+
+Every error the kit raises on purpose is a ``PivotkitError`` carrying the HTTP status it
+becomes and a short machine-readable ``code``. Kazoo treats every non-200 answer as a failed
+Pivot request and runs the pivot node's ``_`` child, so the split below is about *who* is at
+fault, not about whether the caller hears a fallback (they always do):
+
+- ``ClientError`` (4xx): what the sender sent is wrong; nothing is stored.
+- ``ServerError`` (5xx): we could not answer with a valid callflow, or storage failed.
+"""
+
+from __future__ import annotations
+
+
+class PivotkitError(Exception):
+    """Root of every error pivotkit raises on purpose."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ClientError(PivotkitError):
+    """The request was wrong; answered with a 4xx and nothing stored."""
+
+    status = 400
+    code = "bad_request"
+
+
+class BadRequest(ClientError):
+    """Malformed input: encoding, shape, path tricks."""
+
+
+class NotAPivotRequest(BadRequest):
+    """Well-formed HTTP, but not what Kazoo's Pivot sends (e.g. no Call-ID)."""
+
+    code = "not_a_pivot_request"
+
+
+class Unauthorized(ClientError):
+    """Missing or wrong customer token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ClientError):
+    """Authenticated, but not allowed (e.g. a Kazoo account outside the customer's list)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ClientError):
+    """Unknown customer, step or media object."""
+
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ClientError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class StaleContinuation(ClientError):
+    """A continuation URL for a step the call has already moved past."""
+
+    status = 409
+    code = "stale_continuation"
+
+
+class CallStateExpired(ClientError):
+    """A continuation for a call whose state has expired or never existed."""
+
+    status = 410
+    code = "call_state_expired"
+
+
+class PayloadTooLarge(ClientError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ClientError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ServerError(PivotkitError):
+    """We could not produce a valid answer; Kazoo runs its fallback."""
+
+    status = 500
+    code = "internal_error"
+
+
+class CallflowError(ServerError, ValueError):
+    """A callflow that Kazoo would reject or misread (raised while building or rendering)."""
+
+    code = "invalid_callflow"
+
+
+class StepError(ServerError):
+    """A customer's step raised or returned something that is not a callflow."""
+
+    code = "step_failed"
+
+
+class StateUnavailable(ServerError):
+    """The state store could not be read or written within the time budget."""
+
+    status = 503
+    code = "state_unavailable"
+
+
+class MediaUnavailable(ServerError):
+    """The media store did not confirm a write or read."""
+
+    status = 503
+    code = "media_unavailable"

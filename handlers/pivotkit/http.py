@@ -1,0 +1,212 @@
+"""HTTP at the edge: Lambda proxy events in, Lambda proxy results out.
+
+API Gateway REST (v1), HTTP API (v2) and Lambda Function URL events are normalised into one
+frozen ``HttpRequest`` that keeps what decoding needs *raw*: the query string exactly as sent
+(gateways comma-join repeated keys in their parsed maps, which breaks ``User-ID[]``), the body
+as bytes, and the path with its percent-encoding intact (media routes must see ``%2F``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
+
+JSON_CONTENT_TYPE = "application/json"
+
+# Kazoo's Pivot requests are a few KiB at most; media has its own, larger limit.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One HTTP request, independent of the event shape that carried it."""
+
+    method: str
+    path: str  # relative to the API root (stage removed), percent-encoding kept
+    raw_query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    base_url: str = ""  # scheme://host[/stage]: where Kazoo reaches this API
+    request_id: str = ""
+    source_ip: str = ""
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, parameters (``; charset=...``) dropped."""
+        return self.header("content-type").split(";", 1)[0].strip().lower()
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """Path segments, still percent-encoded; empty segments dropped."""
+        return tuple(part for part in self.path.split("/") if part)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def to_lambda_result(self) -> dict[str, Any]:
+        """The proxy-integration result; valid for v1, v2 and Function URLs alike."""
+        content_type = self.headers.get("Content-Type", "")
+        textual = content_type.startswith(("application/json", "text/"))
+        body = self.body.decode("utf-8") if textual else base64.b64encode(self.body).decode()
+        return {
+            "statusCode": self.status,
+            "headers": dict(self.headers),
+            "body": body,
+            "isBase64Encoded": not textual,
+        }
+
+
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return HttpResponse(
+        status=status,
+        body=body,
+        headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
+    )
+
+
+def error_response(error: PivotkitError) -> HttpResponse:
+    """A short JSON error. Never echoes request input beyond the error's own message."""
+    return json_response(error.status, {"error": error.code, "message": error.message})
+
+
+def from_lambda_event(
+    event: Mapping[str, Any],
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    public_url: str | None = None,
+) -> HttpRequest:
+    """Normalise an API Gateway v1/v2 or Function URL event.
+
+    Raises ``BadRequest`` for events that are not HTTP proxy events and ``PayloadTooLarge``
+    for bodies over ``max_body_bytes``.
+    """
+    if not isinstance(event, Mapping):
+        raise BadRequest("event is not an HTTP proxy event")
+    context = event.get("requestContext")
+    context = context if isinstance(context, Mapping) else {}
+    if event.get("version") == "2.0" or "rawPath" in event:
+        http = context.get("http")
+        http = http if isinstance(http, Mapping) else {}
+        method = _text(http.get("method"))
+        full_path = _text(event.get("rawPath")) or "/"
+        raw_query = _text(event.get("rawQueryString"))
+        headers = _headers(event.get("headers"), None)
+        stage = _text(context.get("stage"))
+        stage_prefix = f"/{stage}" if stage and stage != "$default" else ""
+        path = _strip_prefix(full_path, stage_prefix)
+        source_ip = _text(http.get("sourceIp"))
+    elif "httpMethod" in event:
+        method = _text(event.get("httpMethod"))
+        path = _text(event.get("path")) or "/"
+        raw_query = _v1_query(event)
+        headers = _headers(event.get("headers"), event.get("multiValueHeaders"))
+        stage = _text(context.get("stage"))
+        stage_path = _text(context.get("path"))
+        # requestContext.path carries the stage (and any base path); path does not.
+        stage_prefix = stage_path[: -len(path)] if stage_path.endswith(path) else ""
+        if not stage_prefix and stage and stage != "$default":
+            stage_prefix = f"/{stage}"
+        ident = context.get("identity")
+        source_ip = _text(ident.get("sourceIp")) if isinstance(ident, Mapping) else ""
+    else:
+        raise BadRequest("event is not an API Gateway or Function URL HTTP event")
+    if not method:
+        raise BadRequest("event has no HTTP method")
+
+    body = _body(event, max_body_bytes)
+    host = _text(context.get("domainName")) or headers.get("host", "")
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+    base_url = (public_url or f"{scheme}://{host}{stage_prefix}").rstrip("/")
+    return HttpRequest(
+        method=method.upper(),
+        path=path,
+        raw_query=raw_query,
+        headers=headers,
+        body=body,
+        base_url=base_url,
+        request_id=_text(context.get("requestId")),
+        source_ip=source_ip,
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _strip_prefix(path: str, prefix: str) -> str:
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return path[len(prefix) :] or "/"
+    return path
+
+
+def _headers(single: object, multi: object) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if isinstance(single, Mapping):
+        for name, value in single.items():
+            if isinstance(name, str) and isinstance(value, str):
+                headers[name.lower()] = value
+    if isinstance(multi, Mapping):
+        for name, values in multi.items():
+            if isinstance(name, str) and isinstance(values, list):
+                joined = ",".join(v for v in values if isinstance(v, str))
+                if joined:
+                    headers[name.lower()] = joined
+    return headers
+
+
+def _v1_query(event: Mapping[str, Any]) -> str:
+    """REST APIs give no raw query string; rebuild one from the multi-value map.
+
+    The values there are already percent-decoded, so they are re-encoded the way Kazoo
+    encodes (space as ``+``); keys are kept literal, brackets included.
+    """
+    multi = event.get("multiValueQueryStringParameters")
+    if not isinstance(multi, Mapping):
+        single = event.get("queryStringParameters")
+        multi = {k: [v] for k, v in single.items()} if isinstance(single, Mapping) else {}
+    pairs: list[str] = []
+    for key, values in multi.items():
+        if not isinstance(key, str) or not isinstance(values, list):
+            continue
+        for value in values:
+            if isinstance(value, str):
+                pairs.append(f"{quote(key, safe='[]')}={quote(value, safe='').replace('%20', '+')}")
+    return "&".join(pairs)
+
+
+def _body(event: Mapping[str, Any], max_body_bytes: int) -> bytes:
+    raw = event.get("body")
+    if raw is None:
+        return b""
+    if not isinstance(raw, str):
+        raise BadRequest("event body is not a string")
+    # Base64 inflates by 4/3: refuse early, before decoding, what cannot fit.
+    if len(raw) > max_body_bytes * 4 // 3 + 4:
+        raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
+    if event.get("isBase64Encoded") is True:
+        try:
+            body = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("body is marked base64 but is not valid base64") from exc
+    else:
+        body = raw.encode("utf-8", errors="surrogatepass")
+    if len(body) > max_body_bytes:
+        raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
+    return body
