@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 from pivotkit.errors import CallflowError
 
-JSONValue: TypeAlias = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 # Callflow modules that have a schema in both Kazoo 4.3 and master, i.e. that Kazoo accepts
 # in a Pivot answer on either line (`callflows.<module>.json`; PIVOT-PROTOCOL.md appendix).
