@@ -53,5 +53,8 @@ test: lint typecheck architecture unit
 bench: setup
 	$(BIN)/python -m bench
 
+# Each capability may add its own targets (and prerequisites of `test`) in mk/*.mk.
+-include mk/*.mk
+
 clean:
 	rm -rf $(VENV) $(TOOLS) .cache .mypy_cache .pytest_cache .ruff_cache cdk.out
