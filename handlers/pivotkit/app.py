@@ -1,0 +1,342 @@
+"""The Pivot engine: one HTTP request in, one HTTP answer out.
+
+    route -> authenticate -> decode -> load state (if the URL says there is some)
+          -> run the step -> save state (if the step changed it) -> render -> 200
+
+Every failure becomes a non-200 (``PivotkitError.status``), because Kazoo runs the pivot
+node's ``_`` fallback only for non-200 answers; a 200 always carries a rendered, checked
+callflow. State follows ``pivotkit.state``: at most one read and one conditional write per
+request, none for a step that needs no state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from pivotkit.callflow import Node, render
+from pivotkit.customers import Customer, TokenSource, token_matches
+from pivotkit.errors import (
+    BadRequest,
+    CallStateExpired,
+    Forbidden,
+    NotFound,
+    PivotkitError,
+    StaleContinuation,
+    StateUnavailable,
+    StepError,
+    Unauthorized,
+)
+from pivotkit.flow import Call, CallState
+from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
+from pivotkit.request import PivotRequest, decode_pivot_request, query_params
+from pivotkit.state import CallKey, CallRecord, StateStore, WriteConflict
+
+logger = logging.getLogger("pivotkit")
+
+MAX_HOP = 10_000
+MAX_SEQ = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one request; handed to observers (logs, metrics, the local server)."""
+
+    customer: str
+    step: str | None
+    status: int
+    duration_ms: float
+    call_id: str | None = None
+    account_id: str | None = None
+    error: str | None = None
+    replayed: bool = False
+    state_reads: int = 0
+    state_writes: int = 0
+    conflicts: int = 0
+    digits: str | None = None
+
+
+Observer = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # Total time the engine may spend retrying state conflicts and store errors; the
+    # answer must reach Kazoo inside req_timeout_ms (at most 5 s, cold start included).
+    state_budget_seconds: float = 2.5
+    max_attempts: int = 4
+
+
+@dataclass
+class _Attempt:
+    """Counters for one request, reported in the ``Outcome``."""
+
+    reads: int = 0
+    writes: int = 0
+    conflicts: int = 0
+    replayed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PivotApp:
+    def __init__(
+        self,
+        customers: Mapping[str, Customer],
+        state: StateStore,
+        tokens: TokenSource,
+        *,
+        settings: EngineSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        observers: tuple[Observer, ...] = (),
+    ) -> None:
+        self.customers = dict(customers)
+        self.state = state
+        self.tokens = tokens
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self.observers = observers
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    def handle(self, http: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        attempt = _Attempt()
+        slug = _route_customer(http)
+        request: PivotRequest | None = None
+        step: str | None = None
+        try:
+            customer = self._customer(slug)
+            params = query_params(http)
+            token = self._authenticate(customer, params)
+            request = decode_pivot_request(http)
+            if not customer.allows_account(request.account_id):
+                raise Forbidden("this Kazoo account may not use this endpoint")
+            step = params.get("step") or customer.flow.entry
+            body = self._answer(customer, http, request, params, token, step, attempt)
+            response = HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE})
+        except PivotkitError as error:
+            response = error_response(error)
+        except Exception:  # a bug must still reach Kazoo as a non-200 (its fallback)
+            logger.exception("unhandled error answering a Pivot request")
+            response = error_response(StepError("internal error"))
+        self._report(
+            Outcome(
+                customer=slug or "",
+                step=step,
+                status=response.status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                call_id=request.call_id if request else None,
+                account_id=request.account_id if request else None,
+                error=_error_code(response),
+                replayed=attempt.replayed,
+                state_reads=attempt.reads,
+                state_writes=attempt.writes,
+                conflicts=attempt.conflicts,
+                digits=attempt.extra.get("digits"),
+            )
+        )
+        return response
+
+    def _customer(self, slug: str | None) -> Customer:
+        customer = self.customers.get(slug or "")
+        if customer is None:
+            raise NotFound("no such Pivot endpoint")
+        return customer
+
+    def _authenticate(self, customer: Customer, params: Mapping[str, str]) -> str:
+        token = params.get("token", "")
+        valid = self.tokens.tokens_for(customer.slug)
+        if not token or not valid or not token_matches(token, valid):
+            raise Unauthorized("missing or wrong token")
+        return token
+
+    def _report(self, outcome: Outcome) -> None:
+        for observer in self.observers:
+            try:
+                observer(outcome)
+            except Exception:  # observers must never change the answer Kazoo gets
+                logger.exception("observer failed")
+
+    # -- the state machine --------------------------------------------------------------
+
+    def _answer(
+        self,
+        customer: Customer,
+        http: HttpRequest,
+        request: PivotRequest,
+        params: Mapping[str, str],
+        token: str,
+        step: str,
+        attempt: _Attempt,
+    ) -> bytes:
+        if customer.flow.get(step) is None:
+            raise NotFound("no such step")
+        hop = _bounded_int(params, "hop", MAX_HOP)
+        seq = _bounded_int(params, "seq", MAX_SEQ)
+        collection = params.get("g")
+        digits = None if collection is None else (request.digits(collection) or "")
+        attempt.extra["digits"] = digits
+        key = CallKey(customer.slug, request.account_id, request.call_id)
+        identity = f"{step}@{hop}"
+        deadline = time.monotonic() + self.settings.state_budget_seconds
+
+        record: CallRecord | None = None
+        if seq > 0:
+            record = self._load(key, attempt, deadline)
+            if record is None:
+                raise CallStateExpired("this call's state has expired")
+        fresh_entry = "step" not in params
+        for _ in range(self.settings.max_attempts):
+            if record is not None and record.seq != seq:
+                if record.answered_seq == seq and record.answered_step == identity:
+                    attempt.replayed = True
+                    return (record.answer or "").encode("utf-8")
+                if not fresh_entry:
+                    raise StaleContinuation("this step was already answered differently")
+                # The call came back to the pivot node that started it (a callflow loop):
+                # carry on from the state it has rather than refusing it.
+                seq = record.seq
+            state = CallState(record.state if record else None)
+            placeholder = f"PKSEQ{secrets.token_hex(8)}"
+            call = Call(
+                request=request,
+                customer=customer,
+                step=step,
+                hop=hop,
+                digits=digits,
+                state=state,
+                continuation_base=f"{http.base_url}/pivot/{customer.slug}",
+                token=token,
+                seq_placeholder=placeholder,
+            )
+            node = _run_step(customer, step, call)
+            writes = state.changed or customer.flow.track_path
+            new_seq = seq + 1 if writes else seq
+            body = render(node).decode("utf-8").replace(placeholder, str(new_seq))
+            if not writes:
+                return body.encode("utf-8")
+            updated = self._next_record(customer, key, record, state, new_seq, identity, body)
+            updated = _with_trail(updated, step, hop, digits, customer.flow.track_path)
+            try:
+                self._save(updated, record, attempt, deadline)
+            except WriteConflict:
+                attempt.conflicts += 1
+                record = self._load(key, attempt, deadline)
+                if record is None:
+                    raise CallStateExpired("this call's state has expired") from None
+                continue
+            return body.encode("utf-8")
+        raise StateUnavailable("the call's state kept changing; giving up")
+
+    def _next_record(
+        self,
+        customer: Customer,
+        key: CallKey,
+        record: CallRecord | None,
+        state: CallState,
+        new_seq: int,
+        identity: str,
+        body: str,
+    ) -> CallRecord:
+        now = self.clock()
+        expires = int(now) + customer.state_ttl_seconds
+        if record is None:
+            return CallRecord(
+                key=key,
+                state=state.to_dict(),
+                seq=new_seq,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                expires_at=expires,
+                answered_seq=new_seq - 1,
+                answered_step=identity,
+                answer=body,
+            )
+        return record.with_updates(
+            state=state.to_dict(),
+            seq=new_seq,
+            version=record.version + 1,
+            updated_at=now,
+            expires_at=expires,
+            answered_seq=new_seq - 1,
+            answered_step=identity,
+            answer=body,
+        )
+
+    def _load(self, key: CallKey, attempt: _Attempt, deadline: float) -> CallRecord | None:
+        _check_deadline(deadline)
+        attempt.reads += 1
+        return self.state.load(key, now=self.clock())
+
+    def _save(
+        self, updated: CallRecord, read: CallRecord | None, attempt: _Attempt, deadline: float
+    ) -> None:
+        _check_deadline(deadline)
+        attempt.writes += 1
+        self.state.save(updated, expected_version=None if read is None else read.version)
+
+
+def _run_step(customer: Customer, step: str, call: Call) -> Node:
+    function = customer.flow.get(step)
+    if function is None:
+        raise NotFound("no such step")
+    try:
+        node = function(call)
+    except PivotkitError:
+        raise
+    except Exception as exc:
+        logger.exception("step %s of %s failed", step, customer.slug)
+        raise StepError(f"step {step!r} failed") from exc
+    if not isinstance(node, Node):
+        raise StepError(f"step {step!r} returned {type(node).__name__}, not a callflow Node")
+    return node
+
+
+def _with_trail(
+    record: CallRecord, step: str, hop: int, digits: str | None, enabled: bool
+) -> CallRecord:
+    if not enabled:
+        return record
+    entry: dict[str, Any] = {"step": step, "hop": hop, "at": record.updated_at}
+    if digits is not None:
+        entry["digits"] = digits
+    return record.with_updates(trail=(*record.trail, entry))
+
+
+def _check_deadline(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise StateUnavailable("state store did not answer within the time budget")
+
+
+def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return 0
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > maximum:
+        raise BadRequest(f"continuation parameter {name!r} is not a small number")
+    return int(text)
+
+
+def _route_customer(http: HttpRequest) -> str | None:
+    """``/pivot/{customer}`` (continuations may add segments below it)."""
+    segments = http.segments
+    if len(segments) >= 2 and segments[0] == "pivot":
+        return unquote(segments[1])
+    return None
+
+
+def _error_code(response: HttpResponse) -> str | None:
+    if response.status == 200:
+        return None
+    try:
+        parsed = json.loads(response.body)
+    except ValueError:
+        return None
+    return parsed.get("error") if isinstance(parsed, dict) else None

@@ -1,0 +1,122 @@
+"""Customers: who we answer for, how they authenticate, and how they are found.
+
+A customer is a package ``customers.<slug>`` exporting ``customer = Customer(...)``. Tokens
+never live in code: a ``TokenSource`` supplies them (environment locally, Secrets Manager
+when deployed), and every customer may have two valid tokens at once so a token can be
+rotated without dropping calls.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import json
+import pkgutil
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from pivotkit.callflow import Node, hangup
+
+if TYPE_CHECKING:
+    from pivotkit.flow import Flow
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+DEFAULT_FALLBACK_MESSAGE = "Sorry, we are having trouble with your call."
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One customer's endpoint: its flow and the rules around it."""
+
+    slug: str
+    flow: Flow
+    # Kazoo accounts allowed to call this endpoint; empty = any account holding the token.
+    allowed_account_ids: frozenset[str] = field(default_factory=frozenset)
+    # What a caller gets when a later Pivot request fails: the message, then this target.
+    fallback_message: str = DEFAULT_FALLBACK_MESSAGE
+    fallback_target: Callable[[], Node] = hangup
+    # How long a call's state is kept after its last change.
+    state_ttl_seconds: int = 4 * 3600
+    # req_timeout_ms of the pivot nodes the kit emits (Kazoo's maximum is 5000).
+    request_timeout_ms: int = 5000
+
+    def __post_init__(self) -> None:
+        if not SLUG_PATTERN.match(self.slug):
+            raise ValueError(
+                f"customer slug {self.slug!r} must be lower-case letters, digits and _"
+                " (starting with a letter, at most 48 characters)"
+            )
+        if not 60 <= self.state_ttl_seconds <= 7 * 86400:
+            raise ValueError("state_ttl_seconds must be between 60 s and 7 days")
+        if not 1 <= self.request_timeout_ms <= 5000:
+            raise ValueError("request_timeout_ms must be between 1 and 5000")
+        object.__setattr__(
+            self, "allowed_account_ids", frozenset(a.lower() for a in self.allowed_account_ids)
+        )
+
+    def allows_account(self, account_id: str) -> bool:
+        return not self.allowed_account_ids or account_id.lower() in self.allowed_account_ids
+
+
+class TokenSource(Protocol):
+    def tokens_for(self, customer: str) -> tuple[str, ...]:
+        """The customer's currently valid tokens (one, or two during a rotation)."""
+        ...
+
+
+class StaticTokens:
+    """Tokens given up front: tests, local serving, or parsed from ``PIVOTKIT_TOKENS``."""
+
+    def __init__(self, tokens: Mapping[str, Iterable[str]]) -> None:
+        self._tokens = {slug: tuple(t for t in ts if t) for slug, ts in tokens.items()}
+
+    def tokens_for(self, customer: str) -> tuple[str, ...]:
+        return self._tokens.get(customer, ())
+
+    @classmethod
+    def from_json(cls, text: str) -> StaticTokens:
+        """Parse ``{"slug": ["token", ...]}`` (a single string is accepted for one token)."""
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise ValueError("PIVOTKIT_TOKENS must be a JSON object of slug -> tokens")
+        tokens: dict[str, list[str]] = {}
+        for slug, value in parsed.items():
+            values = [value] if isinstance(value, str) else value
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"PIVOTKIT_TOKENS[{slug!r}] must be a string or list of strings")
+            tokens[slug] = values
+        return cls(tokens)
+
+
+def token_matches(presented: str, valid: Iterable[str]) -> bool:
+    """Constant-time comparison against every valid token (no early exit on a match)."""
+    given = presented.encode("utf-8", "surrogatepass")
+    matched = False
+    for token in valid:
+        matched |= hmac.compare_digest(given, token.encode("utf-8"))
+    return matched
+
+
+def discover_customers(package: str = "customers", only: str | None = None) -> dict[str, Customer]:
+    """Import ``<package>.<slug>`` modules and collect their ``customer`` objects.
+
+    With ``only`` (a deployed function serves one customer) just that module is imported,
+    which keeps cold starts independent of how many customers the kit holds.
+    """
+    root = importlib.import_module(package)
+    if only is not None:
+        names = [only]
+    else:
+        names = [m.name for m in pkgutil.iter_modules(root.__path__) if not m.name.startswith("_")]
+    found: dict[str, Customer] = {}
+    for name in sorted(names):
+        module = importlib.import_module(f"{package}.{name}")
+        customer = getattr(module, "customer", None)
+        if not isinstance(customer, Customer):
+            raise TypeError(f"{package}.{name} must define `customer = pivotkit.Customer(...)`")
+        if customer.slug != name:
+            raise ValueError(f"{package}.{name} declares slug {customer.slug!r}; use {name!r}")
+        found[name] = customer
+    return found

@@ -1,0 +1,189 @@
+"""Flows and steps: how a customer writes a multi-step call.
+
+A ``Flow`` is a registry of step functions. A step receives a ``Call`` and returns the
+callflow Kazoo should run next. To ask the caller for input, a step returns
+``call.gather("next_step", prompt=tts(...), max_digits=4)``: Kazoo plays the prompt,
+collects digits under a collection name unique to that visit, and requests the
+continuation URL of ``next_step``, where ``call.digits`` holds what the caller pressed.
+
+Continuation URLs carry, besides the customer's token, ``step`` (what to run), ``hop``
+(how many Pivot requests this call has made, which makes collection names unique per visit)
+and ``seq`` (the state version the step expects, which makes a repeated or stale request
+recognisable). The engine in ``pivotkit.app`` interprets them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from urllib.parse import quote, urlencode
+
+from pivotkit.callflow import Node, collect_dtmf, pivot, tts
+
+if TYPE_CHECKING:
+    from pivotkit.customers import Customer
+    from pivotkit.request import PivotRequest
+
+STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+ENTRY_STEP = "start"
+
+Step: TypeAlias = Callable[["Call"], Node]
+
+
+class Flow:
+    """A customer's steps, by name. The step named ``start`` answers the first request."""
+
+    def __init__(self, *, entry: str = ENTRY_STEP, track_path: bool = False) -> None:
+        """``track_path`` stores every step a caller passes through (one write per step) so
+        ``pivotkit stats`` can draw the funnel; without it, steps that leave state alone
+        cost no write at all."""
+        self.entry = entry
+        self.track_path = track_path
+        self._steps: dict[str, Step] = {}
+
+    def step(self, name: str | None = None) -> Callable[[Step], Step]:
+        """Register a step; the function's name is the step name unless ``name`` is given."""
+
+        def register(function: Step) -> Step:
+            step_name = name or function.__name__
+            if not STEP_NAME.match(step_name):
+                raise ValueError(f"step name {step_name!r}: lower-case letters, digits and _")
+            if step_name in self._steps:
+                raise ValueError(f"step {step_name!r} is registered twice")
+            self._steps[step_name] = function
+            return function
+
+        return register
+
+    def get(self, name: str) -> Step | None:
+        return self._steps.get(name)
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(self._steps)
+
+
+class CallState(MutableMapping[str, Any]):
+    """The customer's per-call state: a dict that knows whether a step changed it.
+
+    Values must be JSON-safe (they are stored as JSON). Mutating a nested value in place
+    (``state["items"].append(1)``) is not seen: assign the key again.
+    """
+
+    def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = dict(initial or {})
+        self.changed = False
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self._data or self._data[key] != value:
+            self.changed = True
+        self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self.changed = True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+ContinuationMethod: TypeAlias = Literal["get", "post"]
+
+
+class Call:
+    """What a step sees: the decoded request, the call's state, and ways to continue."""
+
+    def __init__(
+        self,
+        *,
+        request: PivotRequest,
+        customer: Customer,
+        step: str,
+        hop: int,
+        digits: str | None,
+        state: CallState,
+        continuation_base: str,
+        token: str,
+        seq_placeholder: str,
+    ) -> None:
+        self.request = request
+        self.customer = customer
+        self.step = step
+        self.hop = hop
+        # What the caller pressed for the gather that led here: "" means nothing (a
+        # timeout), None means this step was not reached through a gather.
+        self.digits = digits
+        self.state = state
+        self._base = continuation_base
+        self._token = token
+        self._seq = seq_placeholder
+
+    @property
+    def vars(self) -> Mapping[str, Any]:
+        """Kazoo's ``Custom-Application-Vars`` (set with ``set_variables``)."""
+        return self.request.custom_application_vars
+
+    def url(self, step: str, *, collection: str | None = None) -> str:
+        """The continuation URL that makes Kazoo's next request run ``step``."""
+        self._check_step(step)
+        params = {"token": self._token, "step": step, "hop": str(self.hop + 1), "seq": self._seq}
+        if collection is not None:
+            params["g"] = collection
+        return f"{self._base}?{urlencode(params, quote_via=quote)}"
+
+    def goto(self, step: str, *, method: ContinuationMethod = "get") -> Node:
+        """A pivot node that continues the call at ``step`` (with the fallback child)."""
+        return pivot(
+            self.url(step), method=method, req_timeout_ms=self.customer.request_timeout_ms
+        ).then(self.fallback())
+
+    def gather(
+        self,
+        step: str,
+        *,
+        prompt: Node | None = None,
+        max_digits: int = 1,
+        timeout_ms: int = 5000,
+        interdigit_timeout_ms: int = 3000,
+        terminators: Sequence[str] = ("#",),
+        method: ContinuationMethod = "get",
+    ) -> Node:
+        """Play ``prompt``, collect up to ``max_digits`` digits, then run ``step`` with them.
+
+        Digits pressed during the prompt count (Kazoo's barge-in). ``step`` sees them as
+        ``call.digits``; an empty string there means the caller pressed nothing in time.
+        """
+        collection = f"{step}_{self.hop + 1}"
+        collect = collect_dtmf(
+            collection_name=collection,
+            max_digits=max_digits,
+            timeout=timeout_ms,
+            interdigit_timeout=interdigit_timeout_ms,
+            terminators=terminators,
+        )
+        continuation = pivot(
+            self.url(step, collection=collection),
+            method=method,
+            req_timeout_ms=self.customer.request_timeout_ms,
+        ).then(self.fallback())
+        head = collect if prompt is None else prompt.then(collect)
+        return head.then(continuation)
+
+    def fallback(self) -> Node:
+        """What the caller gets if the next Pivot request fails: an apology, then the
+        customer's fallback target (an operator, voicemail or a hang-up)."""
+        return tts(self.customer.fallback_message).then(self.customer.fallback_target())
+
+    def _check_step(self, step: str) -> None:
+        if self.customer.flow.get(step) is None:
+            raise ValueError(f"flow of {self.customer.slug!r} has no step {step!r}")

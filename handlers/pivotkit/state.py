@@ -1,0 +1,127 @@
+"""Per-call state across Pivot round trips: the ``StateStore`` port and its in-memory store.
+
+One record per call (customer + Kazoo Account-ID + Call-ID). Writes are conditional on the
+version the writer read (optimistic locking), so two requests racing on one call can never
+lose an update: the loser gets ``WriteConflict`` and re-reads. Records expire; a store treats
+an expired record as absent even if the backend has not deleted it yet (DynamoDB's TTL sweep
+runs late, moto's never).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from pivotkit.errors import PivotkitError
+
+# The separator cannot occur in a customer slug; Account-IDs are hex and Call-IDs are
+# opaque, so the customer prefix of a key is unambiguous (IAM LeadingKeys relies on it).
+KEY_SEPARATOR = "#"
+
+
+class WriteConflict(PivotkitError):
+    """The record changed (or appeared) since it was read; re-read and try again."""
+
+    status = 409
+    code = "state_conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class CallKey:
+    customer: str
+    account_id: str
+    call_id: str
+
+    @property
+    def partition_key(self) -> str:
+        return KEY_SEPARATOR.join((self.customer, self.account_id, self.call_id))
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """Everything stored about one call.
+
+    ``seq`` counts the answers that changed this record; a continuation URL carries the
+    ``seq`` it expects, which is how a stale or repeated request is told apart. The last
+    answer is kept (``answered_seq``/``answered_step``/``answer``) so that a repeated request
+    gets the same callflow back without running the step again.
+    """
+
+    key: CallKey
+    state: Mapping[str, Any]
+    seq: int
+    version: int
+    created_at: float
+    updated_at: float
+    expires_at: int
+    answered_seq: int | None = None
+    answered_step: str | None = None
+    answer: str | None = None
+    trail: tuple[Mapping[str, Any], ...] = field(default=())
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at <= now
+
+    def with_updates(self, **changes: Any) -> CallRecord:
+        return replace(self, **changes)
+
+
+class StateStore(Protocol):
+    """Where call records live. Implementations: in memory, DynamoDB (``pivotkit.aws``)."""
+
+    def load(self, key: CallKey, *, now: float) -> CallRecord | None:
+        """The record, or ``None`` when absent or expired. Raises ``StateUnavailable``."""
+        ...
+
+    def save(self, record: CallRecord, *, expected_version: int | None) -> None:
+        """Write ``record`` if the stored version is ``expected_version``.
+
+        ``expected_version=None`` means the record must not exist yet (an expired record
+        counts as absent). Raises ``WriteConflict`` when the condition fails and
+        ``StateUnavailable`` when the store cannot be reached in time.
+        """
+        ...
+
+
+class InMemoryStateStore:
+    """A thread-safe store for tests, local serving and single-process use."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, CallRecord] = {}
+        self._lock = threading.Lock()
+        self.reads = 0
+        self.writes = 0
+
+    def load(self, key: CallKey, *, now: float) -> CallRecord | None:
+        with self._lock:
+            self.reads += 1
+            record = self._records.get(key.partition_key)
+        if record is None or record.is_expired(now):
+            return None
+        return _detached(record)
+
+    def save(self, record: CallRecord, *, expected_version: int | None) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self._records.get(record.key.partition_key)
+            if current is not None and current.is_expired(record.updated_at):
+                current = None
+            current_version = None if current is None else current.version
+            if current_version != expected_version:
+                raise WriteConflict(
+                    f"call record version is {current_version}, expected {expected_version}"
+                )
+            self._records[record.key.partition_key] = _detached(record)
+
+    def records(self) -> list[CallRecord]:
+        """Every stored record (for stats and tests)."""
+        with self._lock:
+            return [_detached(r) for r in self._records.values()]
+
+
+def _detached(record: CallRecord) -> CallRecord:
+    """A copy sharing no mutable state with the stored one."""
+    return replace(record, state=copy.deepcopy(dict(record.state)), trail=tuple(record.trail))
