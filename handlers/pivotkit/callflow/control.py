@@ -1,24 +1,34 @@
-"""Call control: ``pivot``, ``collect_dtmf``, ``hangup``, ``response``."""
+"""Call control and DTMF: ``pivot``, ``collect_dtmf``, ``flush_dtmf``, ``send_dtmf``,
+``sleep``, ``hangup``, ``response``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
-from pivotkit.callflow.node import JSONValue, Node
+from pivotkit.callflow.node import Node
 from pivotkit.callflow.types import (
+    Dtmf,
+    NodeData,
     check_choice,
     check_dtmf_keys,
-    check_http_url,
     check_int,
-    check_text,
+    literal_values,
 )
+from pivotkit.errors import CallflowError
 
 HttpMethod: TypeAlias = Literal["get", "post"]
 BodyFormat: TypeAlias = Literal["form", "json"]
+SleepUnit: TypeAlias = Literal["ms", "s", "m", "h"]
 
 # Kazoo caps a pivot request at 5000 ms (callflows.pivot.json, req_timeout_ms maximum).
 PIVOT_MAX_TIMEOUT_MS = 5000
+# cf_sleep clamps any longer pause to one day; the schema caps `duration` at the same figure.
+SLEEP_MAX_MS = 86_400_000
+_SLEEP_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+# FreeSWITCH send_dtmf: the twelve keys, A-D, and w/W for a 0.5 s / 1 s pause.
+_SENDABLE_DTMF = re.compile(r"^[0-9*#A-DwW]{1,128}$")
 
 
 def pivot(
@@ -32,23 +42,20 @@ def pivot(
     """Ask ``voice_url`` what to do next.
 
     ``req_format`` is always ``kazoo``: without it the pivot app falls back to TwiML.
-    ``req_timeout_ms`` is always sent (1-5000).
+    ``req_timeout_ms`` is always sent (1-5000). The node's ``_`` child runs only when the
+    request fails; a successful answer replaces the whole flow. ``cdr_url`` is deliberately
+    not offered: with it set Kazoo stops hanging up calls whose answer was empty or bad.
     """
-    data: dict[str, JSONValue] = {
-        "voice_url": check_http_url("pivot voice_url", voice_url),
-        "method": check_choice("pivot method", method, ("get", "post")),
-        "req_format": "kazoo",
-        "req_timeout_ms": check_int(
-            "pivot req_timeout_ms", req_timeout_ms, minimum=1, maximum=PIVOT_MAX_TIMEOUT_MS
-        ),
-    }
-    if req_body_format is not None:
-        data["req_body_format"] = check_choice(
-            "pivot req_body_format", req_body_format, ("form", "json")
-        )
-    if debug is not None:
-        data["debug"] = bool(debug)
-    return Node("pivot", data)
+    return (
+        NodeData("pivot")
+        .url("voice_url", voice_url)
+        .choice("method", method, literal_values(HttpMethod))
+        .put("req_format", "kazoo")
+        .integer("req_timeout_ms", req_timeout_ms, minimum=1, maximum=PIVOT_MAX_TIMEOUT_MS)
+        .choice("req_body_format", req_body_format, literal_values(BodyFormat))
+        .boolean("debug", debug)
+        .node()
+    )
 
 
 def collect_dtmf(
@@ -58,26 +65,77 @@ def collect_dtmf(
     timeout: int | None = None,
     interdigit_timeout: int | None = None,
     terminators: Sequence[str] | None = None,
+    terminator: Dtmf | None = None,
 ) -> Node:
     """Collect digits into ``Digits[collection_name]`` of the next Pivot request.
 
     Timeouts are milliseconds. Digits the caller pressed during a preceding tts or play are
     kept (barge-in). An empty collection in the next request means the caller pressed nothing.
+
+    Only one terminator key can be honoured: Kazoo injects the schema default
+    ``terminator: "#"`` into every node and ``cf_collect_dtmf`` reads ``terminator`` before
+    ``terminators``. So ``terminators`` must name a single key, and it is sent as
+    ``terminator``.
     """
-    data: dict[str, JSONValue] = {}
-    if collection_name is not None:
-        data["collection_name"] = check_text("collect_dtmf collection_name", collection_name)
-    if max_digits is not None:
-        data["max_digits"] = check_int("collect_dtmf max_digits", max_digits, minimum=1)
-    if timeout is not None:
-        data["timeout"] = check_int("collect_dtmf timeout", timeout, minimum=1)
-    if interdigit_timeout is not None:
-        data["interdigit_timeout"] = check_int(
-            "collect_dtmf interdigit_timeout", interdigit_timeout, minimum=1
-        )
+    return (
+        NodeData("collect_dtmf")
+        .safe_name("collection_name", collection_name)
+        .integer("max_digits", max_digits, minimum=1)
+        .integer("timeout", timeout, minimum=1)
+        .integer("interdigit_timeout", interdigit_timeout, minimum=1)
+        .put("terminator", _single_terminator(terminators, terminator))
+        .node()
+    )
+
+
+def _single_terminator(terminators: Sequence[str] | None, terminator: str | None) -> str | None:
+    chosen: list[str] = []
     if terminators is not None:
-        data["terminators"] = list(check_dtmf_keys("collect_dtmf terminators", terminators))
-    return Node("collect_dtmf", data)
+        chosen = check_dtmf_keys("collect_dtmf terminators", terminators)
+        if len(chosen) != 1:
+            raise CallflowError(
+                "collect_dtmf honours exactly one terminator key (Kazoo injects "
+                "terminator '#', which it reads before terminators); pass one key"
+            )
+    if terminator is not None:
+        check_choice("collect_dtmf terminator", terminator, literal_values(Dtmf))
+        if chosen and chosen != [terminator]:
+            raise CallflowError("collect_dtmf terminator and terminators disagree")
+        return terminator
+    return chosen[0] if chosen else None
+
+
+def flush_dtmf(*, collection_name: str | None = None) -> Node:
+    """Forget the digits collected so far (the ``default`` collection unless named)."""
+    return NodeData("flush_dtmf").safe_name("collection_name", collection_name).node()
+
+
+def send_dtmf(digits: str, *, duration_ms: int | None = None) -> Node:
+    """Send ``digits`` (0-9 * # A-D, ``w``/``W`` pause) to the caller; ``duration_ms`` per tone.
+
+    ``duration_ms`` is sent as an integer, the one form both 4.3 (``type`` list) and master
+    (``oneOf``) accept.
+    """
+    if not isinstance(digits, str) or not _SENDABLE_DTMF.match(digits):
+        raise CallflowError(f"send_dtmf digits must be 1-128 of 0-9 * # A-D w W, got {digits!r}")
+    return (
+        NodeData("send_dtmf")
+        .put("digits", digits)
+        .integer("duration_ms", duration_ms, minimum=1)
+        .node()
+    )
+
+
+def sleep(duration: int, *, unit: SleepUnit = "s") -> Node:
+    """Pause the flow for ``duration`` ``unit``s (at most one day, as Kazoo clamps it).
+
+    ``unit`` is always sent, so the pause never depends on a default.
+    """
+    check_choice("sleep unit", unit, literal_values(SleepUnit))
+    check_int("sleep duration", duration, minimum=0, maximum=SLEEP_MAX_MS)
+    if duration * _SLEEP_UNIT_MS[unit] > SLEEP_MAX_MS:
+        raise CallflowError(f"sleep of {duration}{unit} is longer than Kazoo's one-day cap")
+    return NodeData("sleep").put("duration", duration).put("unit", unit).node()
 
 
 def hangup() -> Node:
@@ -86,12 +144,14 @@ def hangup() -> Node:
 
 
 def response(code: int = 486, *, message: str | None = None, media: str | None = None) -> Node:
-    """Answer the call with a SIP status (an integer; Kazoo rejects ``"486"``) and end it."""
-    data: dict[str, JSONValue] = {
-        "code": check_int("response code", code, minimum=100, maximum=699)
-    }
-    if message is not None:
-        data["message"] = check_text("response message", message)
-    if media is not None:
-        data["media"] = check_text("response media", media, max_length=2048)
-    return Node("response", data)
+    """Answer the call with a SIP status (an integer; Kazoo rejects ``"486"``) and end it.
+
+    ``media`` is played before the response is sent.
+    """
+    return (
+        NodeData("response")
+        .integer("code", code, minimum=100, maximum=699)
+        .text("message", message)
+        .text("media", media, max_length=2048)
+        .node()
+    )

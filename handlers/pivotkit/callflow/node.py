@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
+from pivotkit.callflow.branches import DEFAULT, check_branch_key
 from pivotkit.errors import CallflowError
 
 JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
@@ -38,6 +39,7 @@ KNOWN_MODULES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+_SCALARS = frozenset({str, int, bool})
 # Deeper trees are almost certainly a bug (a loop built by accident) and slow to validate.
 MAX_DEPTH = 64
 # Kazoo reads the whole answer into memory; keep answers far below anything surprising.
@@ -81,20 +83,25 @@ class Node:
         ``tts(...).then(collect_dtmf(...)).then(pivot(...))`` therefore reads top to bottom
         as the order Kazoo runs them, and the expression is the first node.
         """
+        if not isinstance(node, Node):
+            raise CallflowError(f"then() takes a callflow Node, not {type(node).__name__}")
         tail: Node = self
         seen = {id(self)}
-        while "_" in tail._children:
-            tail = tail._children["_"]
+        while DEFAULT in tail._children:
+            tail = tail._children[DEFAULT]
             seen.add(id(tail))
         if id(node) in seen or _contains(node, seen):
             raise CallflowError("then() would make the callflow loop back on itself")
-        tail._children["_"] = node
+        check_branch_key(tail._module, tail._data, DEFAULT)
+        tail._children[DEFAULT] = node
         return self
 
     def on(self, key: str, node: Node) -> Node:
-        """Set the branch taken on ``key`` (a menu digit, ``match``, ``NO_ANSWER``, ...)."""
-        if not isinstance(key, str) or not key:
-            raise CallflowError("a branch key must be a non-empty string")
+        """Set the branch taken on ``key`` (a menu digit, ``match``, ``NO_ANSWER``, ...).
+
+        Keys this node's module never follows are refused (see ``pivotkit.callflow.branches``).
+        """
+        check_branch_key(self._module, self._data, key)
         if not isinstance(node, Node):
             raise CallflowError(f"branch {key!r} must be a callflow Node")
         if node is self or _contains(node, {id(self)}):
@@ -142,20 +149,22 @@ def render(node: Node) -> bytes:
     """
     if not isinstance(node, Node):
         raise CallflowError(f"a step must return a callflow Node, not {type(node).__name__}")
-    _check_depth(node, 1)
     body = json.dumps(
-        node.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        _shared_tree(node, 1), separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
     if len(body) > MAX_RENDERED_BYTES:
         raise CallflowError(f"callflow is {len(body)} bytes, over {MAX_RENDERED_BYTES}")
     return body
 
 
-def _check_depth(node: Node, depth: int) -> None:
+def _shared_tree(node: Node, depth: int) -> dict[str, Any]:
+    """Like ``to_dict`` but sharing the (already checked, never mutated) data, for dumping."""
     if depth > MAX_DEPTH:
         raise CallflowError(f"callflow is nested deeper than {MAX_DEPTH} nodes")
-    for child in node.children.values():
-        _check_depth(child, depth + 1)
+    tree: dict[str, Any] = {"module": node.module, "data": dict(node.data)}
+    if node.children:
+        tree["children"] = {k: _shared_tree(v, depth + 1) for k, v in node.children.items()}
+    return tree
 
 
 def _contains(root: Node, ids: set[int]) -> bool:
@@ -164,7 +173,9 @@ def _contains(root: Node, ids: set[int]) -> bool:
 
 def _json_copy(value: Any) -> Any:
     """A deep copy that admits only JSON values (str keys, finite numbers)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+    if value is None or type(value) in _SCALARS:  # the common case, checked cheaply first
+        return value
+    if isinstance(value, str | int):  # subclasses: bool, str-valued enums
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

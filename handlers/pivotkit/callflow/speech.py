@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
-from pivotkit.callflow.node import JSONValue, Node
-from pivotkit.callflow.types import check_dtmf_keys, check_text
-from pivotkit.errors import CallflowError
+from pivotkit.callflow.node import Node
+from pivotkit.callflow.types import NodeData, check_text, literal_values
 
 TtsEngine: TypeAlias = Literal["flite", "google", "ispeech", "voicefabric"]
-TTS_ENGINES: tuple[str, ...] = ("flite", "google", "ispeech", "voicefabric")
+TTS_ENGINES: tuple[str, ...] = literal_values(TtsEngine)
 # Kazoo's schema caps tts text at 1000 characters (callflows.tts.json, maxLength).
 TTS_MAX_CHARS = 1000
 
@@ -27,19 +26,40 @@ def tts(
     """Speak ``text`` (1-1000 characters).
 
     Without ``voice`` Kazoo injects its schema default ``female`` (flite ``slt``), not the
-    engine's own default, so name the voice when it matters.
+    engine's own default, so name the voice when it matters. ``terminators`` are the DTMF
+    keys that cut the speech short (Kazoo's default: all twelve).
     """
-    data: dict[str, JSONValue] = {"text": check_text("tts text", text, max_length=TTS_MAX_CHARS)}
-    if voice is not None:
-        data["voice"] = check_text("tts voice", voice)
-    if language is not None:
-        data["language"] = check_text("tts language", language)
-    if engine is not None:
-        if engine not in TTS_ENGINES:
-            raise CallflowError(f"tts engine must be one of {', '.join(TTS_ENGINES)}")
-        data["engine"] = engine
-    if terminators is not None:
-        data["terminators"] = list(check_dtmf_keys("tts terminators", terminators))
-    if endless_playback is not None:
-        data["endless_playback"] = bool(endless_playback)
-    return Node("tts", data)
+    return (
+        NodeData("tts")
+        .put("text", check_text("tts text", text, max_length=TTS_MAX_CHARS))
+        .text("voice", voice)
+        .text("language", language)
+        .choice("engine", engine, TTS_ENGINES)
+        .dtmf_keys("terminators", terminators)
+        .boolean("endless_playback", endless_playback)
+        .node()
+    )
+
+
+def play(
+    id: str,
+    *,
+    loop_count: int | None = None,
+    endless_playback: bool | None = None,
+    answer: bool | None = None,
+    terminators: Sequence[str] | None = None,
+) -> Node:
+    """Play media ``id``: a media document id, an ``http(s)://`` URL, ``/system_media/...``,
+    ``local_stream://...`` or ``silence_stream://...``.
+
+    ``answer=False`` plays without answering (early media). ``terminators`` stop playback.
+    """
+    return (
+        NodeData("play")
+        .token("id", id, max_length=2048)
+        .integer("loop_count", loop_count, minimum=1)
+        .boolean("endless_playback", endless_playback)
+        .boolean("answer", answer)
+        .dtmf_keys("terminators", terminators)
+        .node()
+    )

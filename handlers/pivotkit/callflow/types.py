@@ -1,23 +1,46 @@
-"""Enumerations and shared checks for callflow data, named as Kazoo's schemas name them."""
+"""Enumerations and shared checks for callflow data, named as Kazoo's schemas name them.
+
+Every factory builds its ``data`` through :class:`NodeData`, which checks each value as it
+is added and leaves out the ones given as ``None``; the checks raise ``CallflowError`` with
+the module and key in the message, so a bad value is reported where it was written.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
-from typing import Literal, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias, get_args
 
+from pivotkit.callflow.node import JSONValue, Node
 from pivotkit.errors import CallflowError
 
 Dtmf: TypeAlias = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
-DTMF_KEYS: tuple[str, ...] = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
+DTMF_KEYS: tuple[str, ...] = get_args(Dtmf)
 
-_HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+# Kazoo's URL check (kz_json_schema_extensions:url_validation) accepts exactly the schemes
+# "http" and "https", and the schemas' own pattern is the case-sensitive "^https?://".
+_HTTP_URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$")
+# Names that end up as form keys in the next Pivot request (Digits[name],
+# Custom-Application-Vars[name]) or as SIP header names: brackets, dots or spaces would make
+# them ambiguous, and Kazoo's own patterns for these are [a-zA-Z0-9_-].
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_NO_SPACE = re.compile(r"^\S+$")
+
+
+@functools.cache
+def literal_values(alias: Any) -> tuple[str, ...]:
+    """The strings a ``Literal[...]`` alias allows, so the type and the run-time check agree."""
+    return tuple(str(v) for v in get_args(alias))
 
 
 def check_http_url(name: str, url: str) -> str:
     """Kazoo accepts only absolute http(s) URLs in voice_url, record_call.url, webhook.uri."""
     if not isinstance(url, str) or not _HTTP_URL.match(url):
-        raise CallflowError(f"{name} must be an absolute http:// or https:// URL, got {url!r}")
+        raise CallflowError(
+            f"{name} must be an absolute http:// or https:// URL (lower-case scheme), got {url!r}"
+        )
     return url
 
 
@@ -33,8 +56,14 @@ def check_int(
     return value
 
 
+def check_bool(name: str, value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise CallflowError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
 def check_choice(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise CallflowError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
     return value
 
@@ -44,6 +73,29 @@ def check_text(name: str, value: str, *, min_length: int = 1, max_length: int | 
         raise CallflowError(f"{name} must be a string of at least {min_length} characters")
     if max_length is not None and len(value) > max_length:
         raise CallflowError(f"{name} must be at most {max_length} characters, got {len(value)}")
+    return value
+
+
+def check_token(name: str, value: str, *, max_length: int | None = None) -> str:
+    """A non-empty string without white space: ids, numbers, media references."""
+    check_text(name, value, max_length=max_length)
+    if not _NO_SPACE.match(value):
+        raise CallflowError(f"{name} must not contain white space, got {value!r}")
+    return value
+
+
+def check_safe_name(name: str, value: str) -> str:
+    if not isinstance(value, str) or not _SAFE_NAME.match(value):
+        raise CallflowError(
+            f"{name} must be 1-64 letters, digits, '_' or '-' (it becomes a request key), "
+            f"got {value!r}"
+        )
+    return value
+
+
+def check_digits(name: str, value: str) -> str:
+    if not isinstance(value, str) or not _DIGITS.match(value):
+        raise CallflowError(f"{name} must be a string of digits 0-9, got {value!r}")
     return value
 
 
@@ -57,9 +109,142 @@ def check_dtmf_keys(name: str, keys: Sequence[str]) -> list[str]:
 
 
 def check_id(name: str, value: str, *, length: int | None = 32) -> str:
-    """Kazoo document ids are 32 lower-case hex characters; the schemas check the length."""
-    if not isinstance(value, str) or not value:
-        raise CallflowError(f"{name} must be a non-empty string")
+    """A Kazoo document id; where a schema pins its length (32), that length is enforced."""
+    check_token(name, value)
     if length is not None and len(value) != length:
         raise CallflowError(f"{name} must be {length} characters (a Kazoo document id)")
     return value
+
+
+def check_strings(name: str, values: Sequence[str], *, unique: bool = False) -> list[str]:
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise CallflowError(f"{name} must be a list of strings, not {type(values).__name__}")
+    checked = [check_text(f"{name} item", v) for v in values]
+    if unique and len(set(checked)) != len(checked):
+        raise CallflowError(f"{name} must not repeat a value")
+    return checked
+
+
+def check_sip_headers(name: str, headers: Mapping[str, str]) -> dict[str, JSONValue]:
+    """Custom SIP headers: names as Kazoo's custom_sip_headers schema allows, string values."""
+    if not isinstance(headers, Mapping) or not headers:
+        raise CallflowError(f"{name} must be a non-empty mapping of header name to value")
+    checked: dict[str, JSONValue] = {}
+    for header, value in headers.items():
+        check_safe_name(f"{name} header name", header)
+        if not isinstance(value, str):
+            raise CallflowError(f"{name} {header!r} must be a string, got {value!r}")
+        checked[header] = value
+    return checked
+
+
+def check_keys(name: str, value: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Typed dicts are closed: a key outside ``allowed`` is a typo Kazoo would ignore."""
+    if not isinstance(value, Mapping):
+        raise CallflowError(f"{name} must be a mapping, not {type(value).__name__}")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise CallflowError(
+            f"{name} has unknown keys {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+
+
+def exactly_one(module: str, **given: object) -> str:
+    """The one key among ``given`` that is set; Kazoo reads only one of them."""
+    present = [key for key, value in given.items() if value is not None]
+    if len(present) != 1:
+        names = ", ".join(given)
+        raise CallflowError(f"{module} needs exactly one of {names}; got {len(present)}")
+    return present[0]
+
+
+class NodeData:
+    """Collects one node's ``data``, checking each value; ``None`` means "leave it out".
+
+    Kazoo injects the schema default for every key left out, so factories pass explicit
+    values for the keys whose default would surprise (timeouts, ``req_format``, ...).
+    """
+
+    __slots__ = ("_module", "_values")
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+        self._values: dict[str, JSONValue] = {}
+
+    def name(self, key: str) -> str:
+        return f"{self._module} {key}"
+
+    def put(self, key: str, value: JSONValue) -> NodeData:
+        """A value the caller has already checked (nested objects built by a factory)."""
+        if value is not None:
+            self._values[key] = value
+        return self
+
+    def text(
+        self, key: str, value: str | None, *, min_length: int = 1, max_length: int | None = None
+    ) -> NodeData:
+        if value is not None:
+            check_text(self.name(key), value, min_length=min_length, max_length=max_length)
+            self._values[key] = value
+        return self
+
+    def token(self, key: str, value: str | None, *, max_length: int | None = None) -> NodeData:
+        if value is not None:
+            self._values[key] = check_token(self.name(key), value, max_length=max_length)
+        return self
+
+    def safe_name(self, key: str, value: str | None) -> NodeData:
+        if value is not None:
+            self._values[key] = check_safe_name(self.name(key), value)
+        return self
+
+    def doc_id(self, key: str, value: str | None, *, length: int | None = None) -> NodeData:
+        if value is not None:
+            self._values[key] = check_id(self.name(key), value, length=length)
+        return self
+
+    def integer(
+        self,
+        key: str,
+        value: int | None,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> NodeData:
+        if value is not None:
+            self._values[key] = check_int(self.name(key), value, minimum=minimum, maximum=maximum)
+        return self
+
+    def boolean(self, key: str, value: bool | None) -> NodeData:
+        if value is not None:
+            self._values[key] = check_bool(self.name(key), value)
+        return self
+
+    def choice(self, key: str, value: str | None, allowed: Sequence[str]) -> NodeData:
+        if value is not None:
+            self._values[key] = check_choice(self.name(key), value, allowed)
+        return self
+
+    def url(self, key: str, value: str | None) -> NodeData:
+        if value is not None:
+            self._values[key] = check_http_url(self.name(key), value)
+        return self
+
+    def strings(self, key: str, values: Sequence[str] | None, *, unique: bool = False) -> NodeData:
+        if values is not None:
+            checked = check_strings(self.name(key), values, unique=unique)
+            self._values[key] = list[JSONValue](checked)
+        return self
+
+    def dtmf_keys(self, key: str, values: Sequence[str] | None) -> NodeData:
+        if values is not None:
+            self._values[key] = list[JSONValue](check_dtmf_keys(self.name(key), values))
+        return self
+
+    def sip_headers(self, key: str, headers: Mapping[str, str] | None) -> NodeData:
+        if headers is not None:
+            self._values[key] = check_sip_headers(self.name(key), headers)
+        return self
+
+    def node(self) -> Node:
+        return Node(self._module, self._values)
