@@ -1,0 +1,33 @@
+"""pivotkit: AWS Lambda as the hosted endpoint for Kazoo's Pivot callflow action.
+
+This module is the public API customer flows use; everything else is internal.
+"""
+
+from pivotkit.callflow import *  # noqa: F403 - the builder is part of the public API
+from pivotkit.callflow import __all__ as _callflow_names
+from pivotkit.customers import Customer
+from pivotkit.errors import (
+    BadRequest,
+    CallflowError,
+    ClientError,
+    PivotkitError,
+    ServerError,
+    StepError,
+)
+from pivotkit.flow import Call, CallState, Flow
+from pivotkit.request import PivotRequest
+
+__all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
+    *_callflow_names,
+    "BadRequest",
+    "Call",
+    "CallState",
+    "CallflowError",
+    "ClientError",
+    "Customer",
+    "Flow",
+    "PivotRequest",
+    "PivotkitError",
+    "ServerError",
+    "StepError",
+]
