@@ -86,10 +86,14 @@ from pivotkit.callflow.features import (
 )
 from pivotkit.callflow.node import KNOWN_MODULES, JSONValue, Node, raw, render
 from pivotkit.callflow.recording import record_call, record_caller, voicemail
-from pivotkit.callflow.routing import callflow, menu, temporal_route
+from pivotkit.callflow.routing import callflow as callflow  # see the note on __all__
+from pivotkit.callflow.routing import menu, temporal_route
 from pivotkit.callflow.speech import play, tts
 from pivotkit.callflow.variables import language, set_variable, set_variables
 
+# `callflow` (jump to a stored callflow) is importable from here but left out of __all__:
+# `from pivotkit.callflow import *` in the `pivotkit` package would otherwise replace the
+# `pivotkit.callflow` sub-package attribute with the function.
 __all__ = [
     "CALL_REJECTED",
     "COMMON_BRIDGE_FAILURES",
@@ -124,7 +128,6 @@ __all__ = [
     "Ringtones",
     "WelcomePrompt",
     "call_forward",
-    "callflow",
     "check_cid",
     "cidlistmatch",
     "collect_dtmf",

@@ -247,10 +247,10 @@ def resources(
 
     A failed call follows only cause/SIP-code children; there is no ``_`` fallback.
     """
-    data = NodeData("resources").boolean("use_local_resources", use_local_resources)
     return _outbound(
-        data,
+        NodeData("resources"),
         to_did=to_did,
+        use_local_resources=use_local_resources,
         timeout=timeout,
         caller_id_type=caller_id_type,
         outbound_flags=outbound_flags,
@@ -291,6 +291,7 @@ def offnet(
     return _outbound(
         NodeData("offnet"),
         to_did=to_did,
+        use_local_resources=None,
         timeout=timeout,
         caller_id_type=caller_id_type,
         outbound_flags=outbound_flags,
@@ -312,6 +313,7 @@ def _outbound(
     data: NodeData,
     *,
     to_did: str | None,
+    use_local_resources: bool | None,
     timeout: int,
     caller_id_type: str | None,
     outbound_flags: Sequence[str] | None,
@@ -329,6 +331,7 @@ def _outbound(
 ) -> Node:
     return (
         data.token("to_did", to_did)
+        .boolean("use_local_resources", use_local_resources)
         .integer("timeout", timeout, minimum=1)
         .token("caller_id_type", caller_id_type)
         .strings("outbound_flags", outbound_flags)

@@ -149,9 +149,13 @@ def render(node: Node) -> bytes:
     """
     if not isinstance(node, Node):
         raise CallflowError(f"a step must return a callflow Node, not {type(node).__name__}")
-    body = json.dumps(
+    text = json.dumps(
         _shared_tree(node, 1), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate, e.g. from a bad decode upstream
+        raise CallflowError(f"callflow text is not valid Unicode: {error.reason}") from None
     if len(body) > MAX_RENDERED_BYTES:
         raise CallflowError(f"callflow is {len(body)} bytes, over {MAX_RENDERED_BYTES}")
     return body
