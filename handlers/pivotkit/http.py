@@ -109,7 +109,11 @@ def from_lambda_event(
         raw_query = _text(event.get("rawQueryString"))
         headers = _headers(event.get("headers"), None)
         stage = _text(context.get("stage"))
+        # A named stage prefixes rawPath on the execute-api domain; a custom domain's API
+        # mapping leaves it out, and then it must not appear in base_url either.
         stage_prefix = f"/{stage}" if stage and stage != "$default" else ""
+        if not _has_prefix(full_path, stage_prefix):
+            stage_prefix = ""
         path = _strip_prefix(full_path, stage_prefix)
         source_ip = _text(http.get("sourceIp"))
     elif "httpMethod" in event:
@@ -119,10 +123,13 @@ def from_lambda_event(
         headers = _headers(event.get("headers"), event.get("multiValueHeaders"))
         stage = _text(context.get("stage"))
         stage_path = _text(context.get("path"))
-        # requestContext.path carries the stage (and any base path); path does not.
-        stage_prefix = stage_path[: -len(path)] if stage_path.endswith(path) else ""
-        if not stage_prefix and stage and stage != "$default":
-            stage_prefix = f"/{stage}"
+        # requestContext.path is the path as requested: with the stage on the execute-api
+        # domain, with a base path (or nothing) on a custom domain; path has neither. Only
+        # without requestContext.path is the stage name the best guess.
+        if stage_path:
+            stage_prefix = stage_path[: -len(path)] if stage_path.endswith(path) else ""
+        else:
+            stage_prefix = f"/{stage}" if stage and stage != "$default" else ""
         ident = context.get("identity")
         source_ip = _text(ident.get("sourceIp")) if isinstance(ident, Mapping) else ""
     else:
@@ -150,10 +157,12 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _has_prefix(path: str, prefix: str) -> bool:
+    return bool(prefix) and (path == prefix or path.startswith(prefix + "/"))
+
+
 def _strip_prefix(path: str, prefix: str) -> str:
-    if prefix and (path == prefix or path.startswith(prefix + "/")):
-        return path[len(prefix) :] or "/"
-    return path
+    return (path[len(prefix) :] or "/") if _has_prefix(path, prefix) else path
 
 
 def _headers(single: object, multi: object) -> dict[str, str]:
@@ -175,7 +184,9 @@ def _v1_query(event: Mapping[str, Any]) -> str:
     """REST APIs give no raw query string; rebuild one from the multi-value map.
 
     The values there are already percent-decoded, so they are re-encoded the way Kazoo
-    encodes (space as ``+``); keys are kept literal, brackets included.
+    encodes (space as ``+``); keys are kept literal, brackets included. An unpaired surrogate
+    (an event can carry one as a JSON ``\\udXXX`` escape) is encoded as its raw bytes, which
+    decoding then rejects as invalid UTF-8 (a 400) instead of failing here.
     """
     multi = event.get("multiValueQueryStringParameters")
     if not isinstance(multi, Mapping):
@@ -187,7 +198,9 @@ def _v1_query(event: Mapping[str, Any]) -> str:
             continue
         for value in values:
             if isinstance(value, str):
-                pairs.append(f"{quote(key, safe='[]')}={quote(value, safe='').replace('%20', '+')}")
+                name = quote(key, safe="[]", errors="surrogatepass")
+                text = quote(value, safe="", errors="surrogatepass").replace("%20", "+")
+                pairs.append(f"{name}={text}")
     return "&".join(pairs)
 
 

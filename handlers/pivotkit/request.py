@@ -1,0 +1,376 @@
+"""Kazoo Pivot request decoding: wire parameters in, a frozen ``PivotRequest`` out.
+
+Kazoo sends the same parameter set three ways (PIVOT-PROTOCOL.md §2): a GET query string
+appended to ``voice_url``'s own query, a POST form body, or a POST JSON body. Form encoding
+is Kazoo's ``kz_http_util:json_to_querystring``: values percent-encoded with ``+`` for space,
+keys *not* encoded, nested objects flattened PHP-style (``Digits[menu]=1``), lists as
+``User-ID[]=a&User-ID[]=b``, and empty objects leaving empty segments (``&&&``).
+``parse_params`` reverses that; ``decode_pivot_request`` picks the source by method and
+content type; ``PivotRequest`` gives the result typed names.
+
+Every failure is a ``pivotkit.errors.ClientError`` (a 4xx), whatever the input bytes: the
+decoder sits on the request path and must never turn garbage into a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+from urllib.parse import unquote_to_bytes
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+)
+
+from pivotkit.errors import BadRequest, MethodNotAllowed, NotAPivotRequest, UnsupportedMediaType
+from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest
+
+FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+# Kazoo nests at most two levels (``Custom-SIP-Headers[Name]``); anything near this limit is
+# not Kazoo and would only cost us time.
+MAX_DEPTH: Final = 8
+# A real Pivot request carries a few dozen parameters.
+MAX_PARAMS: Final = 1000
+
+# Query parameters pivotkit's own continuation URLs carry (pivotkit.flow). They are never
+# Kazoo parameters, so no PivotRequest field reads them; on a GET they share the query string
+# with Kazoo's parameters and therefore still appear in ``PivotRequest.raw``.
+CONTINUATION_PARAMS: Final = frozenset({"token", "step", "seq", "hop", "g"})
+
+# Kazoo account ids are ``kz_binary:rand_hex(16)``: 32 lower-case hex digits (they also name
+# CouchDB databases, which must be lower case).
+ACCOUNT_ID_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
+
+# Call-ID becomes part of a DynamoDB key; SIP Call-IDs are far shorter than this in practice.
+MAX_CALL_ID_LENGTH: Final = 512
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# A JSON \u escape for a UTF-16 surrogate; only then can json.loads yield an unpaired one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+# --- form decoding -----------------------------------------------------------------------
+
+
+def parse_params(raw: str) -> dict[str, Any]:
+    """Decode a form-encoded string and un-flatten its PHP-style keys.
+
+    ``Digits[menu]=1`` gives ``{"Digits": {"menu": "1"}}``; ``User-ID[]=a&User-ID[]=b``
+    gives ``{"User-ID": ["a", "b"]}``; ``a[b][c]=v`` nests deeper. Values are strings.
+    Brackets may also arrive percent-encoded (``%5B``/``%5D``), as some clients send them.
+
+    A plain key sent twice keeps its last value: Kazoo never repeats one, and on a GET
+    Kazoo's parameters come *after* ``voice_url``'s own query, so last-wins means Kazoo's
+    value beats anything a URL author put there under the same name. A key whose brackets do
+    not form ``name[seg]...[seg]`` (``a[b``, ``a[b]c``, ``[x]``) is kept as one literal key.
+
+    Raises ``BadRequest`` for malformed percent-escapes in values, invalid UTF-8, one
+    parameter used both as a plain value and as a nested one (``a=1&a[b]=2``), more than
+    ``MAX_DEPTH`` bracket levels, more than ``MAX_PARAMS`` parameters, or ``[]`` anywhere
+    but at the end of a key.
+    """
+    tree: dict[str, Any] = {}
+    for key, value in _pairs(raw):
+        base, path = _split_key(key)
+        if not base:
+            continue  # PHP drops nameless parameters too; Kazoo never sends them
+        _insert(tree, base, path, value)
+    return tree
+
+
+def _pairs(raw: str) -> Iterator[tuple[str, str]]:
+    """Decoded (key, value) pairs in order; empty segments skipped; limits enforced."""
+    if not raw.isascii():
+        # Raw non-ASCII is not form encoding, but is harmless if it is real text; an unpaired
+        # surrogate (from a mangled event) is not.
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("parameters are not valid UTF-8") from None
+    count = 0
+    for segment in raw.split("&"):
+        if not segment:
+            continue
+        count += 1
+        if count > MAX_PARAMS:
+            raise BadRequest(f"more than {MAX_PARAMS} parameters")
+        key, _, value = segment.partition("=")
+        yield _decode(key, strict=False), _decode(value, strict=True)
+
+
+def _decode(text: str, *, strict: bool) -> str:
+    """Form-decode one key or value.
+
+    Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits there is
+    garbage (``strict``). Kazoo does *not* encode keys, so a literal ``%`` in a key (a custom
+    variable named ``100%``) is legitimate and kept as it is.
+    """
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if strict and _BAD_ESCAPE.search(text):
+        raise BadRequest("malformed percent-escape in a parameter value")
+    try:
+        # unquote_to_bytes leaves malformed escapes literal (what keys want) and is several
+        # times faster than unquote(); the strict UTF-8 decode rejects invalid sequences.
+        return unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+
+
+def _split_key(key: str) -> tuple[str, tuple[str, ...]]:
+    """``Digits[menu]`` -> ``("Digits", ("menu",))``; ``User-ID[]`` -> ``("User-ID", ("",))``."""
+    open_at = key.find("[")
+    if open_at <= 0 or not key.endswith("]"):
+        return key, ()
+    segments = tuple(key[open_at + 1 : -1].split("]["))
+    if any("[" in segment or "]" in segment for segment in segments):
+        return key, ()  # brackets that do not pair up: not PHP syntax, keep the key literal
+    if len(segments) > MAX_DEPTH:
+        raise BadRequest(f"parameter nested more than {MAX_DEPTH} levels deep")
+    if "" in segments[:-1]:
+        raise BadRequest("'[]' may only end a parameter name")
+    return key[:open_at], segments
+
+
+def _insert(tree: dict[str, Any], base: str, path: tuple[str, ...], value: str) -> None:
+    node, name = tree, base
+    for segment in path:
+        child = node.get(name)
+        if segment == "":  # ``name[]``: append to a list (only ever the last segment)
+            if child is None:
+                node[name] = [value]
+            elif isinstance(child, list):
+                child.append(value)
+            else:
+                raise _conflict(base)
+            return
+        if child is None:
+            child = node[name] = {}
+        elif not isinstance(child, dict):
+            raise _conflict(base)
+        node, name = child, segment
+    if isinstance(node.get(name), dict | list):
+        raise _conflict(base)
+    node[name] = value
+
+
+def _conflict(base: str) -> BadRequest:
+    return BadRequest(f"{_describe(base)} is sent both as a plain value and as nested keys")
+
+
+def _describe(name: str) -> str:
+    """Name a parameter in an error message without echoing arbitrary input."""
+    return f"parameter {name}" if _SAFE_NAME.fullmatch(name) else "a parameter"
+
+
+# --- JSON decoding -----------------------------------------------------------------------
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output)."""
+    try:
+        text = body.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise BadRequest("JSON body is nested too deeply") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, oversized integers
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadRequest("JSON body is not an object")
+    _check_json_limits(value)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("JSON body has an unpaired UTF-16 surrogate") from None
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_json_limits(root: dict[str, Any]) -> None:
+    """The same depth and size limits as for forms: a container below a top-level key
+    counts as one level, as one pair of brackets does."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 0) for value in root.values()]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_PARAMS:
+            raise BadRequest(f"more than {MAX_PARAMS} parameters")
+        if isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise BadRequest(f"parameter nested more than {MAX_DEPTH} levels deep")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+
+
+# --- the typed request -------------------------------------------------------------------
+
+
+class PivotRequest(BaseModel):
+    """One Pivot request from Kazoo (kazoo ``req_format``), decoded.
+
+    Field names are snake_case; the wire names (``Call-ID``) are the aliases, and either may
+    be used to construct one. Parameters Kazoo only sets for TwiML (``Call-Status``,
+    ``Recording-*``, ``Transcription-*``) are normally ``None``. ``raw`` holds every decoded
+    parameter, known or not, including, on a GET, pivotkit's own continuation parameters.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    account_id: str = Field(alias="Account-ID")
+    call_id: str = Field(alias="Call-ID", min_length=1, max_length=MAX_CALL_ID_LENGTH)
+    api_version: str | None = Field(None, alias="Api-Version")
+    call_status: str | None = Field(None, alias="Call-Status")
+    caller_id_name: str | None = Field(None, alias="Caller-ID-Name")
+    caller_id_number: str | None = Field(None, alias="Caller-ID-Number")
+    direction: str | None = Field(None, alias="Direction")
+    from_: str | None = Field(None, alias="From")
+    from_realm: str | None = Field(None, alias="From-Realm")
+    to: str | None = Field(None, alias="To")
+    to_realm: str | None = Field(None, alias="To-Realm")
+    request: str | None = Field(None, alias="Request")
+    request_realm: str | None = Field(None, alias="Request-Realm")
+    language: str | None = Field(None, alias="Language")
+    # Owners of the calling device: one owner arrives as a plain value, several as a list.
+    user_ids: tuple[str, ...] = Field((), alias="User-ID")
+    # dtmf_collections: collection name -> digits ("" when the caller pressed nothing).
+    collections: dict[str, str] = Field(default_factory=dict, alias="Digits")
+    custom_application_vars: dict[str, JsonValue] = Field(
+        default_factory=dict, alias="Custom-Application-Vars"
+    )
+    custom_sip_headers: dict[str, JsonValue] = Field(
+        default_factory=dict, alias="Custom-SIP-Headers"
+    )
+    recording_url: str | None = Field(None, alias="Recording-Url")
+    recording_duration: str | None = Field(None, alias="Recording-Duration")
+    recording_id: str | None = Field(None, alias="Recording-ID")
+    transcription_id: str | None = Field(None, alias="Transcription-ID")
+    transcription_status: str | None = Field(None, alias="Transcription-Status")
+    transcription_text: str | None = Field(None, alias="Transcription-Text")
+    transcription_url: str | None = Field(None, alias="Transcription-Url")
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @field_validator("account_id")
+    @classmethod
+    def _kazoo_account_id(cls, value: str) -> str:
+        if not ACCOUNT_ID_PATTERN.fullmatch(value):
+            raise ValueError("not a Kazoo account id")
+        return value
+
+    @field_validator("user_ids", mode="before")
+    @classmethod
+    def _one_or_many_owners(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("collections", mode="before")
+    @classmethod
+    def _legacy_plain_digits(cls, value: object) -> object:
+        # A plain ``Digits=12`` comes from the TwiML-era ``digit_pressed`` value.
+        return {"default": value} if isinstance(value, str) else value
+
+    def digits(self, collection: str = "default") -> str | None:
+        """Digits collected under ``collection``: ``None`` if that collection was never
+        stored (no ``collect_dtmf`` ran, or it failed), ``""`` if the caller pressed nothing.
+        Kazoo keeps every collection for the whole call, so use one name per step."""
+        return self.collections.get(collection)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PivotRequest:
+        """Build from decoded wire parameters; ``NotAPivotRequest`` names what is wrong.
+
+        Only Kazoo's parameter names are read into fields (so ``token``, ``step`` and the
+        other continuation parameters never are); everything stays in ``raw``.
+        """
+        fields = {name: params[name] for name in _WIRE_NAMES if name in params}
+        fields["raw"] = dict(params)
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as exc:
+            raise _not_a_pivot_request(exc) from None
+
+
+_WIRE_NAMES: Final = tuple(
+    field.alias
+    for name, field in PivotRequest.model_fields.items()
+    if name != "raw" and field.alias
+)
+# Validation errors locate a field by its alias or, when built by name, by its name.
+_WIRE_NAME_OF: Final = {
+    key: field.alias or name
+    for name, field in PivotRequest.model_fields.items()
+    for key in (name, field.alias or name)
+}
+
+
+def _not_a_pivot_request(exc: ValidationError) -> NotAPivotRequest:
+    errors = exc.errors(include_url=False, include_input=False)
+    missing = [_wire_name(error["loc"]) for error in errors if error["type"] == "missing"]
+    if missing:
+        return NotAPivotRequest(f"missing {', '.join(missing)}")
+    wire = _wire_name(errors[0]["loc"])
+    if wire == "Account-ID":
+        return NotAPivotRequest("Account-ID is not a Kazoo account id (32 lower-case hex digits)")
+    if wire == "Call-ID":
+        return NotAPivotRequest(f"Call-ID must be a string of 1 to {MAX_CALL_ID_LENGTH} characters")
+    return NotAPivotRequest(f"{wire} has the wrong shape")
+
+
+def _wire_name(location: tuple[int | str, ...]) -> str:
+    return _WIRE_NAME_OF.get(str(location[0]), "a parameter") if location else "a parameter"
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+def decode_pivot_request(http: HttpRequest) -> PivotRequest:
+    """Decode what Kazoo's Pivot sent: GET query, POST form or POST JSON.
+
+    A POST without a Content-Type is read as a form (what a bare client sends); any other
+    type is ``UnsupportedMediaType``; methods other than GET and POST are
+    ``MethodNotAllowed``. On a POST the query string is not read here: it holds only
+    ``voice_url``'s own parameters (see ``query_params``).
+    """
+    return PivotRequest.from_params(read_pivot_params(http))
+
+
+def read_pivot_params(http: HttpRequest) -> dict[str, Any]:
+    """The decoded parameter tree of a Pivot request (``PivotRequest.raw``)."""
+    method = http.method.upper()
+    if method == "GET":
+        return parse_params(http.raw_query)
+    if method != "POST":
+        raise MethodNotAllowed("Pivot requests are GET or POST")
+    content_type = http.content_type
+    if content_type in ("", FORM_CONTENT_TYPE):
+        try:
+            text = http.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("form body is not valid UTF-8") from None
+        return parse_params(text)
+    if content_type == JSON_CONTENT_TYPE:
+        return parse_json_object(http.body)
+    raise UnsupportedMediaType(f"Pivot POST bodies are {FORM_CONTENT_TYPE} or {JSON_CONTENT_TYPE}")
+
+
+def query_params(http: HttpRequest) -> dict[str, str]:
+    """The query string as flat name -> value (last wins), keys as sent (``Digits[x]``).
+
+    This is where the engine reads ``token``, ``step``, ``seq``, ``hop`` and ``g``: they are
+    in the query on both GET and POST, because Kazoo keeps ``voice_url``'s query either way.
+    """
+    return dict(_pairs(http.raw_query))

@@ -1,0 +1,149 @@
+"""parse_params: Kazoo's form encoding back into a parameter tree."""
+
+from __future__ import annotations
+
+import pytest
+
+from pivotkit.errors import BadRequest
+from pivotkit.request import MAX_DEPTH, MAX_PARAMS, parse_params
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Digits[menu]=1", {"Digits": {"menu": "1"}}),
+        ("User-ID[]=a&User-ID[]=b", {"User-ID": ["a", "b"]}),
+        ("User-ID[]=only", {"User-ID": ["only"]}),
+        ("Custom-Application-Vars[k]=v", {"Custom-Application-Vars": {"k": "v"}}),
+        ("Custom-SIP-Headers[X-Foo]=v", {"Custom-SIP-Headers": {"X-Foo": "v"}}),
+        ("a[b][c]=v", {"a": {"b": {"c": "v"}}}),
+        ("a[b][]=1&a[b][]=2&a[c]=3", {"a": {"b": ["1", "2"], "c": "3"}}),
+        ("Digits[one]=1&Digits[two]=22", {"Digits": {"one": "1", "two": "22"}}),
+        ("Digits[menu]=", {"Digits": {"menu": ""}}),
+    ],
+)
+def test_php_style_keys_unflatten(raw: str, expected: dict[str, object]) -> None:
+    assert parse_params(raw) == expected
+
+
+def test_empty_segments_from_empty_objects_are_skipped() -> None:
+    assert parse_params("&&Caller-ID-Number=%2B1&&&Direction=inbound&") == {
+        "Caller-ID-Number": "+1",
+        "Direction": "inbound",
+    }
+
+
+def test_empty_input_is_an_empty_tree() -> None:
+    assert parse_params("") == {}
+    assert parse_params("&&&") == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("v=John+Smith", "John Smith"),
+        ("v=%2B14155550123", "+14155550123"),
+        ("v=abc%4010.0.0.5", "abc@10.0.0.5"),
+        ("v=caf%C3%A9", "café"),
+        ("v=%E2%98%8E+%F0%9F%93%9E", "☎ 📞"),
+        ("v=a%2Cb%26c%3Dd", "a,b&c=d"),
+        ("v=%7e%7E", "~~"),  # lower- and upper-case hex alike
+        ("v=a=b", "a=b"),  # only the first '=' separates
+        ("v", ""),  # a bare name is an empty value
+    ],
+)
+def test_values_are_form_decoded(raw: str, value: str) -> None:
+    assert parse_params(raw) == {"v": value}
+
+
+def test_brackets_may_arrive_percent_encoded() -> None:
+    assert parse_params("Digits%5Bmenu%5D=2&User-ID%5B%5D=a&User-ID[]=b") == {
+        "Digits": {"menu": "2"},
+        "User-ID": ["a", "b"],
+    }
+
+
+def test_keys_are_literal_so_a_stray_percent_in_a_key_is_kept() -> None:
+    # Kazoo never encodes keys: a custom variable named "100%" arrives as is.
+    assert parse_params("Custom-Application-Vars[100%]=x") == {
+        "Custom-Application-Vars": {"100%": "x"}
+    }
+
+
+def test_repeated_plain_key_keeps_the_last_value() -> None:
+    # On a GET Kazoo's parameters follow voice_url's own query: Kazoo's value must win.
+    assert parse_params("Call-ID=forged&Call-ID=real") == {"Call-ID": "real"}
+    assert parse_params("Digits[a]=1&Digits[a]=2") == {"Digits": {"a": "2"}}
+
+
+@pytest.mark.parametrize("key", ["a[b", "a[b]c", "[x]", "a]b", "a[[b]]", "a[b]]"])
+def test_keys_that_are_not_bracket_syntax_stay_literal(key: str) -> None:
+    assert parse_params(f"{key}=v") == {key: "v"}
+
+
+def test_nameless_parameters_are_dropped() -> None:
+    assert parse_params("=x&[]=y&a=1") == {"[]": "y", "a": "1"}
+    assert parse_params("=x") == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a=1&a[b]=2",
+        "a[b]=2&a=1",
+        "a[]=1&a[x]=2",
+        "a[x]=1&a[]=2",
+        "a[]=1&a=2",
+        "a=1&a[]=2",
+        "a[b]=1&a[b][c]=2",
+        "a[b][c]=1&a[b]=2",
+    ],
+)
+def test_conflicting_shapes_are_rejected(raw: str) -> None:
+    with pytest.raises(BadRequest, match="parameter a is sent both"):
+        parse_params(raw)
+
+
+def test_conflict_message_does_not_echo_arbitrary_names() -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_params("<script>=1&<script>[x]=2")
+    assert "<script>" not in caught.value.message
+
+
+@pytest.mark.parametrize("raw", ["v=%", "v=%4", "v=%ZZ", "v=100%", "v=%%41"])
+def test_malformed_percent_escapes_in_values_are_rejected(raw: str) -> None:
+    with pytest.raises(BadRequest, match="percent-escape"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize("raw", ["v=%C3", "v=%FF", "v=%ED%A0%80", "v=%C3%28", "k%FF=v"])
+def test_invalid_utf8_is_rejected(raw: str) -> None:
+    with pytest.raises(BadRequest, match="UTF-8"):
+        parse_params(raw)
+
+
+def test_unpaired_surrogate_in_the_raw_string_is_rejected() -> None:
+    with pytest.raises(BadRequest, match="UTF-8"):
+        parse_params("v=\ud800")
+
+
+def test_depth_limit() -> None:
+    deepest = "a" + "[x]" * MAX_DEPTH
+    node = parse_params(f"{deepest}=v")["a"]
+    for _ in range(MAX_DEPTH - 1):
+        node = node["x"]
+    assert node == {"x": "v"}
+    with pytest.raises(BadRequest, match="nested"):
+        parse_params(f"{deepest}[x]=v")
+
+
+def test_parameter_count_limit_ignores_empty_segments() -> None:
+    at_limit = "&".join(f"p{i}=v" for i in range(MAX_PARAMS))
+    assert len(parse_params(at_limit + "&&&&")) == MAX_PARAMS
+    with pytest.raises(BadRequest, match=f"more than {MAX_PARAMS}"):
+        parse_params(at_limit + "&one=more")
+
+
+def test_empty_brackets_only_at_the_end() -> None:
+    with pytest.raises(BadRequest, match=r"'\[\]'"):
+        parse_params("a[][b]=1")
