@@ -1,0 +1,344 @@
+"""Lambda events for a Kazoo request, in the three shapes AWS delivers HTTP in.
+
+- ``v1``: API Gateway REST API, Lambda proxy integration (payload 1.0). No raw query string:
+  only decoded ``queryStringParameters`` (last value wins) and
+  ``multiValueQueryStringParameters``; headers keep the case they were sent in and also come
+  as ``multiValueHeaders``; the body is base64 only for configured binary media types.
+- ``v2``: API Gateway HTTP API (payload 2.0): ``rawPath``/``rawQueryString`` as sent,
+  ``queryStringParameters`` decoded with repeated keys comma-joined, lower-case headers,
+  ``requestContext.http``; the body is base64 unless its type is textual.
+- ``url``: Lambda Function URL: the 2.0 shape with ``$default`` route and stage, a
+  ``<url-id>.lambda-url.<region>.on.aws`` domain and no path parameters.
+
+The field sets follow AWS's documented examples and the sample events Powertools for AWS
+Lambda tests against. ``endpoint_url`` gives the URL each shape is reached at, to use as a
+``voice_url``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, TypeAlias
+from urllib.parse import quote, unquote, unquote_plus
+
+from pivotkit.local.kazoo_encoding import KazooHttpRequest
+
+EventShape: TypeAlias = Literal["v1", "v2", "url"]
+EVENT_SHAPES: Final[tuple[EventShape, ...]] = ("v1", "v2", "url")
+
+DEFAULT_ROUTE: Final = "/pivot/{customer}"
+DEFAULT_REGION: Final = "us-east-1"
+DEFAULT_STAGE: Final = "prod"
+
+# HTTP APIs and Function URLs hand these bodies over as text and base64-encode every other
+# type, form bodies and a missing Content-Type included (observed on AWS; the docs only say
+# "binary").
+_TEXTUAL_TYPES: Final = ("application/json", "application/xml", "application/javascript")
+# Hop-by-hop headers never reach the integration.
+_HOP_BY_HOP: Final = frozenset({"connection", "te", "keep-alive", "transfer-encoding"})
+_TEMPLATE_PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """The per-request facts AWS adds: when, from where, under which ids."""
+
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source_ip: str = "198.51.100.7"  # the Kazoo server (documentation range)
+    aws_account_id: str = "123456789012"
+
+    @property
+    def epoch_ms(self) -> int:
+        return int(self.time.timestamp() * 1000)
+
+    @property
+    def clf_time(self) -> str:
+        """``04/Mar/2020:19:15:17 +0000``: the format ``requestTime`` and ``time`` use."""
+        return self.time.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+    @property
+    def trace_id(self) -> str:
+        digest = hashlib.sha256(self.request_id.encode()).hexdigest()
+        return f"Root=1-{int(self.time.timestamp()):08x}-{digest[:24]}"
+
+
+def endpoint_url(
+    shape: EventShape,
+    customer: str,
+    *,
+    region: str = DEFAULT_REGION,
+    stage: str = DEFAULT_STAGE,
+    api_id: str = "a1b2c3d4e5",
+    url_id: str = "pv7k2m4q9x3n8b5t6r1w0z2y4c6e8g0h",
+) -> str:
+    """The public URL of ``customer``'s Pivot route behind each kind of endpoint: a REST API
+    stage, an HTTP API ``$default`` stage, or a Function URL."""
+    path = DEFAULT_ROUTE.replace("{customer}", quote(customer, safe=""))
+    if shape == "v1":
+        return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}{path}"
+    if shape == "v2":
+        return f"https://{api_id}.execute-api.{region}.amazonaws.com{path}"
+    return f"https://{url_id}.lambda-url.{region}.on.aws{path}"
+
+
+def lambda_event(
+    request: KazooHttpRequest,
+    shape: EventShape,
+    *,
+    stage: str = DEFAULT_STAGE,
+    route: str = DEFAULT_ROUTE,
+    context: EventContext | None = None,
+) -> dict[str, Any]:
+    """The event Lambda receives for ``request`` arriving through ``shape``.
+
+    ``stage`` applies to ``v1`` only (an HTTP API is assumed on its ``$default`` stage and a
+    Function URL has none); ``route`` is the resource or route template that matched.
+    """
+    context = context or EventContext()
+    if shape == "v1":
+        return rest_v1_event(request, stage=stage, route=route, context=context)
+    if shape == "v2":
+        return http_v2_event(request, route=route, context=context)
+    if shape == "url":
+        return function_url_event(request, context=context)
+    raise ValueError(f"unknown event shape {shape!r}")
+
+
+def rest_v1_event(
+    request: KazooHttpRequest,
+    *,
+    stage: str = DEFAULT_STAGE,
+    route: str = DEFAULT_ROUTE,
+    context: EventContext | None = None,
+    binary_media_types: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A REST API proxy event. ``path`` is relative to the stage; ``requestContext.path``
+    is the path as requested (stage included)."""
+    context = context or EventContext()
+    full_path = request.path
+    prefix = f"/{stage}"
+    path = (full_path[len(prefix) :] or "/") if _has_prefix(full_path, prefix) else full_path
+    path_parameters = match_route(route, path)
+    headers = _forwarded(request, context, title_case=True)
+    multi_query = _decoded_query(request.raw_query)
+    content_type = request.header("content-type") or ""
+    binary = _media_type(content_type) in binary_media_types or not _is_utf8(request.body)
+    body, is_base64 = _body(request, base64_encoded=binary)
+    domain = request.host
+    return {
+        "resource": route if path_parameters is not None else path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": {name: values[-1] for name, values in headers.items()},
+        "multiValueHeaders": headers,
+        "queryStringParameters": (
+            {key: values[-1] for key, values in multi_query.items()} if multi_query else None
+        ),
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": hashlib.sha256(route.encode()).hexdigest()[:6],
+            "resourcePath": route,
+            "httpMethod": request.method,
+            "extendedRequestId": _short_id(context.request_id),
+            "requestTime": context.clf_time,
+            "path": full_path,
+            "accountId": context.aws_account_id,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": domain.split(".", 1)[0],
+            "requestTimeEpoch": context.epoch_ms,
+            "requestId": context.request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": context.source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": request.header("user-agent"),
+                "user": None,
+            },
+            "domainName": domain,
+            "apiId": domain.split(".", 1)[0],
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def http_v2_event(
+    request: KazooHttpRequest,
+    *,
+    route: str = DEFAULT_ROUTE,
+    context: EventContext | None = None,
+) -> dict[str, Any]:
+    """An HTTP API (payload 2.0) event on the ``$default`` stage."""
+    context = context or EventContext()
+    route_key = f"ANY {route}"
+    event = _v2_event(request, context, route_key=route_key)
+    path_parameters = match_route(route, request.path)
+    if path_parameters is not None:
+        event["pathParameters"] = path_parameters
+    return event
+
+
+def function_url_event(
+    request: KazooHttpRequest, *, context: EventContext | None = None
+) -> dict[str, Any]:
+    """A Lambda Function URL event (auth type NONE, so the caller account is anonymous)."""
+    context = context or EventContext()
+    event = _v2_event(request, context, route_key="$default")
+    event["requestContext"]["accountId"] = "anonymous"
+    # Function URLs terminate TLS themselves and say how.
+    event["headers"]["x-amzn-tls-version"] = "TLSv1.3"
+    event["headers"]["x-amzn-tls-cipher-suite"] = "TLS_AES_128_GCM_SHA256"
+    return event
+
+
+def _v2_event(
+    request: KazooHttpRequest, context: EventContext, *, route_key: str
+) -> dict[str, Any]:
+    headers = {
+        name.lower(): ",".join(values)
+        for name, values in _forwarded(request, context, title_case=False).items()
+    }
+    domain = request.host
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+    }
+    multi_query = _decoded_query(request.raw_query)
+    if multi_query:
+        event["queryStringParameters"] = {
+            key: ",".join(values) for key, values in multi_query.items()
+        }
+    event["requestContext"] = {
+        "accountId": context.aws_account_id,
+        "apiId": domain.split(".", 1)[0],
+        "domainName": domain,
+        "domainPrefix": domain.split(".", 1)[0],
+        "http": {
+            "method": request.method,
+            "path": request.path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": context.source_ip,
+            "userAgent": request.header("user-agent") or "",
+        },
+        "requestId": _short_id(context.request_id),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": context.clf_time,
+        "timeEpoch": context.epoch_ms,
+    }
+    if request.body:
+        content_type = _media_type(request.header("content-type") or "")
+        textual = content_type.startswith("text/") or content_type in _TEXTUAL_TYPES
+        body, is_base64 = _body(request, base64_encoded=not textual)
+        event["body"] = body
+        event["isBase64Encoded"] = is_base64
+    else:
+        event["isBase64Encoded"] = False
+    return event
+
+
+def match_route(template: str, path: str) -> dict[str, str] | None:
+    """Path parameters if ``path`` matches ``template`` (``{name}`` is one segment,
+    ``{name+}`` the rest of the path), else ``None``."""
+    template_parts = [part for part in template.split("/") if part]
+    path_parts = [part for part in path.split("/") if part]
+    found: dict[str, str] = {}
+    for index, part in enumerate(template_parts):
+        variable = _TEMPLATE_PARAM.fullmatch(part)
+        if variable and variable.group(2):
+            if index >= len(path_parts):
+                return None
+            found[variable.group(1)] = "/".join(path_parts[index:])
+            return found
+        if index >= len(path_parts):
+            return None
+        if variable:
+            found[variable.group(1)] = unquote(path_parts[index])  # gateways decode them
+        elif part != path_parts[index]:
+            return None
+    return found if len(template_parts) == len(path_parts) else None
+
+
+def _has_prefix(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _forwarded(
+    request: KazooHttpRequest, context: EventContext, *, title_case: bool
+) -> dict[str, list[str]]:
+    """The request's headers as the gateway passes them on, plus the ones it adds."""
+    headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        if name.lower() not in _HOP_BY_HOP:
+            headers.setdefault(name, []).append(value)
+    added = {
+        "X-Amzn-Trace-Id": context.trace_id,
+        "X-Forwarded-For": context.source_ip,
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
+    for name, value in added.items():
+        headers[name if title_case else name.lower()] = [value]
+    return headers
+
+
+def _decoded_query(raw_query: str) -> dict[str, list[str]]:
+    """Query parameters decoded as the gateways decode them: ``+`` and ``%XX`` in names and
+    values, empty segments dropped, repeated names collected in order."""
+    decoded: dict[str, list[str]] = {}
+    for key, value in _query_pairs(raw_query):
+        decoded.setdefault(key, []).append(value)
+    return decoded
+
+
+def _query_pairs(raw_query: str) -> Iterator[tuple[str, str]]:
+    for segment in raw_query.split("&"):
+        if segment:
+            key, _, value = segment.partition("=")
+            yield unquote_plus(key), unquote_plus(value)
+
+
+def _body(request: KazooHttpRequest, *, base64_encoded: bool) -> tuple[str | None, bool]:
+    if not request.body:
+        return None, False
+    if base64_encoded:
+        return base64.b64encode(request.body).decode("ascii"), True
+    return request.body.decode("utf-8"), False
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _short_id(request_id: str) -> str:
+    """The short base64 id HTTP APIs use (``JKJaXmPLvHcESHA=``), stable per request id."""
+    digest = hashlib.sha256(request_id.encode()).digest()[:10]
+    return base64.b64encode(digest).decode("ascii")
