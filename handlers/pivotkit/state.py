@@ -10,12 +10,14 @@ runs late, moto's never).
 from __future__ import annotations
 
 import copy
+import json
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from pivotkit.errors import PivotkitError
+from pivotkit.errors import PivotkitError, StepError
 
 # The separator cannot occur in a customer slug; Account-IDs are hex and Call-IDs are
 # opaque, so the customer prefix of a key is unambiguous (IAM LeadingKeys relies on it).
@@ -27,6 +29,12 @@ class WriteConflict(PivotkitError):
 
     status = 409
     code = "state_conflict"
+
+
+class StateNotJSONSafe(StepError):
+    """A step put something in the call's state that cannot be stored as JSON."""
+
+    code = "state_not_json_safe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,14 @@ class InMemoryStateStore:
         return _detached(record)
 
     def save(self, record: CallRecord, *, expected_version: int | None) -> None:
+        # Keep what a JSON-backed store would give back (a fresh copy, so the caller's
+        # objects are not shared): a value DynamoDB cannot hold fails here too, and a
+        # tuple comes back as a list, as it would there.
+        record = replace(
+            record,
+            state=json.loads(state_to_json(record.state)),
+            trail=tuple(json.loads(state_to_json(list(record.trail), what="trail"))),
+        )
         with self._lock:
             self.writes += 1
             current = self._records.get(record.key.partition_key)
@@ -114,7 +130,7 @@ class InMemoryStateStore:
                 raise WriteConflict(
                     f"call record version is {current_version}, expected {expected_version}"
                 )
-            self._records[record.key.partition_key] = _detached(record)
+            self._records[record.key.partition_key] = record
 
     def records(self) -> list[CallRecord]:
         """Every stored record (for stats and tests)."""
@@ -125,3 +141,36 @@ class InMemoryStateStore:
 def _detached(record: CallRecord) -> CallRecord:
     """A copy sharing no mutable state with the stored one."""
     return replace(record, state=copy.deepcopy(dict(record.state)), trail=tuple(record.trail))
+
+
+def state_to_json(value: Any, *, what: str = "state") -> str:
+    """Encode call state (or a trail) as compact JSON, refusing what JSON cannot carry.
+
+    ``json.dumps`` alone would turn ``{1: "a"}`` into ``{"1": "a"}`` and write ``NaN``,
+    which no JSON parser reads back; both are refused here with the offending path.
+    """
+    _check_json_safe(value, what)
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _check_json_safe(value: Any, path: str) -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise StateNotJSONSafe(f"{path} is {value!r}; JSON has no NaN or infinity")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise StateNotJSONSafe(f"{path} has a {type(key).__name__} key; use str keys")
+            _check_json_safe(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json_safe(item, f"{path}[{index}]")
+        return
+    raise StateNotJSONSafe(
+        f"{path} is a {type(value).__name__}; call state holds JSON values only"
+        " (str, int, float, bool, None, lists and dicts with str keys)"
+    )

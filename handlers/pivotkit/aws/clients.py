@@ -1,0 +1,91 @@
+"""boto3 clients for the Lambda functions: built lazily, once per cold start, with short timeouts.
+
+Every AWS call the kit makes sits on a Pivot request that Kazoo abandons after
+``req_timeout_ms`` (at most 5 s, cold start included), so the SDK must fail fast rather than
+wait out its 60 s defaults. All clients share one ``botocore`` configuration:
+
+- connect and read timeouts of a few hundred milliseconds (in-region DynamoDB and Secrets
+  Manager answer in single-digit to tens of milliseconds; anything slower is a fault);
+- ``standard`` retry mode with a small attempt count.
+
+DynamoDB is the exception to the last point: ``DynamoDBStateStore`` retries on its own inside
+a time budget, so its client makes exactly one attempt per call. Left to the SDK, throttling
+is retried with backoff of up to a second per attempt (standard mode) or ten times (legacy
+mode), which no Pivot request can afford.
+
+The region comes from ``AWS_REGION`` (set by Lambda) or ``AWS_DEFAULT_REGION``; endpoints
+from the SDK's own ``AWS_ENDPOINT_URL_<SERVICE>`` variables (``pivotkit serve`` sets them).
+boto3 and botocore are imported on first use, never at module import.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+CONNECT_TIMEOUT_SECONDS = 0.2
+READ_TIMEOUT_SECONDS = 0.3
+# The longest a single SDK attempt can take before botocore gives up on it.
+ATTEMPT_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+# Standard-mode total attempts (first try included) for services that let the SDK retry.
+SDK_MAX_ATTEMPTS = 2
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, int], Any] = {}
+
+
+def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
+
+def client_config(*, max_attempts: int = SDK_MAX_ATTEMPTS) -> Config:
+    """The shared client configuration; ``max_attempts`` counts the first try."""
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        region_name=region_from_env(),
+    )
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """The process's DynamoDB client: one attempt per call (the state store retries)."""
+    client: DynamoDBClient = _cached_client("dynamodb", max_attempts=1)
+    return client
+
+
+def secretsmanager_client() -> SecretsManagerClient:
+    """The process's Secrets Manager client, with the SDK's small standard-mode retry."""
+    client: SecretsManagerClient = _cached_client("secretsmanager", max_attempts=SDK_MAX_ATTEMPTS)
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that change the environment between cases)."""
+    with _lock:
+        _clients.clear()
+
+
+def _cached_client(service: str, *, max_attempts: int) -> Any:
+    key = (service, max_attempts)
+    with _lock:
+        cached = _clients.get(key)
+        if cached is None:
+            import boto3.session
+
+            # A session of our own: boto3's default session is not safe to build clients
+            # from concurrently (the local server answers on several threads).
+            session = boto3.session.Session()
+            cached = session.client(service, config=client_config(max_attempts=max_attempts))  # type: ignore[call-overload]
+            _clients[key] = cached
+        return cached

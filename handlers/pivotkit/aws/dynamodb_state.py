@@ -1,0 +1,331 @@
+"""Call state in DynamoDB: one item per call, conditional writes, budgeted retries.
+
+The table has a single string partition key ``pk`` (``<customer>#<account>#<call>``, see
+``CallKey.partition_key``) and TTL enabled on ``expires_at``. An item::
+
+    pk            S  customer#account#call
+    state         S  the customer's state, JSON
+    seq, version  N
+    created_at    N  epoch seconds (float)
+    updated_at    N  epoch seconds (float)
+    expires_at    N  epoch seconds (int), the TTL attribute
+    answered_seq  N  } the last answer, kept for idempotent replay
+    answered_step S  }   (absent until the first answer)
+    answer        S  }
+    trail         S  the steps the call went through, JSON (flows with track_path)
+
+Per request the engine makes at most one ``load`` (one strongly consistent ``GetItem``: a
+continuation must see the write its predecessor made a moment ago) and one ``save`` (one
+conditional ``PutItem``). TTL deletion runs up to days late, so reads and the write
+condition treat an item whose ``expires_at`` has passed as absent.
+
+Failures. A failed write condition is ``WriteConflict`` (the engine re-reads). Throttling,
+5xx answers and timeouts are retried with full-jitter backoff inside a time budget, then
+become ``StateUnavailable`` (503, so Kazoo runs the pivot node's fallback). Anything else
+(validation, access denied, missing table, missing credentials) is a deployment fault that
+no retry fixes: ``StateUnavailable`` at once. A ``PutItem`` whose answer was lost (a read
+timeout) may have been applied; its retry then fails the version condition and the engine,
+re-reading, finds its own answer stored and replays it, so a retried write is never applied
+twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from pivotkit.aws.clients import ATTEMPT_TIMEOUT_SECONDS, dynamodb_client
+from pivotkit.errors import StateUnavailable
+from pivotkit.state import KEY_SEPARATOR, CallKey, CallRecord, WriteConflict, state_to_json
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, ScanInputTypeDef
+
+logger = logging.getLogger("pivotkit.state")
+
+PARTITION_KEY = "pk"
+TTL_ATTRIBUTE = "expires_at"
+
+# Error codes DynamoDB answers when it is overloaded or failing: worth another try.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+# Names only: "version" and friends are safe today, but the reserved-word list grows.
+_NAMES = {"#pk": PARTITION_KEY, "#version": "version", "#expires": TTL_ATTRIBUTE}
+_CREATE_CONDITION = "attribute_not_exists(#pk) OR #expires <= :now"
+_UPDATE_CONDITION = "#version = :expected AND #expires > :now"
+
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long one store operation may keep trying.
+
+    A retry starts only if, after its backoff, one more attempt that runs into the client's
+    timeouts (``attempt_timeout_seconds``) still ends inside ``budget_seconds``; so an
+    operation never takes longer than the budget, even when every attempt times out. The
+    defaults keep one operation under 1.2 s and a load plus a save under the engine's
+    2.5 s state budget, far inside Kazoo's 5 s request timeout.
+    """
+
+    max_attempts: int = 4
+    budget_seconds: float = 1.2
+    attempt_timeout_seconds: float = ATTEMPT_TIMEOUT_SECONDS
+    base_delay_seconds: float = 0.025
+    max_delay_seconds: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if min(self.budget_seconds, self.base_delay_seconds, self.max_delay_seconds) <= 0:
+            raise ValueError("budget and delays must be positive")
+
+    def backoff_cap(self, failed_attempts: int) -> float:
+        """The upper bound of the full-jitter delay after ``failed_attempts`` failures."""
+        return min(self.max_delay_seconds, self.base_delay_seconds * 2.0 ** (failed_attempts - 1))
+
+
+class DynamoDBStateStore:
+    """``StateStore`` on a DynamoDB table, through an injected low-level client."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not table_name:
+            raise ValueError("a DynamoDB table name is required")
+        self.client = client
+        self.table_name = table_name
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._jitter = jitter
+
+    @classmethod
+    def from_table_name(cls, table_name: str) -> DynamoDBStateStore:
+        """The deployed store: the process's shared client (see ``pivotkit.aws.clients``)."""
+        return cls(dynamodb_client(), table_name)
+
+    # -- StateStore -----------------------------------------------------------------------
+
+    def load(self, key: CallKey, *, now: float) -> CallRecord | None:
+        response = self._call(
+            "GetItem",
+            lambda: self.client.get_item(
+                TableName=self.table_name,
+                Key={PARTITION_KEY: {"S": key.partition_key}},
+                ConsistentRead=True,
+            ),
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        record = self._decode(item, key)
+        return None if record.is_expired(now) else record
+
+    def save(self, record: CallRecord, *, expected_version: int | None) -> None:
+        # Encoding first: a state that cannot be stored fails before any call is made.
+        item = _encode(record)
+        values: dict[str, AttributeValueTypeDef] = {":now": _number(record.updated_at)}
+        if expected_version is None:
+            condition = _CREATE_CONDITION
+            names = {k: _NAMES[k] for k in ("#pk", "#expires")}
+        else:
+            condition = _UPDATE_CONDITION
+            names = {k: _NAMES[k] for k in ("#version", "#expires")}
+            values[":expected"] = _number(expected_version)
+        self._call(
+            "PutItem",
+            lambda: self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            ),
+        )
+
+    # -- operator tools -------------------------------------------------------------------
+
+    def scan_customer(self, customer: str, *, live_at: float | None = None) -> Iterator[CallRecord]:
+        """Every call record of ``customer``, page by page (for ``pivotkit stats``).
+
+        An operator tool, never a request-path call: a Scan reads the whole table (the
+        filter applies after the read), costing capacity in proportion to its size. With
+        ``live_at`` (epoch seconds), records expired at that time are skipped; without it,
+        expired records TTL has not swept yet are included.
+        """
+        request: ScanInputTypeDef = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(#pk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":prefix": {"S": f"{customer}{KEY_SEPARATOR}"}},
+        }
+        while True:
+            page = self._call("Scan", functools.partial(self.client.scan, **request))
+            for item in page.get("Items", []):
+                record = self._decode(item, None)
+                if live_at is None or not record.is_expired(live_at):
+                    yield record
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return
+            request["ExclusiveStartKey"] = start_key
+
+    # -- failures and retries -------------------------------------------------------------
+
+    def _call(self, operation: str, send: Callable[[], Result]) -> Result:
+        """Run ``send`` with the retry policy; translate failures into pivotkit errors."""
+        policy = self.retry
+        started = self._monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return send()
+            except ClientError as error:
+                code = _error_code(error)
+                if code == CONDITIONAL_CHECK_FAILED:
+                    raise WriteConflict("the call record changed since it was read") from None
+                if not _is_transient(error):
+                    logger.error(
+                        "DynamoDB %s on %s failed: %s: %s",
+                        operation,
+                        self.table_name,
+                        code,
+                        error.response.get("Error", {}).get("Message", ""),
+                    )
+                    raise StateUnavailable(f"state store refused {operation} ({code})") from error
+                failure = code
+            except (BotoConnectionError, HTTPClientError) as error:
+                # Connect and read timeouts, refused or reset connections.
+                failure = type(error).__name__
+            except BotoCoreError as error:
+                # No credentials, no region, parameters the SDK rejects: a retry won't help.
+                logger.error("DynamoDB %s on %s failed: %r", operation, self.table_name, error)
+                raise StateUnavailable(
+                    f"state store client failed on {operation} ({type(error).__name__})"
+                ) from error
+
+            elapsed = self._monotonic() - started
+            delay = self._jitter() * policy.backoff_cap(attempt)
+            out_of_time = elapsed + delay + policy.attempt_timeout_seconds > policy.budget_seconds
+            if attempt >= policy.max_attempts or out_of_time:
+                logger.error(
+                    "DynamoDB %s on %s gave up after %d attempts in %.0f ms: %s",
+                    operation,
+                    self.table_name,
+                    attempt,
+                    elapsed * 1000,
+                    failure,
+                )
+                raise StateUnavailable(
+                    f"state store did not answer {operation} after {attempt} attempts ({failure})"
+                )
+            logger.warning(
+                "DynamoDB %s attempt %d failed (%s); retrying in %.0f ms",
+                operation,
+                attempt,
+                failure,
+                delay * 1000,
+            )
+            self._sleep(delay)
+
+    # -- item encoding --------------------------------------------------------------------
+
+    def _decode(self, item: Mapping[str, AttributeValueTypeDef], key: CallKey | None) -> CallRecord:
+        try:
+            return _decode(item, key)
+        except (KeyError, ValueError, TypeError, InvalidOperation) as error:
+            pk = item.get(PARTITION_KEY, {}).get("S", "?")
+            logger.error("malformed call record %s in %s: %r", pk, self.table_name, error)
+            raise StateUnavailable("a stored call record is malformed") from error
+
+
+def _encode(record: CallRecord) -> dict[str, AttributeValueTypeDef]:
+    item: dict[str, AttributeValueTypeDef] = {
+        PARTITION_KEY: {"S": record.key.partition_key},
+        "state": {"S": state_to_json(record.state)},
+        "seq": _number(record.seq),
+        "version": _number(record.version),
+        "created_at": _number(record.created_at),
+        "updated_at": _number(record.updated_at),
+        TTL_ATTRIBUTE: _number(int(record.expires_at)),
+        "trail": {"S": state_to_json(list(record.trail), what="trail")},
+    }
+    # Absent until the first answer; DynamoDB keeps no attribute rather than a NULL one.
+    if record.answered_seq is not None:
+        item["answered_seq"] = _number(record.answered_seq)
+    if record.answered_step is not None:
+        item["answered_step"] = {"S": record.answered_step}
+    if record.answer is not None:
+        item["answer"] = {"S": record.answer}
+    return item
+
+
+def _decode(item: Mapping[str, AttributeValueTypeDef], key: CallKey | None) -> CallRecord:
+    if key is None:
+        customer, account_id, call_id = item[PARTITION_KEY]["S"].split(KEY_SEPARATOR, 2)
+        key = CallKey(customer, account_id, call_id)
+    state = json.loads(item["state"]["S"])
+    trail = json.loads(item["trail"]["S"]) if "trail" in item else []
+    if not isinstance(state, dict) or not isinstance(trail, list):
+        raise TypeError("state must be a JSON object and trail a JSON list")
+    return CallRecord(
+        key=key,
+        state=state,
+        seq=_int(item["seq"]),
+        version=_int(item["version"]),
+        created_at=float(item["created_at"]["N"]),
+        updated_at=float(item["updated_at"]["N"]),
+        expires_at=_int(item[TTL_ATTRIBUTE]),
+        answered_seq=_int(item["answered_seq"]) if "answered_seq" in item else None,
+        answered_step=item["answered_step"]["S"] if "answered_step" in item else None,
+        answer=item["answer"]["S"] if "answer" in item else None,
+        trail=tuple(trail),
+    )
+
+
+def _number(value: int | float) -> AttributeValueTypeDef:
+    # repr() of a float is the shortest string that reads back to the same float.
+    return {"N": str(value) if isinstance(value, int) else repr(float(value))}
+
+
+def _int(value: AttributeValueTypeDef) -> int:
+    # DynamoDB normalises numbers ("3.0" comes back as "3"); Decimal reads any form.
+    return int(Decimal(value["N"]))
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _is_transient(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return _error_code(error) in TRANSIENT_ERROR_CODES or status >= 500
