@@ -1,0 +1,188 @@
+"""``pivotkit call``: a virtual Kazoo walking a whole call through your flows.
+
+It sends the first Pivot request exactly as Kazoo encodes it, then runs each answer the way
+Kazoo's callflow executor does: prompts are printed, collect_dtmf takes the next --digits
+entry (comma-separated, one per collect; '#' ends an entry; an empty entry is a timeout;
+with none left it asks on a terminal, else the caller hangs up), branching and bridging
+modules follow --branch/--bridge, and nested pivot nodes send the next request with the
+accumulated Digits[...] and Custom-Application-Vars. Every answer is checked against
+Kazoo's schemas when they are available. Exit status 1 when a request failed or Kazoo
+could not use an answer.
+
+Against a URL (serve, a tunnel, a deployment):
+  pivotkit call --url 'http://127.0.0.1:8080/pivot/acme?token=local-acme' --digits 1234#,2
+In-process (no server; in-memory state; token local-<slug> or from PIVOTKIT_TOKENS):
+  pivotkit call --customer acme --digits 1234#,2 --bridge NO_ANSWER --diagram call.mmd
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pivotkit.local.diagram import markdown, mermaid
+from pivotkit.local.runtime import kazoo_validator, local_runtime
+from pivotkit.local.simulator import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_TIMEOUT_MS,
+    Caller,
+    HttpTransport,
+    InProcessTransport,
+    Limits,
+    PivotTarget,
+    Script,
+    ScriptError,
+    Transport,
+    simulate,
+)
+from pivotkit.local.transcript import Event, Transcript, render_event
+
+# The in-process gateway's host: continuation URLs point here and come back in-process.
+IN_PROCESS_HOST = "pivotkit.local"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "call",
+        help="simulate a caller: Kazoo's requests and callflow walk, end to end",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the pivot node's voice_url (token included)")
+    where.add_argument("--customer", metavar="SLUG", help="call this customer in-process")
+    parser.add_argument("--method", choices=("get", "post"), default="get")
+    parser.add_argument("--body-format", choices=("form", "json"), default="form")
+    parser.add_argument(
+        "--timeout-ms",
+        type=int,
+        default=DEFAULT_TIMEOUT_MS,
+        help="req_timeout_ms of the first pivot node (at most 5000)",
+    )
+    caller = parser.add_argument_group("caller")
+    caller.add_argument("--caller-number", default=Caller.number)
+    caller.add_argument("--caller-name", default=Caller.name)
+    caller.add_argument("--dialled", default=Caller.dialled, help="Request/To number")
+    caller.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
+    caller.add_argument("--call-id", help="Call-ID (default: a new random one)")
+    caller.add_argument(
+        "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
+    )
+    caller.add_argument("--language", default=Caller.language)
+    script = parser.add_argument_group("what the caller does")
+    script.add_argument("--digits", help='one entry per collect_dtmf, e.g. "1234#,2,,0"')
+    script.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="MODULE=KEY[,KEY]",
+        help="branch a module takes, one key per visit (e.g. check_cid=nomatch, menu=2)",
+    )
+    script.add_argument(
+        "--bridge",
+        metavar="OUTCOME[,OUTCOME]",
+        help="per bridge: answer (default) or a hangup cause such as NO_ANSWER, USER_BUSY",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print the transcript as JSON")
+    output.add_argument(
+        "--diagram", type=Path, metavar="FILE", help="write the call's path as Mermaid"
+    )
+    output.add_argument("--max-requests", type=int, default=Limits.max_requests)
+    output.add_argument("--max-steps", type=int, default=Limits.max_steps)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    interactive = sys.stdin.isatty() and not args.json
+    try:
+        script = Script.parse(
+            args.digits, args.branch, args.bridge, prompt=_ask if interactive else None
+        )
+    except ScriptError as exc:
+        print(f"pivotkit call: {exc}", file=sys.stderr)
+        return 2
+    caller = Caller(
+        number=args.caller_number,
+        name=args.caller_name,
+        dialled=args.dialled,
+        account_id=args.account_id,
+        call_id=args.call_id,
+        user_ids=tuple(args.user_id),
+        language=args.language,
+    )
+    validator, label = kazoo_validator()
+    live = None if args.json else _print_event
+    with contextlib.ExitStack() as stack:
+        try:
+            transport, voice_url = stack.enter_context(_transport(args))
+        except LookupError as exc:
+            print(f"pivotkit call: {exc}", file=sys.stderr)
+            return 2
+        if live is not None:
+            print(f"calling {voice_url.split('?', 1)[0]} ({label})", flush=True)
+        transcript = simulate(
+            transport,
+            PivotTarget(voice_url, args.method, args.body_format, args.timeout_ms),
+            caller,
+            script,
+            validator=validator,
+            validation_label=label,
+            limits=Limits(max_requests=args.max_requests, max_steps=args.max_steps),
+            listener=live,
+        )
+    _report(transcript, args)
+    return 0 if transcript.ok else 1
+
+
+@contextlib.contextmanager
+def _transport(args: argparse.Namespace) -> Iterator[tuple[Transport, str]]:
+    """HTTP to ``--url``, or the customer's functions in this process (``LookupError``
+    when there is no such customer or no token for it)."""
+    if args.url is not None:
+        http = HttpTransport()
+        try:
+            yield http, args.url
+        finally:
+            http.close()
+        return
+    with local_runtime("memory", customer=args.customer) as runtime:
+        token = runtime.token_for(args.customer)
+        if token is None:
+            raise LookupError(f"PIVOTKIT_TOKENS has no token for {args.customer!r}")
+        gateway = runtime.gateway(forwarded_proto="https")
+        yield (
+            InProcessTransport(gateway),
+            f"https://{IN_PROCESS_HOST}/pivot/{args.customer}?token={token}",
+        )
+
+
+def _report(transcript: Transcript, args: argparse.Namespace) -> None:
+    if args.json:
+        print(transcript.dumps())
+    else:
+        print("\n".join(transcript.summary()))
+    if args.diagram is not None:
+        is_markdown = args.diagram.suffix.lower() in (".md", ".markdown")
+        text = markdown(transcript) if is_markdown else mermaid(transcript)
+        args.diagram.write_text(text, encoding="utf-8")
+        if not args.json:
+            print(f"diagram written to {args.diagram}")
+
+
+def _print_event(event: Event) -> None:
+    line = render_event(event)
+    if line is not None:
+        print(line, flush=True)
+
+
+def _ask(question: str) -> str | None:
+    """Read digits from the terminal; end of input (Ctrl-D) hangs up."""
+    sys.stderr.write(f"   ? {question}: ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    return None if line == "" else line.strip()

@@ -1,0 +1,219 @@
+"""``pivotkit replay``: run saved Lambda events through the handlers, like
+``sam local invoke -e`` without Docker.
+
+Each FILE is an API Gateway (v1/v2) or Function URL event as JSON; a directory means every
+event below it. The event goes to the function its path names (/pivot/... or /media/...)
+on an in-process moto AWS (default), in-memory stores (--memory) or real AWS (--aws).
+Files replay in order through one set of handlers, so a continuation event sees the state
+an earlier one left. Each answer is printed; a 200 callflow is checked against Kazoo's
+schemas when they are available; and when <scenario>.expected.json sits beside
+<scenario>.json the answer must equal it ({"status": ..., "body": ...}). --update writes
+those goldens instead. Exit status 1 on a mismatch, an invalid callflow or an unreadable
+event.
+
+Tokens: customer <slug> accepts local-<slug> unless PIVOTKIT_TOKENS is set, so sample
+events carry token=local-<slug>. Continuation URLs in answers use the event's domainName;
+keep it fixed in saved events and goldens stay stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pivotkit.local.gateway import ProxyResponse, proxy_response
+from pivotkit.local.lambda_context import LocalLambdaContext
+from pivotkit.local.runtime import Backend, LocalRuntime, Validate, kazoo_validator, local_runtime
+
+GOLDEN_SUFFIX = ".expected.json"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="run saved Lambda events through the handlers; compare with goldens",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="event file or dir")
+    parser.add_argument("--update", action="store_true", help="write the goldens")
+    backend = parser.add_mutually_exclusive_group()
+    backend.add_argument(
+        "--aws", action="store_const", dest="backend", const="aws", help="use real AWS"
+    )
+    backend.add_argument(
+        "--memory", action="store_const", dest="backend", const="memory", help="in-memory stores"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the verdict lines")
+    parser.set_defaults(func=run, backend="embedded")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One event's answer, as a golden stores it."""
+
+    status: int
+    body: Any
+
+    def golden(self) -> dict[str, Any]:
+        return {"status": self.status, "body": self.body}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        files = list(event_files(args.files))
+    except FileNotFoundError as exc:
+        print(f"pivotkit replay: {exc}", file=sys.stderr)
+        return 2
+    if not files:
+        print("pivotkit replay: no event files found", file=sys.stderr)
+        return 2
+    backend: Backend = args.backend
+    validator, label = kazoo_validator()
+    print(f"schemas: {label}")
+    failures = 0
+    with local_runtime(backend, in_process_moto=True) as runtime:
+        for path in files:
+            failures += 0 if _replay_one(path, runtime, validator, args) else 1
+    total = len(files)
+    print(f"{total - failures}/{total} event(s) passed")
+    return 1 if failures else 0
+
+
+def event_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """The event files named, directories expanded (sorted), goldens left out."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.json") if not p.name.endswith(GOLDEN_SUFFIX))
+        elif path.is_file():
+            yield path
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+
+
+def golden_path(event_path: Path) -> Path:
+    return event_path.with_name(event_path.name.removesuffix(".json") + GOLDEN_SUFFIX)
+
+
+def invoke(runtime: LocalRuntime, event: Mapping[str, Any]) -> ProxyResponse:
+    """Run ``event`` through the function its path names, as API Gateway would."""
+    function = _function_for(event)
+    handler = runtime.functions.get(function)
+    if handler is None:
+        raise LookupError(f"no {function} function is available")
+    context = LocalLambdaContext(function_name=f"pivotkit-local-{function}")
+    return proxy_response(handler(event, context))
+
+
+def _replay_one(
+    path: Path, runtime: LocalRuntime, validator: Validate | None, args: argparse.Namespace
+) -> bool:
+    try:
+        event = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(event, dict):
+            raise ValueError("the file does not hold a JSON object")
+        response = invoke(runtime, event)
+    except (OSError, ValueError, LookupError) as exc:
+        print(f"FAIL {path}: {exc}")
+        return False
+    replayed = Replayed(response.status, _body(response))
+    ok = True
+    problems: list[str] = []
+    if validator is not None and response.status == 200 and isinstance(replayed.body, dict):
+        errors = validator(replayed.body)
+        if errors:
+            ok = False
+            problems += ["answer fails Kazoo's schemas:", *(f"  {e}" for e in errors)]
+    golden = golden_path(path)
+    if args.update:
+        note = _update(golden, replayed)
+    elif golden.is_file():
+        diff = _compare(golden, replayed)
+        note = "matches golden" if not diff else "DIFFERS from golden"
+        if diff:
+            ok = False
+            problems += diff
+    else:
+        note = f"no golden (pivotkit replay --update writes {golden.name})"
+    print(f"{'ok  ' if ok else 'FAIL'} {path}: {response.status} ({note})")
+    if not args.quiet:
+        print(_indent(_pretty(replayed.body)))
+    for line in problems:
+        print(f"     {line}")
+    return ok
+
+
+def _function_for(event: Mapping[str, Any]) -> str:
+    path = event.get("rawPath") or event.get("path") or ""
+    context = event.get("requestContext")
+    if isinstance(context, Mapping) and not event.get("rawPath"):
+        # REST APIs: requestContext.resourcePath names the route without the stage.
+        path = context.get("resourcePath") or path
+    if not isinstance(path, str):
+        raise ValueError("the event has no path")
+    for function in ("pivot", "media"):
+        if f"/{function}/" in f"{path}/":
+            return function
+    raise ValueError(f"path {path!r} is neither a /pivot nor a /media route")
+
+
+def _body(response: ProxyResponse) -> Any:
+    """JSON bodies parsed, text kept, binary summarised (goldens stay readable)."""
+    content_type = response.headers.get("Content-Type", "")
+    if "json" in content_type:
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            pass
+    try:
+        return response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {
+            "bytes": len(response.body),
+            "sha256": hashlib.sha256(response.body).hexdigest(),
+            "base64_head": base64.b64encode(response.body[:48]).decode("ascii"),
+        }
+
+
+def _update(golden: Path, replayed: Replayed) -> str:
+    text = _pretty(replayed.golden()) + "\n"
+    if golden.is_file() and golden.read_text(encoding="utf-8") == text:
+        return "golden unchanged"
+    golden.write_text(text, encoding="utf-8")
+    return f"golden written: {golden.name}"
+
+
+def _compare(golden: Path, replayed: Replayed) -> list[str]:
+    """A unified diff (empty when equal); key order does not matter, values do."""
+    try:
+        expected = json.loads(golden.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return [f"{golden.name} is not valid JSON: {exc}"]
+    actual = replayed.golden()
+    if expected == actual:
+        return []
+    return list(
+        difflib.unified_diff(
+            _pretty(expected, sort_keys=True).splitlines(),
+            _pretty(actual, sort_keys=True).splitlines(),
+            fromfile=golden.name,
+            tofile="actual",
+            lineterm="",
+        )
+    )
+
+
+def _pretty(value: Any, *, sort_keys: bool = False) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"     {line}" for line in text.splitlines())

@@ -1,0 +1,166 @@
+"""``pivotkit serve``: the Pivot endpoint on this machine, as API Gateway + Lambda run it.
+
+Each HTTP request becomes the HTTP API (v2) event a deployed endpoint receives and is
+answered by the real Lambda handlers, in-process. State and media live in an embedded
+AWS (moto on 127.0.0.1, started and stopped with the server) unless --memory or --aws.
+Customer <slug> accepts the token local-<slug> unless PIVOTKIT_TOKENS says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from pivotkit.local.kazoo_encoding import pivot_http_request
+from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
+from pivotkit.local.server import Exchange, LocalServer
+from pivotkit.local.simulator import Caller
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the Pivot endpoint locally (embedded AWS by default)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)"
+    )
+    parser.add_argument("--customer", metavar="SLUG", help="serve only this customer")
+    backend = parser.add_mutually_exclusive_group()
+    backend.add_argument(
+        "--aws",
+        action="store_const",
+        dest="backend",
+        const="aws",
+        help="use real AWS (or any endpoint AWS_* settings name) instead of the embedded one",
+    )
+    backend.add_argument(
+        "--memory",
+        action="store_const",
+        dest="backend",
+        const="memory",
+        help="keep state and media in memory (no embedded AWS)",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="PATH",
+        help="write the base URL to PATH once the server accepts requests",
+    )
+    parser.set_defaults(func=run, backend="embedded")
+
+
+class _Stop(Exception):
+    """SIGTERM: leave serve_forever the way Ctrl-C does."""
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not _is_loopback(args.host) and not os.environ.get("PIVOTKIT_TOKENS"):
+        print(
+            f"refusing to bind {args.host}: the default local tokens (local-<slug>) are "
+            "public knowledge. Set PIVOTKIT_TOKENS to secret tokens first.",
+            file=sys.stderr,
+        )
+        return 2
+    backend: Backend = args.backend
+    out = sys.stdout
+    with contextlib.ExitStack() as stack:
+        try:
+            runtime = stack.enter_context(local_runtime(backend, customer=args.customer))
+        except UnknownCustomer as exc:
+            print(f"pivotkit serve: {exc}", file=sys.stderr)
+            return 2
+        gateway = runtime.gateway(observer=_request_logger(out))
+        try:
+            server = LocalServer(gateway, args.host, args.port)
+        except OSError as exc:
+            print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        stack.callback(server.server_close)
+        if args.ready_file is not None:
+            stack.callback(args.ready_file.unlink, missing_ok=True)
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+        stack.callback(signal.signal, signal.SIGTERM, previous)
+        try:
+            _print_banner(out, server.url, runtime)
+            if args.ready_file is not None:
+                _write_ready_file(args.ready_file, server.url)
+            print(f"ready: {server.url} (Ctrl-C stops)", file=out, flush=True)
+            server.serve_forever()
+        except (KeyboardInterrupt, _Stop):
+            print("stopping", file=out, flush=True)
+    return 0
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _request_logger(out: TextIO) -> Any:
+    lock = threading.Lock()
+
+    def log(exchange: Exchange) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {exchange.log_line()}"
+        with lock:
+            print(line, file=out, flush=True)
+
+    return log
+
+
+def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
+    lines = [f"pivotkit serve: {url}", f"  backend: {runtime.backend_detail}"]
+    if not runtime.customers:
+        lines.append("  no customers found: add a package under handlers/customers/<slug>/")
+    else:
+        lines.append("  customers (Pivot voice_url):")
+    first_url: str | None = None
+    for slug in sorted(runtime.customers):
+        token = runtime.token_for(slug)
+        voice_url = f"{url}/pivot/{slug}?token={token}" if token else f"{url}/pivot/{slug}"
+        note = "" if token else "  (token from Secrets Manager)"
+        lines.append(f"    {slug:<16} {voice_url}{note}")
+        if token and first_url is None:
+            first_url = voice_url
+    lines.append(f"  media: {url}/media/<customer>/<token>/...")
+    if first_url is not None:
+        request = pivot_http_request(Caller().kazoo_call(), first_url)
+        lines += [
+            "  try a first Pivot request (as Kazoo sends it):",
+            f"    curl -sS {shlex.quote(request.url)}",
+            "  or walk a whole call:",
+            f"    pivotkit call --url {shlex.quote(first_url)} --digits 1",
+        ]
+    print("\n".join(lines), file=out, flush=True)
+
+
+def _write_ready_file(path: Path, url: str) -> None:
+    """Atomically, so a watcher never reads half a URL."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(url + "\n", encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,165 @@
+"""The deployed functions, assembled in this process: what serve, replay and call share.
+
+A ``Backend`` says where state and media live: ``embedded`` (moto on 127.0.0.1, the
+default), ``memory`` (the in-memory stores, nothing else started) or ``aws`` (whatever the
+environment's AWS settings name). Either way the handlers are built by the same
+composition roots as in Lambda (``make_pivot_handler``/``make_media_handler``) from an
+environment mapping, so local runs exercise the deployed code paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from pivotkit.customers import Customer, discover_customers
+from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
+from pivotkit.local.server import LambdaHandler, LocalGateway
+from pivotkit.local.tokens import local_tokens, tokens_json
+
+Backend: TypeAlias = Literal["embedded", "memory", "aws"]
+Validate: TypeAlias = Callable[[Mapping[str, Any]], list[str]]
+
+# Settings that select AWS resources; the in-memory backend must not inherit them.
+_RESOURCE_SETTINGS = ("PIVOTKIT_STATE_TABLE", "PIVOTKIT_MEDIA_BUCKET", "PIVOTKIT_TOKENS_SECRETS")
+
+
+@dataclass
+class LocalRuntime:
+    """The customers served, their tokens and the Lambda handlers answering for them."""
+
+    customers: Mapping[str, Customer]
+    tokens: Mapping[str, tuple[str, ...]]  # empty when tokens come from Secrets Manager
+    functions: dict[str, LambdaHandler]
+    backend: Backend
+    backend_detail: str
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def gateway(self, **options: Any) -> LocalGateway:
+        """A gateway routing to these functions, keeping their tokens out of logs."""
+        return LocalGateway(
+            functions=self.functions,
+            secrets=[t for ts in self.tokens.values() for t in ts],
+            customers=frozenset(self.customers),
+            entry_steps={slug: c.flow.entry for slug, c in self.customers.items()},
+            **options,
+        )
+
+    def token_for(self, slug: str) -> str | None:
+        found = self.tokens.get(slug, ())
+        return found[0] if found else None
+
+
+@contextlib.contextmanager
+def local_runtime(
+    backend: Backend = "embedded",
+    *,
+    customer: str | None = None,
+    in_process_moto: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[LocalRuntime]:
+    """Build the functions on ``backend`` and keep the backend up for the block.
+
+    ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
+    backend (replay: no socket, nothing to stop). The process environment is adjusted for
+    boto3 (endpoints, dummy credentials) while the block runs and restored afterwards.
+    """
+    base = dict(os.environ if environ is None else environ)
+    customers = find_customers(customer)
+    with _backend(backend, in_process_moto) as (aws_settings, detail):
+        handler_env = _handler_environment(base, backend, aws_settings, customer)
+        tokens: Mapping[str, tuple[str, ...]] = {}
+        if not handler_env.get("PIVOTKIT_TOKENS_SECRETS"):
+            tokens = local_tokens(customers, base)
+            handler_env["PIVOTKIT_TOKENS"] = tokens_json(tokens)
+        _forget_cached_clients()
+        yield LocalRuntime(
+            customers=customers,
+            tokens=tokens,
+            functions=build_functions(handler_env),
+            backend=backend,
+            backend_detail=detail,
+            environment=handler_env,
+        )
+    _forget_cached_clients()
+
+
+@contextlib.contextmanager
+def _backend(backend: Backend, in_process_moto: bool) -> Iterator[tuple[dict[str, str], str]]:
+    if backend == "memory":
+        yield {}, "in-memory state and media (nothing persists)"
+    elif backend == "aws":
+        yield {}, "AWS as configured by the environment (AWS_* settings)"
+    elif in_process_moto:
+        with in_process_aws() as settings:
+            yield settings, "moto in process (mock_aws)"
+    else:
+        with EmbeddedAws() as aws, applied_environment(aws.environment()):
+            yield aws.environment(), f"embedded AWS (moto) at {aws.endpoint}"
+
+
+def _handler_environment(
+    base: Mapping[str, str], backend: Backend, aws_settings: Mapping[str, str], customer: str | None
+) -> dict[str, str]:
+    env = dict(base)
+    if backend != "aws":
+        for name in _RESOURCE_SETTINGS:
+            env.pop(name, None)
+    env.update(aws_settings)
+    if customer is not None:
+        env["PIVOTKIT_CUSTOMER"] = customer
+    return env
+
+
+class UnknownCustomer(LookupError):
+    """``--customer`` names no package under ``customers``."""
+
+
+def find_customers(only: str | None = None) -> dict[str, Customer]:
+    """Every customer package, or just ``only`` (``UnknownCustomer`` if it has none)."""
+    try:
+        return discover_customers(only=only)
+    except ModuleNotFoundError as exc:
+        if only is not None and exc.name in (f"customers.{only}", "customers"):
+            raise UnknownCustomer(
+                f"no customer {only!r}: expected a package handlers/customers/{only}/"
+            ) from None
+        raise
+
+
+def build_functions(environ: Mapping[str, str]) -> dict[str, LambdaHandler]:
+    """The pivot and media Lambda handlers, built as their entry points build them."""
+    from pivotkit.aws.lambda_entry import make_pivot_handler
+
+    functions: dict[str, LambdaHandler] = {"pivot": make_pivot_handler(environ)}
+    try:  # XXX-TEMP until pivotkit.aws.media_entry lands
+        from pivotkit.aws.media_entry import make_media_handler  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        functions["media"] = make_media_handler(environ)
+    except ImportError:
+        pass
+    return functions
+
+
+def kazoo_validator() -> tuple[Validate | None, str]:
+    """Kazoo's schema check for answers, and a label saying what it covers (or why not)."""
+    from pivotkit.local.schemas import ENV_VAR, load_schema_sets, validate_callflow
+
+    versions = sorted(load_schema_sets())
+    if not versions:
+        return None, f"skipped: Kazoo schemas not found (set ${ENV_VAR})"
+
+    def validate(tree: Mapping[str, Any]) -> list[str]:
+        return validate_callflow(tree, versions)
+
+    return validate, "Kazoo " + " + ".join(versions)
+
+
+def _forget_cached_clients() -> None:
+    """boto3 clients are cached per process with the settings of their creation."""
+    from pivotkit.aws.clients import reset_clients
+
+    reset_clients()

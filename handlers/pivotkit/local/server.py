@@ -1,0 +1,323 @@
+"""The local endpoint: a threaded HTTP server in front of the Lambda handlers, in-process.
+
+``LocalGateway`` is the part that plays API Gateway: it routes a request like the deployed
+HTTP API, builds the v2 event (``pivotkit.local.gateway``), invokes the handler with a
+fresh Lambda context and turns the proxy result back into an HTTP answer. Nothing a
+handler does can take the gateway down: an exception becomes a 500 JSON answer, as a
+crashed function does behind a real API.
+
+``LocalServer`` puts it behind ``http.server.ThreadingHTTPServer`` (one thread per
+connection, HTTP/1.1 keep-alive), which is what ``pivotkit serve`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pivotkit.local.gateway import (
+    BadProxyResult,
+    ProxyResponse,
+    RouteMatch,
+    http_api_event,
+    match_route,
+    proxy_response,
+)
+from pivotkit.local.lambda_context import DEFAULT_TIMEOUT_MS, LocalLambdaContext
+
+logger = logging.getLogger("pivotkit.local")
+
+LambdaHandler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+
+# Lambda's synchronous payload limit; API Gateway refuses bigger requests before Lambda.
+MAX_REQUEST_BYTES = 6 * 1024 * 1024
+REDACTED = "***"
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its answer, as the request log shows it (never with a token)."""
+
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+    customer: str | None = None
+    call_id: str | None = None
+    step: str | None = None
+    error: str | None = None
+
+    def log_line(self) -> str:
+        parts = [self.method, self.path, str(self.status), f"{self.duration_ms:.1f}ms"]
+        if self.call_id:
+            parts.append(f"call={self.call_id}")
+        if self.step:
+            parts.append(f"step={self.step}")
+        if self.error:
+            parts.append(f"error={self.error}")
+        return " ".join(parts)
+
+
+@dataclass
+class LocalGateway:
+    """Routes requests to the functions as the deployed HTTP API does."""
+
+    functions: Mapping[str, LambdaHandler]  # "pivot" / "media" -> Lambda handler
+    secrets: Iterable[str] = ()  # tokens to keep out of logs
+    # Customers with a Pivot route (deployed routes are literal per customer); None = any.
+    customers: Collection[str] | None = None
+    entry_steps: Mapping[str, str] = field(default_factory=dict)  # customer -> first step
+    function_prefix: str = "pivotkit-local"
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    observer: Callable[[Exchange], None] | None = None
+    # Scheme Kazoo uses to reach this gateway; it shapes the continuation URLs handlers emit.
+    forwarded_proto: str = "http"
+
+    def __post_init__(self) -> None:
+        self._secrets = frozenset(s for s in self.secrets if s)
+
+    def dispatch(
+        self,
+        *,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        domain_name: str,
+        source_ip: str = "127.0.0.1",
+    ) -> ProxyResponse:
+        started = time.perf_counter()
+        raw_path = target.partition("?")[0]
+        route = match_route(method, raw_path, self.customers)
+        facts: dict[str, str | None] = {}
+        if route is None or route.function not in self.functions:
+            response = _json(404, {"message": "Not Found"})  # API Gateway's own answer
+        else:
+            response = self._invoke(route, method, target, headers, body, domain_name, source_ip)
+            facts = self._facts(route, target, headers, body, response)
+        exchange = Exchange(
+            method=method.upper(),
+            path=self.redact(raw_path),
+            status=response.status,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            customer=route.customer if route else None,
+            call_id=facts.get("call_id"),
+            step=facts.get("step"),
+            error=facts.get("error"),
+        )
+        if exchange.duration_ms > self.timeout_ms:
+            logger.warning(
+                "%s took %.0f ms: a deployed function times out after %d ms",
+                exchange.path,
+                exchange.duration_ms,
+                self.timeout_ms,
+            )
+        if self.observer is not None:
+            self.observer(exchange)
+        return response
+
+    def _invoke(
+        self,
+        route: RouteMatch,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        domain_name: str,
+        source_ip: str,
+    ) -> ProxyResponse:
+        handler = self.functions[route.function]
+        with_proto = [
+            *((n, v) for n, v in headers if n.lower() != "x-forwarded-proto"),
+            ("x-forwarded-proto", self.forwarded_proto),
+        ]
+        event = http_api_event(
+            method=method,
+            target=target,
+            headers=with_proto,
+            body=body,
+            domain_name=domain_name,
+            source_ip=source_ip,
+            route=route,
+        )
+        context = LocalLambdaContext(
+            function_name=f"{self.function_prefix}-{route.function}", timeout_ms=self.timeout_ms
+        )
+        try:
+            return proxy_response(handler(event, context))
+        except BadProxyResult as exc:
+            logger.error("%s function returned a bad result: %s", route.function, exc)
+        except Exception:  # a crashing function must not take the server down
+            logger.exception("%s function raised", route.function)
+        return _json(500, {"error": "internal_error", "message": "the function failed"})
+
+    def redact(self, path: str) -> str:
+        """The path with any token segment replaced (media URLs may carry one)."""
+        return "/".join(REDACTED if part in self._secrets else part for part in path.split("/"))
+
+    def _facts(
+        self,
+        route: RouteMatch,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        response: ProxyResponse,
+    ) -> dict[str, str | None]:
+        """Call id, step and error code for the log line, read leniently from the request."""
+        if route.function != "pivot":
+            return {"error": _error_code(response)}
+        params = dict(parse_qsl(target.partition("?")[2], keep_blank_values=True))
+        call_id = params.get("Call-ID")
+        if call_id is None and body:
+            content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
+            call_id = _body_call_id(content_type, body)
+        step = params.get("step") or self.entry_steps.get(route.customer)
+        return {"call_id": call_id, "step": step, "error": _error_code(response)}
+
+
+def _body_call_id(content_type: str, body: bytes) -> str | None:
+    text = body.decode("utf-8", errors="replace")
+    if "json" in content_type.lower():
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None
+        value = parsed.get("Call-ID") if isinstance(parsed, dict) else None
+        return value if isinstance(value, str) else None
+    return dict(parse_qsl(text, keep_blank_values=True)).get("Call-ID")
+
+
+def _error_code(response: ProxyResponse) -> str | None:
+    if response.status < 400 or "json" not in response.headers.get("Content-Type", ""):
+        return None
+    try:
+        parsed = json.loads(response.body)
+    except ValueError:
+        return None
+    code = parsed.get("error") if isinstance(parsed, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _json(status: int, payload: Mapping[str, Any]) -> ProxyResponse:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return ProxyResponse(status, {"Content-Type": "application/json"}, body)
+
+
+class _GatewayRequestHandler(BaseHTTPRequestHandler):
+    """Reads one HTTP request, hands it to the gateway, writes the answer."""
+
+    server: LocalServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as Kazoo's httpc and load tests expect
+    server_version = "pivotkit-local"
+    sys_version = ""
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except _RequestRejected as rejected:
+            self._send(rejected.response)
+            self.close_connection = True
+            return
+        host = self.headers.get("Host") or self.server.authority
+        response = self.server.gateway.dispatch(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=body,
+            domain_name=host,
+            source_ip=self.client_address[0],
+        )
+        self._send(response)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length_text = self.headers.get("Content-Length") or "0"
+        if not length_text.isdigit():
+            raise _RequestRejected(_json(400, {"error": "bad_request", "message": "bad length"}))
+        length = int(length_text)
+        if length > MAX_REQUEST_BYTES:
+            raise _RequestRejected(_too_large())
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                raise _RequestRejected(
+                    _json(400, {"error": "bad_request", "message": "bad chunk"})
+                ) from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_REQUEST_BYTES:
+                raise _RequestRejected(_too_large())
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _send(self, response: ProxyResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The gateway logs each exchange itself (without tokens); keep stdlib quiet."""
+
+
+class _RequestRejected(Exception):
+    def __init__(self, response: ProxyResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _too_large() -> ProxyResponse:
+    message = f"request body exceeds {MAX_REQUEST_BYTES} bytes"
+    return _json(413, {"error": "payload_too_large", "message": message})
+
+
+class LocalServer(ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` bound to a ``LocalGateway``."""
+
+    daemon_threads = True  # an open keep-alive connection must not block shutdown
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, gateway: LocalGateway, host: str = "127.0.0.1", port: int = 8080):
+        self.gateway = gateway
+        super().__init__((host, port), _GatewayRequestHandler)
+
+    @property
+    def authority(self) -> str:
+        host, port = self.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"{name}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.authority}"
+
+    def start_in_thread(self) -> threading.Thread:
+        """Serve from a background thread (tests, benchmarks); stop with ``shutdown()``."""
+        thread = threading.Thread(target=self.serve_forever, name="pivotkit-serve", daemon=True)
+        thread.start()
+        return thread
