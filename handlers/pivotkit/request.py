@@ -8,6 +8,12 @@ keys *not* encoded, nested objects flattened PHP-style (``Digits[menu]=1``), lis
 ``parse_params`` reverses that; ``decode_pivot_request`` picks the source by method and
 content type; ``PivotRequest`` gives the result typed names.
 
+pivotkit's own continuation parameters (``token``, ``step``, ``seq``, ``hop``, ``g``; see
+``pivotkit.flow``) live in ``voice_url``'s query string. They are never Kazoo parameters, so
+no ``PivotRequest`` field reads them; on a GET they share the query string with Kazoo's
+parameters and so also appear in ``PivotRequest.raw``. ``query_params`` is how the engine
+reads them, on GET and POST alike.
+
 Every failure is a ``pivotkit.errors.ClientError`` (a 4xx), whatever the input bytes: the
 decoder sits on the request path and must never turn garbage into a 500.
 """
@@ -39,11 +45,6 @@ FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 MAX_DEPTH: Final = 8
 # A real Pivot request carries a few dozen parameters.
 MAX_PARAMS: Final = 1000
-
-# Query parameters pivotkit's own continuation URLs carry (pivotkit.flow). They are never
-# Kazoo parameters, so no PivotRequest field reads them; on a GET they share the query string
-# with Kazoo's parameters and therefore still appear in ``PivotRequest.raw``.
-CONTINUATION_PARAMS: Final = frozenset({"token", "step", "seq", "hop", "g"})
 
 # Kazoo account ids are ``kz_binary:rand_hex(16)``: 32 lower-case hex digits (they also name
 # CouchDB databases, which must be lower case).
@@ -112,7 +113,8 @@ def _decode(text: str, *, strict: bool) -> str:
 
     Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits there is
     garbage (``strict``). Kazoo does *not* encode keys, so a literal ``%`` in a key (a custom
-    variable named ``100%``) is legitimate and kept as it is.
+    variable named ``100%``) is legitimate and kept as it is. ``+`` is a space in both, as
+    in any form; Kazoo's own names never contain one, and other clients encode theirs.
     """
     if "+" in text:
         text = text.replace("+", " ")

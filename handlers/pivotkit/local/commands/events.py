@@ -28,8 +28,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "events",
         help="write a sample Lambda event for a Pivot request",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Write the Lambda event AWS would deliver when a Kazoo pivot node calls the "
+            "customer's Pivot URL: Kazoo's parameters encoded exactly as Kazoo encodes them, "
+            "in a REST API (v1), HTTP API (v2) or Function URL event. Replay it with "
+            "'pivotkit replay' or use it in a test."
+        ),
     )
     parser.add_argument("--customer", required=True, type=_customer, help="customer slug")
     parser.add_argument(
@@ -38,7 +42,9 @@ def register(subparsers: Any) -> None:
         default="url",
         help="v1: API Gateway REST; v2: HTTP API; url: Lambda Function URL (default)",
     )
-    parser.add_argument("--method", choices=("get", "post"), default="get")
+    parser.add_argument(
+        "--method", choices=("get", "post"), default="get", help="the pivot node's method"
+    )
     parser.add_argument(
         "--body-format",
         choices=("form", "json"),
@@ -74,9 +80,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--token", help="the customer's secret (the token query parameter)")
     parser.add_argument("--call-id", help="Call-ID (default: a new random one)")
-    parser.add_argument("--account-id", type=_account_id, default=DEFAULT_ACCOUNT_ID)
+    parser.add_argument(
+        "--account-id",
+        type=_account_id,
+        default=DEFAULT_ACCOUNT_ID,
+        help=f"Kazoo Account-ID (default: {DEFAULT_ACCOUNT_ID})",
+    )
     parser.add_argument("--caller-number", default="+14155550123", help="Caller-ID-Number")
-    parser.add_argument("--region", default=DEFAULT_REGION)
+    parser.add_argument("--region", default=DEFAULT_REGION, help="AWS region in the host name")
     parser.add_argument("--stage", default=DEFAULT_STAGE, help="REST API stage (v1 only)")
     parser.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
     parser.set_defaults(func=run)
