@@ -79,9 +79,9 @@ def sip_code(code: int) -> str:
     return f"sip:{code}"
 
 
-_HANGUP_CAUSE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SIP_CODE_KEY = re.compile(r"^sip:[3-6][0-9]{2}$")
-_MENU_DIGITS = re.compile(r"^[0-9*#]+$")
+_HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]*")
+_SIP_CODE_KEY = re.compile(r"sip:[3-6][0-9]{2}")
+_MENU_DIGITS = re.compile(r"[0-9*#]+")
 
 _TERMINAL = frozenset(
     {
@@ -154,7 +154,7 @@ def _branch_problem(module: str, data: Mapping[str, Any], key: str) -> str | Non
     if module in _LINEAR:
         return "it only continues through '_' (use .then())"
     if module == "menu":
-        if key in (TIMEOUT, MAX_RETRIES) or _MENU_DIGITS.match(key):
+        if key in (TIMEOUT, MAX_RETRIES) or _MENU_DIGITS.fullmatch(key):
             return None
         return "menu children are the digits pressed, 'timeout' or 'max_retries'"
     if module == "check_cid":
@@ -169,7 +169,7 @@ def _branch_problem(module: str, data: Mapping[str, Any], key: str) -> str | Non
 
 
 def _bridge_key_problem(key: str) -> str | None:
-    if _HANGUP_CAUSE.match(key) or _SIP_CODE_KEY.match(key):
+    if _HANGUP_CAUSE.fullmatch(key) or _SIP_CODE_KEY.fullmatch(key):
         return None
     if key.isdigit():
         return f"Kazoo compares SIP codes as 'sip:{key}'"

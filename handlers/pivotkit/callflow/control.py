@@ -28,7 +28,7 @@ PIVOT_MAX_TIMEOUT_MS = 5000
 SLEEP_MAX_MS = 86_400_000
 _SLEEP_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 # FreeSWITCH send_dtmf: the twelve keys, A-D, and w/W for a 0.5 s / 1 s pause.
-_SENDABLE_DTMF = re.compile(r"^[0-9*#A-DwW]{1,128}$")
+_SENDABLE_DTMF = re.compile(r"[0-9*#A-DwW]{1,128}")
 
 
 def pivot(
@@ -116,7 +116,7 @@ def send_dtmf(digits: str, *, duration_ms: int | None = None) -> Node:
     ``duration_ms`` is sent as an integer, the one form both 4.3 (``type`` list) and master
     (``oneOf``) accept.
     """
-    if not isinstance(digits, str) or not _SENDABLE_DTMF.match(digits):
+    if not isinstance(digits, str) or not _SENDABLE_DTMF.fullmatch(digits):
         raise CallflowError(f"send_dtmf digits must be 1-128 of 0-9 * # A-D w W, got {digits!r}")
     return (
         NodeData("send_dtmf")

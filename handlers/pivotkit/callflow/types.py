@@ -18,15 +18,17 @@ from pivotkit.errors import CallflowError
 Dtmf: TypeAlias = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
 DTMF_KEYS: tuple[str, ...] = get_args(Dtmf)
 
+# Every pattern here is applied with fullmatch: "^...$" with match() would let a trailing
+# newline through.
 # Kazoo's URL check (kz_json_schema_extensions:url_validation) accepts exactly the schemes
 # "http" and "https", and the schemas' own pattern is the case-sensitive "^https?://".
-_HTTP_URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$")
+_HTTP_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?")
 # Names that end up as form keys in the next Pivot request (Digits[name],
 # Custom-Application-Vars[name]) or as SIP header names: brackets, dots or spaces would make
 # them ambiguous, and Kazoo's own patterns for these are [a-zA-Z0-9_-].
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_DIGITS = re.compile(r"^[0-9]+$")
-_NO_SPACE = re.compile(r"^\S+$")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DIGITS = re.compile(r"[0-9]+")
+_NO_SPACE = re.compile(r"\S+")
 
 
 @functools.cache
@@ -37,7 +39,7 @@ def literal_values(alias: Any) -> tuple[str, ...]:
 
 def check_http_url(name: str, url: str) -> str:
     """Kazoo accepts only absolute http(s) URLs in voice_url, record_call.url, webhook.uri."""
-    if not isinstance(url, str) or not _HTTP_URL.match(url):
+    if not isinstance(url, str) or not _HTTP_URL.fullmatch(url):
         raise CallflowError(
             f"{name} must be an absolute http:// or https:// URL (lower-case scheme), got {url!r}"
         )
@@ -79,13 +81,13 @@ def check_text(name: str, value: str, *, min_length: int = 1, max_length: int | 
 def check_token(name: str, value: str, *, max_length: int | None = None) -> str:
     """A non-empty string without white space: ids, numbers, media references."""
     check_text(name, value, max_length=max_length)
-    if not _NO_SPACE.match(value):
+    if not _NO_SPACE.fullmatch(value):
         raise CallflowError(f"{name} must not contain white space, got {value!r}")
     return value
 
 
 def check_safe_name(name: str, value: str) -> str:
-    if not isinstance(value, str) or not _SAFE_NAME.match(value):
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
         raise CallflowError(
             f"{name} must be 1-64 letters, digits, '_' or '-' (it becomes a request key), "
             f"got {value!r}"
@@ -94,7 +96,7 @@ def check_safe_name(name: str, value: str) -> str:
 
 
 def check_digits(name: str, value: str) -> str:
-    if not isinstance(value, str) or not _DIGITS.match(value):
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value):
         raise CallflowError(f"{name} must be a string of digits 0-9, got {value!r}")
     return value
 

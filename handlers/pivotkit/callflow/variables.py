@@ -16,7 +16,7 @@ VariableChannel: TypeAlias = Literal["a", "both"]
 SettableVariable: TypeAlias = Literal["call_priority"]
 
 # callflows.language.json: two letters, optionally a dash and two more ("en", "en-us").
-_LANGUAGE = re.compile(r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")
+_LANGUAGE = re.compile(r"[A-Za-z]{2}(-[A-Za-z]{2})?")
 
 
 def set_variables(
@@ -65,6 +65,6 @@ def set_variable(variable: SettableVariable, *, value: str, channel: VariableCha
 
 def language(language: str) -> Node:
     """Switch the call's language (prompts, tts default), e.g. ``"en-us"`` or ``"fr"``."""
-    if not isinstance(language, str) or not _LANGUAGE.match(language):
+    if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
         raise CallflowError(f"language must look like 'en' or 'en-us', got {language!r}")
     return NodeData("language").put("language", language).node()

@@ -43,6 +43,7 @@ REFUSED: list[tuple[str, Callable[[], object], str]] = [
     ("pivot-ftp", lambda: cf.pivot("ftp://example.com/pivot"), "http:// or https://"),
     ("pivot-upper-scheme", lambda: cf.pivot("HTTPS://example.com/"), "lower-case scheme"),
     ("pivot-no-host", lambda: cf.pivot("https:///pivot"), "http:// or https://"),
+    ("pivot-newline", lambda: cf.pivot("https://example.com/\n"), "http:// or https://"),
     ("pivot-space", lambda: cf.pivot("https://example.com/a b"), "http:// or https://"),
     ("pivot-method", lambda: loose.pivot(URL, method="put"), "one of get, post"),
     ("pivot-upper-method", lambda: loose.pivot(URL, method="GET"), "one of get, post"),
@@ -90,6 +91,7 @@ REFUSED: list[tuple[str, Callable[[], object], str]] = [
     ("voicemail-id-short", lambda: cf.voicemail("abc"), "32 characters"),
     ("device-id-empty", lambda: cf.device(""), "at least 1"),
     ("device-id-space", lambda: cf.device("a b"), "white space"),
+    ("device-id-newline", lambda: cf.device(ID + "\n"), "white space"),
     # shapes that need one of several keys
     ("conference-neither", cf.conference, "exactly one of id, config"),
     (
@@ -143,6 +145,7 @@ REFUSED: list[tuple[str, Callable[[], object], str]] = [
     ("tts-terminator", lambda: cf.tts("hi", terminators=["#", "#"]), "repeat"),
     ("send-dtmf-letters", lambda: cf.send_dtmf("12x"), "0-9"),
     ("language-pattern", lambda: cf.language("english"), "en-us"),
+    ("language-newline", lambda: cf.language("en\n"), "en-us"),
     ("sip-header-name", lambda: cf.device(ID, custom_sip_headers={"X Bad": "1"}), "header"),
     ("sip-header-value", lambda: loose.device(ID, custom_sip_headers={"X-A": 1}), "string"),
     ("ringtones-key", lambda: loose.group(ID, ringtones={"vip": "x"}), "unknown keys"),

@@ -1,0 +1,41 @@
+"""Find the customers to deploy by looking at ``handlers/customers/`` on disk.
+
+The CDK app never imports customer code: synthesis must not depend on the Lambda runtime's
+packages, and a broken customer module should fail its own tests, not ``cdk synth``. The
+rules match what ``pivotkit.customers`` accepts at run time, so a package deployed here is a
+package the function can load.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# Same rule as pivotkit.customers.SLUG_PATTERN: the slug names a Python package, a URL path
+# segment, a DynamoDB key prefix, an S3 prefix and part of a Lambda function name (64 max).
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+class CustomerDiscoveryError(ValueError):
+    """The customers directory holds something that cannot be deployed as a customer."""
+
+
+def discover_customer_slugs(customers_dir: Path) -> tuple[str, ...]:
+    """The slugs of the customer packages under ``customers_dir``, sorted.
+
+    A customer is a directory holding ``__init__.py`` whose name does not start with ``_``.
+    Anything else (modules, data files, ``__pycache__``) is not a customer.
+    """
+    if not customers_dir.is_dir():
+        raise CustomerDiscoveryError(f"customers directory {customers_dir} does not exist")
+    slugs: list[str] = []
+    for entry in customers_dir.iterdir():
+        if entry.name.startswith(("_", ".")) or not (entry / "__init__.py").is_file():
+            continue
+        if not SLUG_PATTERN.match(entry.name):
+            raise CustomerDiscoveryError(
+                f"customer package {entry.name!r} is not a valid slug: lower-case letters,"
+                " digits and _, starting with a letter, at most 48 characters"
+            )
+        slugs.append(entry.name)
+    return tuple(sorted(slugs))

@@ -1,0 +1,48 @@
+"""The functions' code asset: only what runs in Lambda, from the ``handlers/`` tree.
+
+Each customer's function gets the kit, the entry points and *its own* customer package, not
+the other customers' flows: one customer's code can then neither be read nor broken by
+another's. The media function serves every customer and gets every customer package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import IgnoreMode, aws_lambda
+
+CUSTOMERS_PACKAGE = "customers"
+
+# Git-ignore syntax, relative to the handlers/ root. Local tooling (CLI, embedded AWS) and
+# anything a developer's machine leaves behind never ships.
+RUNTIME_EXCLUDES: tuple[str, ...] = (
+    "/pivotkit/local/",
+    "__pycache__/",
+    "*.py[cod]",
+    "tests/",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+    ".*",
+    "*.egg-info/",
+)
+
+
+def function_code_excludes(
+    all_customers: Sequence[str], included: Sequence[str] | None = None
+) -> list[str]:
+    """Exclusions for an asset holding ``included`` customers (``None``: all of them)."""
+    keep = set(all_customers if included is None else included)
+    others = [f"/{CUSTOMERS_PACKAGE}/{slug}/" for slug in all_customers if slug not in keep]
+    return [*RUNTIME_EXCLUDES, *others]
+
+
+def function_code(
+    handlers_dir: Path, all_customers: Sequence[str], included: Sequence[str] | None = None
+) -> aws_lambda.Code:
+    return aws_lambda.Code.from_asset(
+        str(handlers_dir),
+        exclude=function_code_excludes(all_customers, included),
+        ignore_mode=IgnoreMode.GIT,
+    )

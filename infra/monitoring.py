@@ -1,0 +1,219 @@
+"""Alarms to an SNS topic and one CloudWatch dashboard per stage.
+
+What pages someone is what a caller notices: a function error (the caller hears the
+fallback), Pivot answers getting close to Kazoo's 5 s limit (soon they will be dropped),
+a rising share of 5xx at the API, and DynamoDB throttling (state writes failing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import (
+    Acknowledgment,
+    Duration,
+    Validations,
+    aws_apigatewayv2,
+    aws_cloudwatch,
+    aws_lambda,
+    aws_sns,
+)
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.settings import DeploymentSettings
+
+PERIOD = Duration.minutes(5)
+# Alarm when p99 reaches this share of the function's timeout (4 s of Kazoo's 5 s).
+DURATION_ALARM_SHARE = 0.8
+API_5XX_PERCENT = 5
+
+
+@dataclass(frozen=True)
+class MonitoredFunction:
+    label: str
+    function: aws_lambda.IFunction
+    timeout: Duration
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: DeploymentSettings,
+        api: aws_apigatewayv2.HttpApi,
+        functions: Sequence[MonitoredFunction],
+        table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = aws_sns.Topic(
+            self, "Alarms", display_name=f"{settings.name_prefix} alarms", enforce_ssl=True
+        )
+        Validations.of(self.topic).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SNS2",
+                reason="Alarm notifications carry metric names and thresholds, no call data."
+                " CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a"
+                " customer-managed key for this alone is not worth its cost.",
+            )
+        )
+        if settings.alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
+        self._action = actions.SnsAction(self.topic)
+        self.alarms: list[aws_cloudwatch.Alarm] = []
+
+        for monitored in functions:
+            self._function_alarms(monitored)
+        self._api_alarm(api)
+        self._table_alarm(table)
+        self.dashboard = self._dashboard(settings, api, functions, table)
+
+    def _alarm(
+        self, construct_id: str, metric: aws_cloudwatch.IMetric, threshold: float, what: str
+    ) -> None:
+        alarm = aws_cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=aws_cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=what,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+
+    def _function_alarms(self, monitored: MonitoredFunction) -> None:
+        fn, label = monitored.function, monitored.label
+        self._alarm(
+            f"{label}Errors",
+            fn.metric_errors(period=PERIOD, statistic="Sum"),
+            1,
+            f"{label}: the function failed; callers got the pivot fallback.",
+        )
+        limit_ms = monitored.timeout.to_milliseconds() * DURATION_ALARM_SHARE
+        self._alarm(
+            f"{label}DurationP99",
+            fn.metric_duration(period=PERIOD, statistic="p99"),
+            limit_ms,
+            f"{label}: p99 duration at {limit_ms:.0f} ms, close to the"
+            f" {monitored.timeout.to_milliseconds():.0f} ms limit Kazoo and Lambda allow.",
+        )
+
+    def _api_alarm(self, api: aws_apigatewayv2.HttpApi) -> None:
+        rate = aws_cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * errors / requests, 0)",
+            using_metrics={
+                "errors": api.metric_server_error(period=PERIOD, statistic="Sum"),
+                "requests": api.metric_count(period=PERIOD, statistic="Sum"),
+            },
+            label="5xx %",
+            period=PERIOD,
+        )
+        self._alarm(
+            "Api5xxRate",
+            rate,
+            API_5XX_PERCENT,
+            f"At least {API_5XX_PERCENT}% of API requests answered 5xx (Kazoo ran fallbacks).",
+        )
+
+    def _table_alarm(self, table: dynamodb.ITable) -> None:
+        throttles = table.metric_throttled_requests_for_operations(
+            operations=[
+                dynamodb.Operation.GET_ITEM,
+                dynamodb.Operation.PUT_ITEM,
+                dynamodb.Operation.UPDATE_ITEM,
+                dynamodb.Operation.DELETE_ITEM,
+                dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+            ],
+            period=PERIOD,
+        )
+        self._alarm(
+            "StateThrottles",
+            throttles,
+            1,
+            "DynamoDB throttled call-state requests; Pivot steps may fail.",
+        )
+
+    def _dashboard(
+        self,
+        settings: DeploymentSettings,
+        api: aws_apigatewayv2.HttpApi,
+        functions: Sequence[MonitoredFunction],
+        table: dynamodb.ITable,
+    ) -> aws_cloudwatch.Dashboard:
+        dashboard = aws_cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=settings.name_prefix,
+            default_interval=Duration.hours(3),
+        )
+
+        def graph(
+            title: str, metrics: Sequence[aws_cloudwatch.IMetric]
+        ) -> aws_cloudwatch.GraphWidget:
+            return aws_cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
+
+        def per_function(
+            title: str, statistic: str, metric_name: str
+        ) -> aws_cloudwatch.GraphWidget:
+            return graph(
+                title,
+                [
+                    m.function.metric(
+                        metric_name, statistic=statistic, period=PERIOD, label=m.label
+                    )
+                    for m in functions
+                ],
+            )
+
+        dashboard.add_widgets(
+            graph(
+                "API requests and errors",
+                [
+                    api.metric_count(period=PERIOD, statistic="Sum", label="requests"),
+                    api.metric_client_error(period=PERIOD, statistic="Sum", label="4xx"),
+                    api.metric_server_error(period=PERIOD, statistic="Sum", label="5xx"),
+                ],
+            ),
+            graph(
+                "API latency (ms)",
+                [
+                    api.metric_latency(period=PERIOD, statistic="p50", label="p50"),
+                    api.metric_latency(period=PERIOD, statistic="p99", label="p99"),
+                    api.metric_integration_latency(
+                        period=PERIOD, statistic="p99", label="integration p99"
+                    ),
+                ],
+            ),
+            aws_cloudwatch.AlarmStatusWidget(
+                title="Alarms", alarms=list(self.alarms), width=8, height=6
+            ),
+        )
+        dashboard.add_widgets(
+            per_function("Invocations", "Sum", "Invocations"),
+            per_function("Errors", "Sum", "Errors"),
+            per_function("Duration p99 (ms)", "p99", "Duration"),
+        )
+        dashboard.add_widgets(
+            per_function("Concurrent executions", "Maximum", "ConcurrentExecutions"),
+            per_function("Throttles", "Sum", "Throttles"),
+            graph(
+                "Call state (DynamoDB)",
+                [
+                    table.metric_consumed_read_capacity_units(period=PERIOD, label="read units"),
+                    table.metric_consumed_write_capacity_units(period=PERIOD, label="write units"),
+                    table.metric_conditional_check_failed_requests(
+                        period=PERIOD, label="conflicts (conditional check failed)"
+                    ),
+                ],
+            ),
+        )
+        return dashboard
