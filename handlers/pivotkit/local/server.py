@@ -318,6 +318,11 @@ class LocalServer(ThreadingHTTPServer):
 
     def start_in_thread(self) -> threading.Thread:
         """Serve from a background thread (tests, benchmarks); stop with ``shutdown()``."""
-        thread = threading.Thread(target=self.serve_forever, name="pivotkit-serve", daemon=True)
+        thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="pivotkit-serve",
+            daemon=True,
+        )
         thread.start()
         return thread
