@@ -159,3 +159,27 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path, customers_dir: Path) -> None:
         assert response.status == 200
     assert process.stop(signal.SIGINT) == 0
     assert process.errors().count("Traceback") == 0
+
+
+def test_media_uploads_land_in_the_embedded_s3_and_read_back(server: ServeProcess) -> None:
+    token = local_token("simtest")
+    audio = bytes(range(256)) * 64
+    recording = urllib.request.Request(
+        f"{server.url}/media/simtest/recordings?token={token}"
+        f"&recording=call_recording_abc123.mp3&from=1000&call_id=abc123",
+        data=audio,
+        method="PUT",
+        headers={"Content-Type": "audio/mpeg"},
+    )
+    with urllib.request.urlopen(recording, timeout=10) as response:
+        assert 200 <= response.status < 300
+    document = f"{server.url}/media/simtest/{token}/{'ab' * 16}/{'cd' * 16}/greeting.wav"
+    stored = urllib.request.Request(document, data=audio, method="PUT")
+    with urllib.request.urlopen(stored, timeout=10) as response:
+        assert 200 <= response.status < 300
+    with urllib.request.urlopen(document, timeout=10) as response:
+        assert response.read() == audio
+    log = [line for line in server.output().splitlines() if " /media/" in line]
+    assert any("PUT /media/simtest/recordings 20" in line for line in log)
+    assert any(f"GET /media/simtest/***/{'ab' * 16}/{'cd' * 16}/greeting.wav 200" in x for x in log)
+    assert not any(token in line for line in log)

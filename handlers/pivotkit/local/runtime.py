@@ -133,15 +133,9 @@ def find_customers(only: str | None = None) -> dict[str, Customer]:
 def build_functions(environ: Mapping[str, str]) -> dict[str, LambdaHandler]:
     """The pivot and media Lambda handlers, built as their entry points build them."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
+    from pivotkit.aws.media_entry import make_media_handler
 
-    functions: dict[str, LambdaHandler] = {"pivot": make_pivot_handler(environ)}
-    try:  # XXX-TEMP until pivotkit.aws.media_entry lands
-        from pivotkit.aws.media_entry import make_media_handler  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-        functions["media"] = make_media_handler(environ)
-    except ImportError:
-        pass
-    return functions
+    return {"pivot": make_pivot_handler(environ), "media": make_media_handler(environ)}
 
 
 def kazoo_validator() -> tuple[Validate | None, str]:
