@@ -90,7 +90,7 @@ class Node:
         while DEFAULT in tail._children:
             tail = tail._children[DEFAULT]
             seen.add(id(tail))
-        if id(node) in seen or _contains(node, seen):
+        if _contains(node, seen):
             raise CallflowError("then() would make the callflow loop back on itself")
         check_branch_key(tail._module, tail._data, DEFAULT)
         tail._children[DEFAULT] = node
@@ -165,13 +165,15 @@ def _shared_tree(node: Node, depth: int) -> dict[str, Any]:
     """Like ``to_dict`` but sharing the (already checked, never mutated) data, for dumping."""
     if depth > MAX_DEPTH:
         raise CallflowError(f"callflow is nested deeper than {MAX_DEPTH} nodes")
-    tree: dict[str, Any] = {"module": node.module, "data": dict(node.data)}
-    if node.children:
-        tree["children"] = {k: _shared_tree(v, depth + 1) for k, v in node.children.items()}
+    tree: dict[str, Any] = {"module": node._module, "data": dict(node._data)}
+    if node._children:
+        tree["children"] = {k: _shared_tree(v, depth + 1) for k, v in node._children.items()}
     return tree
 
 
 def _contains(root: Node, ids: set[int]) -> bool:
+    if not root._children:  # the common case: appending a fresh leaf
+        return id(root) in ids
     return any(id(n) in ids for n in root.walk())
 
 
