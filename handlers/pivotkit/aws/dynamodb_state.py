@@ -173,13 +173,16 @@ class DynamoDBStateStore:
 
     # -- operator tools -------------------------------------------------------------------
 
-    def scan_customer(self, customer: str, *, live_at: float | None = None) -> Iterator[CallRecord]:
+    def scan_customer(
+        self, customer: str, *, live_at: float | None = None, page_size: int | None = None
+    ) -> Iterator[CallRecord]:
         """Every call record of ``customer``, page by page (for ``pivotkit stats``).
 
         An operator tool, never a request-path call: a Scan reads the whole table (the
         filter applies after the read), costing capacity in proportion to its size. With
         ``live_at`` (epoch seconds), records expired at that time are skipped; without it,
-        expired records TTL has not swept yet are included.
+        expired records TTL has not swept yet are included. ``page_size`` caps the items
+        each Scan reads, to spread the read capacity a large table costs over more calls.
         """
         request: ScanInputTypeDef = {
             "TableName": self.table_name,
@@ -187,6 +190,8 @@ class DynamoDBStateStore:
             "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
             "ExpressionAttributeValues": {":prefix": {"S": f"{customer}{KEY_SEPARATOR}"}},
         }
+        if page_size is not None:
+            request["Limit"] = page_size
         while True:
             page = self._call("Scan", functools.partial(self.client.scan, **request))
             for item in page.get("Items", []):

@@ -22,6 +22,7 @@ from botocore.exceptions import (
 )
 from moto import mock_aws
 
+from pivotkit.aws import clients
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
 from pivotkit.errors import StateUnavailable
 from pivotkit.state import CallKey, CallRecord, WriteConflict
@@ -38,6 +39,7 @@ from tests.contract.moto_support import (
     elapsed,
     new_dynamodb_client,
 )
+from tests.unit.aws.hung_endpoint import hung_endpoint
 
 NOW = 1_750_000_000.0
 KEY = CallKey("acme", "3a1f0e2d4c5b6a7980f1e2d3c4b5a697", "fault-call@10.0.0.5")
@@ -189,6 +191,23 @@ def test_default_policy_keeps_a_timing_out_write_inside_its_budget(moto: None) -
     assert took[0] < policy.budget_seconds <= 1.2
     injector.remaining = 0
     assert_unchanged(rig)
+
+
+def test_hung_endpoint_fails_inside_the_budget_on_real_sockets(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No moto: a real socket that never answers, the deployed client and default policy."""
+    clients.reset_clients()
+    with hung_endpoint() as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint.url)
+        store = DynamoDBStateStore.from_table_name("pivotkit-state")
+        with pytest.raises(StateUnavailable, match="ReadTimeoutError"), elapsed() as took:
+            store.load(KEY, now=NOW)
+    clients.reset_clients()
+    # Each attempt waits out the 0.3 s read timeout; whether a third fits depends on the
+    # jitter drawn, never on running past the budget.
+    assert endpoint.requests in (2, 3)
+    assert took[0] < store.retry.budget_seconds
 
 
 PERMANENT_FAULTS: dict[str, ServiceFault | BotoCoreError] = {

@@ -1,0 +1,169 @@
+"""Customer tokens from AWS Secrets Manager, read lazily and cached per process.
+
+Each customer has one secret (``PIVOTKIT_TOKENS_SECRETS`` maps slug -> secret id or ARN)
+whose value is ``{"tokens": ["current", "next"]}``; two tokens at once let a token be
+rotated without dropping calls. A plain string value is taken as a single token.
+
+A secret is read on the first request for its customer (a function serves one customer,
+so that is one read per cold start) and kept for ``ttl_seconds``: a rotation reaches every
+warm function within that time, with no redeploy. When a refresh fails, the tokens already
+held keep being used (a Secrets Manager hiccup must not turn into failed calls) and the
+read is tried again after ``retry_after_seconds``. Only when there is nothing to fall back
+on does a request fail, with ``TokensUnavailable`` (503): a secret we cannot read is our
+fault, not the caller's, so it must not look like a wrong token (401).
+
+Secret values never reach logs or error messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pivotkit.aws.clients import secretsmanager_client
+from pivotkit.errors import ServerError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+logger = logging.getLogger("pivotkit.tokens")
+
+DEFAULT_TTL_SECONDS = 300.0
+DEFAULT_RETRY_AFTER_SECONDS = 30.0
+
+
+class TokensUnavailable(ServerError):
+    """A customer's tokens could not be read (or make no sense); Kazoo gets a 503."""
+
+    status = 503
+    code = "tokens_unavailable"
+
+
+class MalformedSecret(ValueError):
+    """The secret's value is not ``{"tokens": [...]}`` or a plain token."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    tokens: tuple[str, ...]
+    refresh_at: float  # monotonic time after which the secret is read again
+
+
+class SecretsManagerTokens:
+    """``TokenSource`` backed by one Secrets Manager secret per customer."""
+
+    def __init__(
+        self,
+        secret_ids: Mapping[str, str],
+        client: SecretsManagerClient | None = None,
+        *,
+        client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Without ``client``, ``client_factory`` builds one on the first read."""
+        self.secret_ids = dict(secret_ids)
+        self._client = client
+        self._client_factory = client_factory
+        self.ttl_seconds = ttl_seconds
+        self.retry_after_seconds = retry_after_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, _Cached] = {}
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @classmethod
+    def from_secret_ids(cls, secret_ids: Mapping[str, str]) -> SecretsManagerTokens:
+        """The deployed source: the process's shared client, built on first use."""
+        return cls(secret_ids)
+
+    def tokens_for(self, customer: str) -> tuple[str, ...]:
+        secret_id = self.secret_ids.get(customer)
+        if secret_id is None:
+            # No secret configured: nobody can authenticate as this customer (401).
+            return ()
+        cached = self._cache.get(customer)
+        if cached is not None and self._monotonic() < cached.refresh_at:
+            return cached.tokens
+        # One reader per customer; the others wait for its result rather than piling up.
+        with self._lock_for(customer):
+            cached = self._cache.get(customer)
+            if cached is not None and self._monotonic() < cached.refresh_at:
+                return cached.tokens
+            return self._refresh(customer, secret_id, cached)
+
+    def _refresh(self, customer: str, secret_id: str, stale: _Cached | None) -> tuple[str, ...]:
+        try:
+            tokens = self._read(secret_id)
+        except (ClientError, BotoCoreError, MalformedSecret) as error:
+            reason = _describe(error)
+            if stale is None:
+                logger.error("tokens of %s unreadable (%s): %s", customer, secret_id, reason)
+                raise TokensUnavailable(f"tokens of {customer!r} could not be read") from error
+            logger.warning(
+                "tokens of %s not refreshed (%s): %s; keeping the ones held",
+                customer,
+                secret_id,
+                reason,
+            )
+            tokens = stale.tokens
+            refresh_at = self._monotonic() + self.retry_after_seconds
+        else:
+            refresh_at = self._monotonic() + self.ttl_seconds
+        self._cache[customer] = _Cached(tokens, refresh_at)
+        return tokens
+
+    def _read(self, secret_id: str) -> tuple[str, ...]:
+        response = self._secrets_client().get_secret_value(SecretId=secret_id)
+        text = response.get("SecretString")
+        if text is None:
+            raise MalformedSecret("the secret has no string value (binary secrets are not read)")
+        return parse_secret(text)
+
+    def _secrets_client(self) -> SecretsManagerClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def _lock_for(self, customer: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(customer, threading.Lock())
+
+
+def parse_secret(text: str) -> tuple[str, ...]:
+    """Tokens from a secret value: ``{"tokens": [...]}``, a JSON string, or plain text."""
+    stripped = text.strip()
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        value = stripped
+    if not isinstance(value, dict | list | str):
+        value = stripped  # not a JSON document of ours (e.g. digits): the value is the token
+    if isinstance(value, dict):
+        if "tokens" not in value:
+            raise MalformedSecret('the secret is a JSON object without a "tokens" key')
+        value = value["tokens"]
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise MalformedSecret('"tokens" must be a string or a list of strings')
+    tokens = tuple(v.strip() for v in values if v.strip())
+    if not tokens:
+        raise MalformedSecret("the secret holds no token")
+    return tokens
+
+
+def _describe(error: Exception) -> str:
+    """What went wrong, without anything from the secret's value."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    if isinstance(error, MalformedSecret):
+        return f"malformed secret: {error}"
+    return type(error).__name__

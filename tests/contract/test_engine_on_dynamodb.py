@@ -1,0 +1,289 @@
+"""The Pivot engine on the DynamoDB store (moto), driven the way Kazoo drives it.
+
+Each request is what Kazoo's pivot sends (``pivotkit.local.kazoo_encoding``): a GET to the
+``voice_url`` of the nested pivot node in the previous answer, with the call's parameters
+appended, ``Digits[<collection>]=...`` included and accumulated over the call. DynamoDB
+calls are counted by botocore (``before-call``), per request.
+
+The flow, defined here, has every kind of request: a stateless first answer, a stateless
+continuation, the step that first writes state, and steps that read and write it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from moto import mock_aws
+
+from pivotkit import Call, Customer, Flow, Node, tts
+from pivotkit.app import Outcome, PivotApp
+from pivotkit.aws.dynamodb_state import DynamoDBStateStore
+from pivotkit.customers import StaticTokens
+from pivotkit.http import HttpRequest, HttpResponse
+from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.state import CallKey, CallRecord
+from tests.contract.moto_support import (
+    THROTTLED,
+    CallCounter,
+    FaultInjector,
+    SerialisedRequests,
+    create_state_table,
+    new_dynamodb_client,
+)
+
+BASE_URL = "https://pivot.example.com"
+TOKEN = "demo-token"
+ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
+FIRST_URL = f"{BASE_URL}/pivot/demo?token={TOKEN}"
+TTL_SECONDS = 600
+
+flow = Flow()
+
+
+@flow.step()
+def start(call: Call) -> Node:
+    return call.gather("hello", prompt=tts("Welcome. Press any key."), max_digits=1)
+
+
+@flow.step()
+def hello(call: Call) -> Node:
+    # Stateless: the caller's key press picks nothing that must be remembered.
+    return call.gather("pin", prompt=tts("Enter your PIN."), max_digits=4)
+
+
+@flow.step()
+def pin(call: Call) -> Node:
+    call.state["tries"] = call.state.get("tries", 0) + 1
+    if call.digits == "1234":
+        return call.gather("menu", prompt=tts("1 for sales, 2 for support."), max_digits=1)
+    return call.gather("pin", prompt=tts(f"Wrong PIN, try {call.state['tries'] + 1}."))
+
+
+# Set by the concurrency test: holds the menu step until both racing requests run it.
+menu_gate: list[threading.Barrier] = []
+
+
+@flow.step()
+def menu(call: Call) -> Node:
+    for gate in menu_gate:
+        gate.wait(timeout=10)
+    call.state["choices"] = [*call.state.get("choices", []), call.digits]
+    return call.gather("menu", prompt=tts(f"You chose {call.digits}. Again?"), max_digits=1)
+
+
+customer = Customer(slug="demo", flow=flow, state_ttl_seconds=TTL_SECONDS)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Exchange:
+    url: str
+    request: HttpRequest
+    response: HttpResponse
+    calls: dict[str, int]
+    outcome: Outcome
+
+    @property
+    def tree(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.response.body)
+        return parsed
+
+
+@dataclass
+class Kazoo:
+    """One call as Kazoo runs it: remembers the collections and follows pivot nodes."""
+
+    app: PivotApp
+    store: DynamoDBStateStore
+    counter: CallCounter
+    outcomes: list[Outcome]
+    call: KazooCall = field(
+        default_factory=lambda: KazooCall(account_id=ACCOUNT_ID, call_id="c1@10.0.0.5")
+    )
+    log: list[Exchange] = field(default_factory=list)
+
+    @property
+    def key(self) -> CallKey:
+        return CallKey("demo", ACCOUNT_ID, self.call.call_id)
+
+    def send(self, url: str) -> Exchange:
+        request = to_http(self.call, url)
+        self.counter.reset()
+        response = self.app.handle(request)
+        exchange = Exchange(url, request, response, self.counter.snapshot(), self.outcomes[-1])
+        self.log.append(exchange)
+        return exchange
+
+    def press(self, digits: str) -> Exchange:
+        """Kazoo ran the last answer's collect_dtmf (the caller pressed ``digits``), then
+        its nested pivot: request that pivot's voice_url."""
+        tree = self.log[-1].tree
+        collect, continuation = find(tree, "collect_dtmf"), find(tree, "pivot")
+        self.call = self.call.with_digits(collect["data"]["collection_name"], digits)
+        return self.send(continuation["data"]["voice_url"])
+
+    def stored(self) -> CallRecord | None:
+        return self.store.load(self.key, now=self.app.clock())
+
+
+def to_http(call: KazooCall, voice_url: str) -> HttpRequest:
+    """Kazoo's GET for ``voice_url``, as the HTTP edge hands it to the engine."""
+    wire = pivot_http_request(call, voice_url)
+    parts = urlsplit(wire.url)
+    return HttpRequest(
+        method=wire.method,
+        path=parts.path,
+        raw_query=parts.query,
+        headers=dict(wire.headers),
+        body=wire.body,
+        base_url=BASE_URL,
+    )
+
+
+def find(tree: dict[str, Any], module: str) -> dict[str, Any]:
+    """The first ``module`` node along ``_`` children (the path Kazoo runs)."""
+    node: dict[str, Any] | None = tree
+    while node is not None:
+        if node["module"] == module:
+            return node
+        node = node.get("children", {}).get("_")
+    raise AssertionError(f"no {module} node on the main path")
+
+
+@pytest.fixture
+def kazoo(aws_env: None) -> Iterator[Kazoo]:
+    with mock_aws():
+        client = new_dynamodb_client()
+        store = DynamoDBStateStore(client, create_state_table(client))
+        SerialisedRequests(client)  # DynamoDB's per-item atomicity, which moto lacks
+        outcomes: list[Outcome] = []
+        app = PivotApp(
+            {"demo": customer},
+            store,
+            StaticTokens({"demo": [TOKEN]}),
+            clock=Clock(),
+            observers=(outcomes.append,),
+        )
+        yield Kazoo(app, store, CallCounter(client), outcomes)
+
+
+def walk_to_menu(kazoo: Kazoo) -> list[Exchange]:
+    return [kazoo.send(FIRST_URL), kazoo.press("5"), kazoo.press("0000"), kazoo.press("1234")]
+
+
+def test_dynamodb_calls_per_request_type(kazoo: Kazoo) -> None:
+    first, stateless, first_write, stateful = walk_to_menu(kazoo)
+    assert [e.response.status for e in (first, stateless, first_write, stateful)] == [200] * 4
+    # Requests as Kazoo sends them: voice_url's query, then the call's parameters.
+    query = parse_qs(stateful.request.raw_query)
+    assert query["step"] == ["pin"] and query["Account-ID"] == [ACCOUNT_ID]
+    assert query["Digits[pin_3]"] == ["1234"] and query["Digits[hello_1]"] == ["5"]
+
+    assert first.calls == {}  # first request of a stateless step
+    assert stateless.calls == {}  # continuation of a call with no state yet
+    assert first_write.calls == {"PutItem": 1}  # state appears: nothing to read yet
+    assert stateful.calls == {"GetItem": 1, "PutItem": 1}
+
+    again = kazoo.press("2")  # a menu step on stored state
+    assert again.calls == {"GetItem": 1, "PutItem": 1}
+    replay = kazoo.send(again.url)  # Kazoo sends the same continuation once more
+    assert replay.calls == {"GetItem": 1}
+    assert replay.response.status == 200
+    assert replay.response.body == again.response.body
+    assert replay.outcome.replayed
+    # The engine's own account agrees with what botocore saw.
+    for exchange in kazoo.log:
+        reported = (exchange.outcome.state_reads, exchange.outcome.state_writes)
+        assert reported == (exchange.calls.get("GetItem", 0), exchange.calls.get("PutItem", 0))
+
+    record = kazoo.stored()
+    assert record is not None
+    assert record.state == {"tries": 2, "choices": ["2"]}
+    assert record.seq == 3
+
+
+def test_concurrent_duplicate_continuations_get_one_answer(kazoo: Kazoo) -> None:
+    walk_to_menu(kazoo)
+    before = kazoo.stored()
+    assert before is not None
+    tree = kazoo.log[-1].tree
+    kazoo.call = kazoo.call.with_digits(find(tree, "collect_dtmf")["data"]["collection_name"], "1")
+    url = find(tree, "pivot")["data"]["voice_url"]
+    responses: list[HttpResponse] = []
+
+    def duplicate() -> None:
+        responses.append(kazoo.app.handle(to_http(kazoo.call, url)))
+
+    # Both requests read the record before either writes, so their saves collide.
+    menu_gate.append(threading.Barrier(2))
+    try:
+        workers = [threading.Thread(target=duplicate) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+    finally:
+        menu_gate.clear()
+    assert [r.status for r in responses] == [200, 200]
+    assert responses[0].body == responses[1].body
+    # The winner wrote; the loser's write conflicted, it re-read and replayed the answer.
+    races = sorted(
+        (o.replayed, o.conflicts, o.state_reads, o.state_writes) for o in kazoo.outcomes[-2:]
+    )
+    assert races == [(False, 0, 1, 1), (True, 1, 2, 1)]
+    after = kazoo.stored()
+    assert after is not None
+    assert (after.seq, after.version) == (before.seq + 1, before.version + 1)
+    assert after.state["choices"] == ["1"]
+
+
+def test_stale_continuation_is_refused(kazoo: Kazoo) -> None:
+    exchanges = walk_to_menu(kazoo)
+    kazoo.press("1")
+    before = kazoo.stored()
+    stale = kazoo.send(exchanges[-1].url)  # the PIN continuation, two answers ago
+    assert stale.response.status == 409
+    assert json.loads(stale.response.body)["error"] == "stale_continuation"
+    assert stale.calls == {"GetItem": 1}
+    assert kazoo.stored() == before
+
+
+def test_expired_call_is_gone(kazoo: Kazoo) -> None:
+    walk_to_menu(kazoo)
+    clock = kazoo.app.clock
+    assert isinstance(clock, Clock)
+    clock.now += TTL_SECONDS + 1
+    gone = kazoo.press("1")
+    assert gone.response.status == 410
+    assert json.loads(gone.response.body)["error"] == "call_state_expired"
+    assert gone.calls == {"GetItem": 1}
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "PutItem"])
+def test_throttled_store_answers_503_inside_the_budget(kazoo: Kazoo, operation: str) -> None:
+    walk_to_menu(kazoo)
+    before = kazoo.stored()
+    injector = FaultInjector(kazoo.store.client, operation, THROTTLED)
+    started = time.perf_counter()
+    failed = kazoo.press("1")
+    took = time.perf_counter() - started
+    assert failed.response.status == 503
+    assert json.loads(failed.response.body)["error"] == "state_unavailable"
+    assert injector.attempts == kazoo.store.retry.max_attempts
+    assert took < kazoo.store.retry.budget_seconds
+    injector.remaining = 0
+    assert kazoo.stored() == before
