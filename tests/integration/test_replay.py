@@ -15,6 +15,7 @@ from pivotkit.local.cli import main
 from pivotkit.local.commands.replay import event_files, golden_path
 from pivotkit.local.events import EventContext, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.runtime import find_customers
 from pivotkit.local.schemas import load_schema_sets
 from tests.integration.serve_support import PROJECT_ROOT, write_test_customer
 
@@ -50,11 +51,25 @@ def golden(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def test_every_sample_event_replays(capsys: pytest.CaptureFixture[str]) -> None:
-    samples = PROJECT_ROOT / "events"
-    if not samples.is_dir() or not list(event_files([samples])):
+SAMPLES = PROJECT_ROOT / "events"
+SAMPLE_SETS = sorted(p for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    "sample_set", SAMPLE_SETS or [None], ids=lambda p: getattr(p, "name", "none")
+)
+def test_every_sample_event_replays(
+    sample_set: Path | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """events/<customer>/*.json: each directory names the customer its events call."""
+    if sample_set is None or not list(event_files([sample_set])):
         pytest.skip("events/ holds no sample events yet")
-    status = replay(samples, "--quiet")
+    if sample_set.name not in find_customers():
+        pytest.skip(
+            f"events/{sample_set.name}/ names no customer package, so replay cannot answer "
+            "its events (convention: events/<customer>/<scenario>.json, docs/local.md)"
+        )
+    status = replay(sample_set, "--quiet")
     output = capsys.readouterr().out
     assert status == 0, output
 

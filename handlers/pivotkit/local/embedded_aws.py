@@ -12,6 +12,7 @@ touched by local runs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ class EmbeddedAws:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        # moto's server logs every AWS call through werkzeug at INFO; the local server
+        # logs one line per Pivot request itself, so keep only warnings from moto.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # Port 0: the OS picks a free port, so two local servers never collide.
         server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         server.start()

@@ -153,8 +153,8 @@ def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
         lines += [
             "  try a first Pivot request (as Kazoo sends it):",
             f"    curl -sS {shlex.quote(request.url)}",
-            "  or walk a whole call:",
-            f"    pivotkit call --url {shlex.quote(first_url)} --digits 1",
+            "  or walk a whole call (type digits when asked, or script them with --digits):",
+            f"    pivotkit call --url {shlex.quote(first_url)}",
         ]
     print("\n".join(lines), file=out, flush=True)
 
