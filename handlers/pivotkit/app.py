@@ -41,6 +41,8 @@ from pivotkit.state import CallKey, CallRecord, StateStore, WriteConflict
 logger = logging.getLogger("pivotkit")
 
 MAX_HOP = 10_000
+# Query parameters of our own: the customer's token and the continuation (see flow.py).
+CONTINUATION_PARAMS = frozenset({"token", "step", "seq", "hop", "g"})
 MAX_SEQ = 1_000_000
 
 
@@ -112,7 +114,7 @@ class PivotApp:
         step: str | None = None
         try:
             customer = self._customer(slug)
-            params = query_params(http)
+            params = query_params(http, CONTINUATION_PARAMS)
             token = self._authenticate(customer, params)
             request = decode_pivot_request(http)
             if not customer.allows_account(request.account_id):

@@ -369,10 +369,19 @@ def read_pivot_params(http: HttpRequest) -> dict[str, Any]:
     raise UnsupportedMediaType(f"Pivot POST bodies are {FORM_CONTENT_TYPE} or {JSON_CONTENT_TYPE}")
 
 
-def query_params(http: HttpRequest) -> dict[str, str]:
+def query_params(http: HttpRequest, names: frozenset[str] | None = None) -> dict[str, str]:
     """The query string as flat name -> value (last wins), keys as sent (``Digits[x]``).
 
     This is where the engine reads ``token``, ``step``, ``seq``, ``hop`` and ``g``: they are
     in the query on both GET and POST, because Kazoo keeps ``voice_url``'s query either way.
+    With ``names``, only those parameters are decoded: on a GET the query also holds all of
+    Kazoo's parameters, which ``decode_pivot_request`` reads anyway.
     """
-    return dict(_pairs(http.raw_query))
+    if names is None:
+        return dict(_pairs(http.raw_query))
+    wanted: dict[str, str] = {}
+    for segment in http.raw_query.split("&"):
+        key, _, value = segment.partition("=")
+        if key in names:
+            wanted[key] = _decode(value, strict=True)
+    return wanted
