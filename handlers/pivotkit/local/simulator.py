@@ -67,6 +67,8 @@ CAUSE_SIP_CODES: Mapping[str, int] = {
     "ORIGINATOR_CANCEL": 487,
 }
 ANSWERED = "answer"
+# kzt_translator: these Content-Types (and none at all, read as text/xml) go to TwiML only.
+_TWIML_ONLY_TYPES = frozenset({"", "text/xml", "application/xml"})
 # What each branching module does when the script does not choose.
 DEFAULT_BRANCHES: Mapping[str, str] = {
     "fax_detect": "ON_VOICE",  # a person called
@@ -455,10 +457,16 @@ class Simulation:
                 "answer", f"{answer.status} in {timing}: {summary}", status=answer.status
             )
             return self._failed(pending, f"answered {answer.status}, not 200")
-        if answer.content_type != "application/json":
+        if answer.content_type in _TWIML_ONLY_TYPES:
             label = answer.content_type or "no Content-Type (read as text/xml)"
             self.transcript.add("answer", f"200 {label} in {timing}", status=200)
-            self._fail_hard(f"200 with {label}: Kazoo's kazoo-JSON translator never sees it")
+            self._fail_hard(f"200 with {label}: only the TwiML translator sees it; hangup")
+        if answer.content_type != "application/json":
+            # kzt_translator tries TwiML first, then kazoo JSON: it can work, by luck.
+            self.transcript.fail(
+                f"200 with Content-Type {answer.content_type}: Kazoo tries TwiML before "
+                "kazoo JSON; send application/json"
+            )
         if not answer.body.strip():
             self.transcript.add("answer", f"200 with an empty body in {timing}", status=200)
             self._fail_hard("200 with an empty body: Kazoo hangs up")

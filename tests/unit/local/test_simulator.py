@@ -176,7 +176,7 @@ def test_a_failed_request_without_fallback_hangs_up() -> None:
         (WireAnswer(200, {"content-type": "application/json"}, b"", 1.0), "empty body"),
         (WireAnswer(200, {"content-type": "application/json"}, b"{nope", 1.0), "invalid JSON"),
         (WireAnswer(200, {}, b'{"module":"hangup","data":{}}', 1.0), "no Content-Type"),
-        (WireAnswer(200, {"content-type": "text/html"}, b"<p>hi</p>", 1.0), "text/html"),
+        (WireAnswer(200, {"content-type": "text/xml"}, b"<Response/>", 1.0), "text/xml"),
         (WireAnswer(200, {"content-type": "application/json"}, b"[1]", 1.0), "not a callflow"),
     ],
 )
@@ -188,6 +188,15 @@ def test_a_200_kazoo_cannot_use_ends_the_call_without_fallback(
     assert transcript.ending == "failed"
     assert expected in transcript.failures[0]
     assert "never heard" not in transcript.heard
+
+
+def test_other_content_types_work_by_luck_and_count_as_failures() -> None:
+    body = b'{"module":"tts","data":{"text":"still heard"}}'
+    answers = {"start": WireAnswer(200, {"content-type": "text/plain"}, body, 1.0)}
+    transcript, _ = call(answers)
+    assert transcript.heard == ["still heard"]  # TwiML fails, then kazoo JSON runs it
+    assert "send application/json" in transcript.failures[0]
+    assert not transcript.ok
 
 
 def test_a_schema_invalid_answer_is_dead_air_not_fallback() -> None:
