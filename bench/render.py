@@ -22,7 +22,9 @@ def run() -> list[Row]:
     # (welcome + PIN prompt: tts, collect_dtmf, pivot, fallback) is the typical menu answer.
     wire = pivot_http_request(call, "https://bench.example/pivot/acme?token=T")
     path, _, query = wire.url.partition("//")[2].partition("/")[2].partition("?")
-    request = HttpRequest("GET", "/" + path, query, dict(wire.headers), b"", "https://bench.example")
+    request = HttpRequest(
+        "GET", "/" + path, query, dict(wire.headers), b"", "https://bench.example"
+    )
     answer = app.handle(request)
     assert answer.status == 200, answer.body
 
