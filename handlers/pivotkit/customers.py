@@ -21,6 +21,7 @@ from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
     from pivotkit.flow import Flow
+    from pivotkit.media import StoredMedia
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DEFAULT_FALLBACK_MESSAGE = "Sorry, we are having trouble with your call."
@@ -41,6 +42,10 @@ class Customer:
     state_ttl_seconds: int = 4 * 3600
     # req_timeout_ms of the pivot nodes the kit emits (Kazoo's maximum is 5000).
     request_timeout_ms: int = 5000
+    # Runs after media (a recording, voicemail, fax) is safely stored: transcribe it, post it
+    # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
+    # (hand long work to a queue); if it raises, the error is logged and the object stays.
+    on_media_stored: Callable[[StoredMedia], None] | None = None
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):

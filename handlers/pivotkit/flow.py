@@ -20,6 +20,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote, urlencode
 
 from pivotkit.callflow import Node, collect_dtmf, pivot, tts
+from pivotkit.callflow import record_call as record_call_node
+from pivotkit.callflow import record_caller as record_caller_node
+from pivotkit.media.limits import (
+    RECORD_CALL_CHANNELS,
+    RECORD_CALL_SAMPLE_RATE,
+    RECORD_CALLER_CHANNELS,
+    RECORD_CALLER_SAMPLE_RATE,
+    RecordingFormat,
+    default_time_limit,
+)
+from pivotkit.media.paths import ACCOUNT_ID, CALLERS_SEGMENT, RECORDINGS_SEGMENT
 
 if TYPE_CHECKING:
     from pivotkit.customers import Customer
@@ -187,3 +198,83 @@ class Call:
     def _check_step(self, step: str) -> None:
         if self.customer.flow.get(step) is None:
             raise ValueError(f"flow of {self.customer.slug!r} has no step {step!r}")
+
+    # -- media (pivotkit.media serves these URLs) ------------------------------------------
+
+    def media_url(self, *parts: str) -> str:
+        """``<base>/media/<customer>/<token>[/<part>...]``, each part percent-encoded.
+
+        The token is the first path segment here because Kazoo appends path segments to
+        these URLs (a query would end up in the middle). Without parts this is the ``url``
+        to give an account storage plan's ``http`` handler (see docs/media.md).
+        """
+        segments = (self.customer.slug, self._token, *parts)
+        return f"{self._media_root()}/" + "/".join(quote(s, safe="") for s in segments)
+
+    def record_call(
+        self,
+        *,
+        action: Literal["start", "stop"] = "start",
+        format: RecordingFormat = "mp3",
+        time_limit: int | None = None,
+        method: Literal["put", "post"] = "put",
+        record_on_answer: bool | None = None,
+        record_on_bridge: bool | None = None,
+        record_min_sec: int | None = None,
+        record_sample_rate: int | None = None,
+        should_follow_transfer: bool | None = None,
+        label: str | None = None,
+    ) -> Node:
+        """Record both sides of the call into this customer's media store.
+
+        Kazoo uploads once the recording stops, to ``<base>/media/<customer>/recordings
+        ?token=T&recording=call_recording_<call id>.<ext>&from=...``. Without ``time_limit``
+        the recording is capped at what still fits one upload (Lambda's payload limit):
+        about 9 minutes of mp3 or 1 minute of wav at Kazoo's default 16 kHz stereo.
+        """
+        if action == "stop":
+            return record_call_node(action="stop")
+        token_query = urlencode({"token": self._token}, quote_via=quote)
+        url = f"{self._media_root()}/{self.customer.slug}/{RECORDINGS_SEGMENT}?{token_query}"
+        if time_limit is None:
+            rate = record_sample_rate or RECORD_CALL_SAMPLE_RATE
+            time_limit = default_time_limit(format, rate, RECORD_CALL_CHANNELS)
+        return record_call_node(
+            action="start",
+            url=url,
+            method=method,
+            format=format,
+            time_limit=time_limit,
+            record_on_answer=record_on_answer,
+            record_on_bridge=record_on_bridge,
+            record_min_sec=record_min_sec,
+            record_sample_rate=record_sample_rate,
+            should_follow_transfer=should_follow_transfer,
+            label=label,
+        )
+
+    def record_caller(
+        self,
+        *,
+        format: RecordingFormat = "mp3",
+        time_limit: int | None = None,
+        method: Literal["put", "post"] = "put",
+    ) -> Node:
+        """Record the caller (a message, a name) until a key press or ``time_limit`` seconds.
+
+        FreeSWITCH uploads to ``<base>/media/<customer>/<token>/callers/<account>/<call
+        id>.<ext>``. Without ``time_limit`` the cap is what fits one upload at 16 kHz mono.
+        """
+        account = self.request.account_id.lower()
+        parts = (CALLERS_SEGMENT, account) if ACCOUNT_ID.match(account) else (CALLERS_SEGMENT,)
+        if time_limit is None:
+            time_limit = default_time_limit(
+                format, RECORD_CALLER_SAMPLE_RATE, RECORD_CALLER_CHANNELS
+            )
+        return record_caller_node(
+            url=self.media_url(*parts), method=method, format=format, time_limit=time_limit
+        )
+
+    def _media_root(self) -> str:
+        # _base is "<api base url>/pivot/<customer>"; media lives beside it.
+        return self._base.rsplit("/pivot/", 1)[0] + "/media"

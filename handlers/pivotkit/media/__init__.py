@@ -1,0 +1,41 @@
+"""Media from Kazoo: recording uploads and the storage-plan ``http`` backend.
+
+- ``paths``: URL shapes, path-trick refusal, S3 keys;
+- ``multipart``: Kazoo's ``send_multipart`` bodies and ``base64_encode_data``;
+- ``metadata``: Kazoo's fields as S3 object metadata;
+- ``store``: the ``MediaStore`` port and ``InMemoryMediaStore``;
+- ``limits``: what fits through a synchronous Lambda, and for how many seconds of audio;
+- ``app``: ``MediaApp`` (``HttpRequest -> HttpResponse``) and ``StoredMedia`` for hooks.
+
+The S3 implementation of the port is ``pivotkit.aws.s3_media``.
+"""
+
+from pivotkit.media.app import MediaApp, MediaLimits, StoredMedia
+from pivotkit.media.limits import MAX_MEDIA_BYTES
+from pivotkit.media.paths import MediaKind, MediaTarget, parse_media_request
+from pivotkit.media.store import (
+    FetchedMedia,
+    InMemoryMediaStore,
+    MediaInfo,
+    MediaObject,
+    MediaStore,
+    StoredObject,
+    content_type_for,
+)
+
+__all__ = [
+    "MAX_MEDIA_BYTES",
+    "FetchedMedia",
+    "InMemoryMediaStore",
+    "MediaApp",
+    "MediaInfo",
+    "MediaKind",
+    "MediaLimits",
+    "MediaObject",
+    "MediaStore",
+    "MediaTarget",
+    "StoredMedia",
+    "StoredObject",
+    "content_type_for",
+    "parse_media_request",
+]
