@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from botocore.config import Config
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
@@ -37,8 +38,10 @@ ATTEMPT_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
 # Standard-mode total attempts (first try included) for services that let the SDK retry.
 SDK_MAX_ATTEMPTS = 2
 
+Client = TypeVar("Client")
+
 _lock = threading.Lock()
-_clients: dict[tuple[str, int], Any] = {}
+_clients: dict[str, Any] = {}
 
 
 def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
@@ -60,14 +63,16 @@ def client_config(*, max_attempts: int = SDK_MAX_ATTEMPTS) -> Config:
 
 def dynamodb_client() -> DynamoDBClient:
     """The process's DynamoDB client: one attempt per call (the state store retries)."""
-    client: DynamoDBClient = _cached_client("dynamodb", max_attempts=1)
-    return client
+    return _cached(
+        "dynamodb", lambda session: session.client("dynamodb", config=client_config(max_attempts=1))
+    )
 
 
 def secretsmanager_client() -> SecretsManagerClient:
     """The process's Secrets Manager client, with the SDK's small standard-mode retry."""
-    client: SecretsManagerClient = _cached_client("secretsmanager", max_attempts=SDK_MAX_ATTEMPTS)
-    return client
+    return _cached(
+        "secretsmanager", lambda session: session.client("secretsmanager", config=client_config())
+    )
 
 
 def reset_clients() -> None:
@@ -76,16 +81,14 @@ def reset_clients() -> None:
         _clients.clear()
 
 
-def _cached_client(service: str, *, max_attempts: int) -> Any:
-    key = (service, max_attempts)
+def _cached(service: str, build: Callable[[Session], Client]) -> Client:
     with _lock:
-        cached = _clients.get(key)
+        cached = _clients.get(service)
         if cached is None:
             import boto3.session
 
             # A session of our own: boto3's default session is not safe to build clients
             # from concurrently (the local server answers on several threads).
-            session = boto3.session.Session()
-            cached = session.client(service, config=client_config(max_attempts=max_attempts))  # type: ignore[call-overload]
-            _clients[key] = cached
-        return cached
+            cached = build(boto3.session.Session())
+            _clients[service] = cached
+        return cast("Client", cached)

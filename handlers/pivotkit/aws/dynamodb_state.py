@@ -69,7 +69,7 @@ TRANSIENT_ERROR_CODES = frozenset(
 )
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 
-# Names only: "version" and friends are safe today, but the reserved-word list grows.
+# Attribute names go through placeholders, so no DynamoDB reserved word can clash with them.
 _NAMES = {"#pk": PARTITION_KEY, "#version": "version", "#expires": TTL_ATTRIBUTE}
 _CREATE_CONDITION = "attribute_not_exists(#pk) OR #expires <= :now"
 _UPDATE_CONDITION = "#version = :expected AND #expires > :now"
@@ -83,9 +83,9 @@ class RetryPolicy:
 
     A retry starts only if, after its backoff, one more attempt that runs into the client's
     timeouts (``attempt_timeout_seconds``) still ends inside ``budget_seconds``; so an
-    operation never takes longer than the budget, even when every attempt times out. The
-    defaults keep one operation under 1.2 s and a load plus a save under the engine's
-    2.5 s state budget, far inside Kazoo's 5 s request timeout.
+    operation never takes longer than the budget (which must hold one attempt), even when
+    every attempt times out. The defaults keep one operation under 1.2 s and a load plus a
+    save under the engine's 2.5 s state budget, far inside Kazoo's 5 s request timeout.
     """
 
     max_attempts: int = 4
