@@ -1,0 +1,59 @@
+"""A call queue built from plain pieces: position announcements, hold music, ringing the
+agents, and a loop of Pivot requests, as the Pivot talk suggests (metaflows + webhooks).
+
+start ─► "please hold" ─► wait ─┐
+          ┌──────────────────────┘
+          ▼
+        wait: "you are number N" ─► ring the agents ─┬─ answered: done
+          ▲                                           └─ no answer ─► hold music ─┐
+          └────────────────────────── next lap (a Pivot request) ◄────────────────┘
+        after MAX_LAPS laps ─► "leave a message" ─► voicemail
+
+Per call, ``call.state`` keeps the lap count. The position comes from a ``WaitingLine``
+shared by all calls (see ``customers.queue.line`` for what "shared" needs on Lambda).
+Each Kazoo account has its own line.
+"""
+
+import time
+from collections.abc import Callable
+
+from customers.queue.line import InProcessLine, WaitingLine
+from pivotkit import Call, Customer, Flow, Node, endpoint, play, ring_group, tts, voicemail
+
+AGENTS = ("9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b01", "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b02")
+QUEUE_MAILBOX = "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b03"
+# About 40 seconds of music per lap; Kazoo fetches and caches it.
+HOLD_MUSIC = "https://media.example.com/hold/queue-40s.mp3"
+RING_SECONDS = 20
+MAX_LAPS = 8  # about eight minutes in the queue
+# A lap takes about a minute; a caller missing for two laps has left.
+FORGET_AFTER_SECONDS = 150.0
+
+
+def make_flow(line: WaitingLine, now: Callable[[], float] = time.time) -> Flow:
+    flow = Flow()
+
+    @flow.step()
+    def start(call: Call) -> Node:
+        welcome = tts("Thank you for calling. Please hold for the next available agent.")
+        return welcome.then(call.goto("wait"))
+
+    @flow.step()
+    def wait(call: Call) -> Node:
+        queue, caller = call.request.account_id, call.request.call_id
+        laps = call.state.get("laps", 0) + 1
+        call.state["laps"] = laps
+        if laps > MAX_LAPS:
+            line.leave(queue, caller)
+            sorry = tts("We are sorry to keep you waiting. Please leave a message.")
+            return sorry.then(voicemail(QUEUE_MAILBOX))
+        position = line.check_in(queue, caller, now())
+        agents = ring_group([endpoint("user", agent) for agent in AGENTS], timeout=RING_SECONDS)
+        # A failed ring_group continues with "_": the music, then the next lap.
+        next_lap = play(HOLD_MUSIC).then(call.goto("wait"))
+        return tts(f"You are number {position} in the queue.").then(agents.then(next_lap))
+
+    return flow
+
+
+customer = Customer(slug="queue", flow=make_flow(InProcessLine(FORGET_AFTER_SECONDS)))

@@ -1,0 +1,113 @@
+"""switchboard: each extension reaches its target; busy and unanswered calls reach a mailbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from customers.switchboard import area_code, ids
+from tests.examples.support import answered, bridges, cli_call, ran, said
+
+
+@pytest.mark.parametrize(
+    ("extension", "target"),
+    [
+        ("101", f"device {ids.RECEPTION_PHONE}"),
+        ("102", f"user {ids.MANAGER}"),
+        ("200", "ring_group [device:"),
+        ("300", f"ring_group [user:{ids.SUPPORT_AGENTS[0]}"),
+        ("400", f"group {ids.BILLING_GROUP}"),
+        ("500", f"conference {ids.ALL_HANDS_CONFERENCE}"),
+        ("600", f"resources {ids.HEAD_OFFICE}"),
+        ("601", f"resources {ids.ON_CALL_MOBILE}"),
+        ("800", f"faxbox {ids.FAXBOX}"),
+        ("900", f"voicemail {ids.GENERAL_MAILBOX}"),
+    ],
+)
+def test_an_extension_connects_the_caller(
+    capsys: pytest.CaptureFixture[str], extension: str, target: str
+) -> None:
+    transcript = cli_call(capsys, "switchboard", "--digits", extension)
+    assert transcript["ending"] == "bridged"
+    assert bridges(transcript)[-1].startswith(target)
+
+
+@pytest.mark.parametrize(
+    ("extension", "outcome", "mailbox"),
+    [
+        ("101", "NO_ANSWER", ids.RECEPTION_MAILBOX),
+        ("102", "USER_BUSY", ids.MANAGER_MAILBOX),
+        ("200", "NO_ANSWER", ids.SALES_MAILBOX),
+        ("300", "USER_BUSY", ids.SUPPORT_MAILBOX),
+        ("400", "NO_ANSWER", ids.BILLING_MAILBOX),
+        ("600", "USER_BUSY", ids.GENERAL_MAILBOX),
+        ("601", "NO_ANSWER", ids.GENERAL_MAILBOX),
+        ("101", "USER_NOT_REGISTERED", ids.RECEPTION_MAILBOX),  # the "_" child
+    ],
+)
+def test_busy_or_unanswered_goes_to_the_mailbox(
+    capsys: pytest.CaptureFixture[str], extension: str, outcome: str, mailbox: str
+) -> None:
+    transcript = cli_call(
+        capsys, "switchboard", "--digits", extension, "--bridge", f"{outcome},answer"
+    )
+    assert bridges(transcript)[-1] == f"voicemail {mailbox}: answered"
+    assert ("The line is busy." in said(transcript)) == (outcome == "USER_BUSY")
+
+
+@pytest.mark.parametrize(
+    ("extension", "number", "local"),
+    [("600", ids.HEAD_OFFICE, True), ("601", ids.ON_CALL_MOBILE, False)],
+)
+def test_outside_lines_use_local_or_global_carriers_and_name_each_failure(
+    capsys: pytest.CaptureFixture[str], extension: str, number: str, local: bool
+) -> None:
+    transcript = cli_call(capsys, "switchboard", "--digits", extension)
+    (data,) = answered(transcript, "resources")
+    assert data == {"to_did": number, "use_local_resources": local, "timeout": 20}
+    # resources never falls back to "_": the mailbox hangs under each named cause.
+    answer = ran(transcript, "answer")[-1]["callflow"]
+    assert answer["module"] == "resources"
+    assert sorted(answer["children"]) == ["NO_ANSWER", "USER_BUSY"]
+
+
+def test_the_regional_bridge_is_named_after_the_callers_area_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    transcript = cli_call(
+        capsys, "switchboard", "--digits", "501", "--caller-number", "+1 (872) 555-0144"
+    )
+    assert "Joining the bridge for area code 8 7 2." in said(transcript)
+    assert bridges(transcript)[-1] == "conference 'region-872': answered"
+
+
+def test_a_hidden_number_cannot_choose_a_region(capsys: pytest.CaptureFixture[str]) -> None:
+    transcript = cli_call(capsys, "switchboard", "--digits", "501", "--caller-number", "anonymous")
+    assert "Your area code is hidden" in said(transcript)
+    assert bridges(transcript)[-1].startswith(f"device {ids.RECEPTION_PHONE}")
+
+
+def test_three_wrong_extensions_reach_reception(capsys: pytest.CaptureFixture[str]) -> None:
+    transcript = cli_call(capsys, "switchboard", "--digits", "777,,123")
+    heard = said(transcript)
+    assert "There is no extension 7 7 7." in heard
+    assert "There is no extension 1 2 3." not in heard  # the third miss transfers at once
+    assert "Let me put you through to reception." in heard
+    assert bridges(transcript)[-1].startswith(f"device {ids.RECEPTION_PHONE}")
+
+
+def test_the_extension_list_is_read_out_then_the_caller_dials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    transcript = cli_call(capsys, "switchboard", "--digits", "100,102", "--method", "post")
+    assert "1 0 2, the manager." in said(transcript)
+    assert bridges(transcript)[-1].startswith(f"user {ids.MANAGER}")
+    assert ran(transcript, "request")[0]["method"] == "post"
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [("+13125550100", "312"), ("13125550100", "312"), ("(312) 555-0100", "312"),
+     ("+442071234567", None), ("5550100", None), (None, None), ("anonymous", None)],
+)  # fmt: skip
+def test_area_code(number: str | None, code: str | None) -> None:
+    assert area_code(number) == code
