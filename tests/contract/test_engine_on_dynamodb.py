@@ -216,6 +216,21 @@ def test_dynamodb_calls_per_request_type(kazoo: Kazoo) -> None:
     assert record.seq == 3
 
 
+def test_replay_of_the_request_that_created_the_state(kazoo: Kazoo) -> None:
+    """Its URL carries seq=0, so the engine cannot know to read first: the step runs again,
+    its create fails the condition, and the re-read finds the answer to replay."""
+    kazoo.send(FIRST_URL)
+    kazoo.press("5")
+    created = kazoo.press("0000")
+    record = kazoo.stored()
+    replay = kazoo.send(created.url)
+    assert replay.response.status == 200
+    assert replay.response.body == created.response.body
+    assert replay.outcome.replayed
+    assert replay.calls == {"PutItem": 1, "GetItem": 1}
+    assert kazoo.stored() == record
+
+
 def test_concurrent_duplicate_continuations_get_one_answer(kazoo: Kazoo) -> None:
     walk_to_menu(kazoo)
     before = kazoo.stored()
