@@ -163,7 +163,13 @@ def test_proxy_result_decoding() -> None:
     )
     assert (binary.status, binary.body) == (201, b"\x00\x01")
     assert proxy_response({"statusCode": 204}).body == b""
-    for bad in ({"body": "x"}, {"statusCode": "200"}, [], {"statusCode": 200, "body": 1}):
+    bad_results: list[object] = [
+        {"body": "x"},
+        {"statusCode": "200"},
+        [],
+        {"statusCode": 200, "body": 1},
+    ]
+    for bad in bad_results:
         with pytest.raises(BadProxyResult):
             proxy_response(bad)
 

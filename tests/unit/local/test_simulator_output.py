@@ -10,6 +10,7 @@ from pivotkit.local.simulator import Caller, PivotTarget, Script, simulate
 from pivotkit.local.transcript import Transcript, redact_url
 from tests.unit.local.simulator_support import (
     START,
+    Answer,
     CannedKazooServer,
     chain,
     node,
@@ -85,7 +86,7 @@ def test_mermaid_diagram_draws_the_path_with_digits_and_branches() -> None:
 
 
 def test_diagram_marks_failures() -> None:
-    answers = {"start": pivot_to("x", k__=node("hangup")), "x": status(500)}
+    answers: dict[str, Answer] = {"start": pivot_to("x", k__=node("hangup")), "x": status(500)}
     transcript = simulate(CannedKazooServer(answers), PivotTarget(START))
     source = mermaid(transcript)
     assert "answered 500, not 200" in source
