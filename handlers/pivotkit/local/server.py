@@ -120,7 +120,10 @@ class LocalGateway:
                 self.timeout_ms,
             )
         if self.observer is not None:
-            self.observer(exchange)
+            try:
+                self.observer(exchange)
+            except Exception:  # a broken log pipe must not cost the caller its answer
+                logger.exception("request observer failed")
         return response
 
     def _invoke(

@@ -357,3 +357,12 @@ def test_server_survives_garbage(served: tuple[LocalServer, RecordingFunction]) 
     fresh.request("GET", "/pivot/acme")
     assert fresh.getresponse().status == 200
     assert len(function.events) == 1  # the garbage never reached a function
+
+
+def test_a_failing_observer_does_not_cost_the_answer() -> None:
+    def broken_log(exchange: Exchange) -> None:
+        raise BrokenPipeError("stdout went away")
+
+    gateway = _gateway(RecordingFunction())
+    gateway.observer = broken_log
+    assert _dispatch(gateway, "/pivot/acme").status == 200
