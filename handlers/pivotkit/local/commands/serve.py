@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -122,7 +123,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _request_logger(out: TextIO) -> Any:
+def _request_logger(out: TextIO) -> Callable[[Exchange], None]:
     lock = threading.Lock()
 
     def log(exchange: Exchange) -> None:
