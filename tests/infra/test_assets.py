@@ -1,0 +1,116 @@
+"""What ships to Lambda: runtime code only, one customer per Pivot function, a Linux/arm64
+layer for the right Python, all within the size targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from infra.asset_sizes import (
+    FUNCTION_ZIPPED_TARGET,
+    LAYER_UNZIPPED_TARGET,
+    lambda_assets,
+    measure_assets,
+    zipped_size,
+)
+from infra.discovery import discover_customer_slugs
+from infra.function_code import function_code
+from infra.platform import LAMBDA_PLATFORM
+
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.slow
+
+# The ELF header's e_machine for AArch64 (Lambda arm64).
+ELF_MACHINE_AARCH64 = 183
+
+
+def files_in(directory: Path) -> set[str]:
+    return {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
+
+
+def function_assets(synthesized: Synthesized, stage: str) -> dict[str, set[str]]:
+    return {
+        name: files_in(path)
+        for asset_stage, kind, name, path in lambda_assets(synthesized.outdir)
+        if asset_stage == f"pivotkit-{stage}" and kind == "function"
+    }
+
+
+def assert_runtime_only(files: set[str]) -> None:
+    assert {"pivotkit/__init__.py", "pivotkit/app.py", "functions/pivot.py"} <= files
+    assert {"functions/media.py", "customers/__init__.py", "customers/shared_prompts.py"} <= files
+    assert not [f for f in files if f.startswith("pivotkit/local/")]
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    assert not [f for f in files if "/tests/" in f or f.endswith("conftest.py")]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_each_pivot_function_ships_its_own_customer_only(
+    synthesized: Synthesized, stage: str
+) -> None:
+    assets = function_assets(synthesized, stage)
+    assert set(assets) == {f"pivotkit-{stage}-{s}" for s in (*synthesized.customers, "media")}
+    for slug in synthesized.customers:
+        files = assets[f"pivotkit-{stage}-{slug}"]
+        assert_runtime_only(files)
+        assert f"customers/{slug}/__init__.py" in files
+        others = [o for o in synthesized.customers if o != slug]
+        assert not [f for f in files for o in others if f.startswith(f"customers/{o}/")]
+    assert "customers/acme/menu.py" in assets[f"pivotkit-{stage}-acme"]
+
+
+def test_the_media_function_ships_every_customer(synthesized: Synthesized) -> None:
+    files = function_assets(synthesized, "dev")["pivotkit-dev-media"]
+    assert_runtime_only(files)
+    for slug in synthesized.customers:
+        assert f"customers/{slug}/__init__.py" in files
+
+
+def test_layer_holds_linux_arm64_wheels_for_the_runtime(synthesized: Synthesized) -> None:
+    layers = [path for _, kind, _, path in lambda_assets(synthesized.outdir) if kind == "layer"]
+    assert len({p.name for p in layers}) == 1, "dev and prod share one layer build"
+    python = layers[0] / "python"
+    for package in ("pydantic", "pydantic_core", "aws_lambda_powertools", "typing_extensions.py"):
+        assert (python / package).exists(), package
+    for absent in ("boto3", "botocore", "bin"):
+        assert not (python / absent).exists(), absent
+    assert not list(python.rglob("__pycache__"))
+    version = LAMBDA_PLATFORM.python_version.replace(".", "")
+    (binary,) = (python / "pydantic_core").glob("_pydantic_core.*.so")
+    assert binary.name == f"_pydantic_core.cpython-{version}-aarch64-linux-gnu.so"
+    header = binary.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64
+
+
+def test_asset_sizes_are_within_targets(synthesized: Synthesized) -> None:
+    sizes = measure_assets(synthesized.outdir)
+    assert {size.kind for size in sizes} == {"function", "layer"}
+    for size in sizes:
+        assert size.within_target, size
+    layer = next(size for size in sizes if size.kind == "layer")
+    assert layer.unzipped_bytes < LAYER_UNZIPPED_TARGET
+    assert layer.zipped_bytes < layer.unzipped_bytes
+
+
+def test_the_real_handlers_code_is_runtime_only_and_small(
+    project_root: Path, tmp_path: Path
+) -> None:
+    """The project's own handlers/ tree, staged exactly as a deploy stages it."""
+    handlers = project_root / "handlers"
+    customers = discover_customer_slugs(handlers / "customers")
+    app = App(outdir=str(tmp_path))
+    function_code(handlers, customers).bind(Stack(app, "Measure"))  # the media asset: all
+    app.synth()
+    (staged,) = [p for p in tmp_path.iterdir() if p.name.startswith("asset.")]
+
+    files = files_in(staged)
+    assert "functions/pivot.py" in files
+    assert not [f for f in files if f.startswith("pivotkit/local/")]
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    for slug in customers:
+        assert f"customers/{slug}/__init__.py" in files
+    _, _, zipped = zipped_size(staged)
+    assert zipped < FUNCTION_ZIPPED_TARGET, f"function code is {zipped / 1024:.0f} KB zipped"

@@ -1,0 +1,57 @@
+"""Customers are found on disk: packages under handlers/customers, named like slugs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from infra.discovery import CustomerDiscoveryError, discover_customer_slugs
+
+
+def package(root: Path, name: str) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("customer = None\n", encoding="utf-8")
+
+
+def test_packages_are_customers_and_the_rest_is_not(tmp_path: Path) -> None:
+    for name in ("zeta", "acme", "globex_west", "a1"):
+        package(tmp_path, name)
+    package(tmp_path, "_shared")
+    package(tmp_path, ".hidden")
+    (tmp_path / "draft").mkdir()  # no __init__.py yet
+    (tmp_path / "helpers.py").write_text("", encoding="utf-8")
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "__pycache__").mkdir()
+
+    assert discover_customer_slugs(tmp_path) == ("a1", "acme", "globex_west", "zeta")
+
+
+def test_no_customers_is_a_valid_deployment(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    assert discover_customer_slugs(tmp_path) == ()
+
+
+@pytest.mark.parametrize("name", ["Acme", "9lives", "acme-west", "a" * 49])
+def test_a_package_whose_name_is_no_slug_fails_the_synth(tmp_path: Path, name: str) -> None:
+    package(tmp_path, name)
+    with pytest.raises(CustomerDiscoveryError, match="not a valid slug"):
+        discover_customer_slugs(tmp_path)
+
+
+def test_a_missing_customers_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CustomerDiscoveryError, match="does not exist"):
+        discover_customer_slugs(tmp_path / "customers")
+
+
+def test_the_real_customers_directory_is_discoverable(project_root: Path) -> None:
+    slugs = discover_customer_slugs(project_root / "handlers" / "customers")
+    for slug in slugs:
+        assert (project_root / "handlers" / "customers" / slug / "__init__.py").is_file()
+
+
+def test_the_slug_rule_is_the_one_the_runtime_enforces() -> None:
+    from infra.discovery import SLUG_PATTERN
+
+    from pivotkit.customers import SLUG_PATTERN as RUNTIME_SLUG_PATTERN
+
+    assert SLUG_PATTERN.pattern == RUNTIME_SLUG_PATTERN.pattern
