@@ -73,6 +73,9 @@ class EngineSettings:
     # answer must reach Kazoo inside req_timeout_ms (at most 5 s, cold start included).
     state_budget_seconds: float = 2.5
     max_attempts: int = 4
+    # The longest one store call can take (the DynamoDB store's own retry budget). A call is
+    # started only while that much of the state budget remains, so the budget is a bound.
+    store_call_seconds: float = 1.2
 
 
 @dataclass
@@ -198,14 +201,18 @@ class PivotApp:
             if record is not None and record.seq != seq:
                 if record.answered_seq == seq and record.answered_step == identity:
                     attempt.replayed = True
-                    return (record.answer or "").encode("utf-8")
+                    return _restore_token(record.answer or "", token).encode("utf-8")
                 if not fresh_entry:
                     raise StaleContinuation("this step was already answered differently")
                 # The call came back to the pivot node that started it (a callflow loop):
                 # carry on from the state it has rather than refusing it.
                 seq = record.seq
             state = CallState(record.state if record else None)
+            # Placeholders: the state version is only known once the step has run, and the
+            # stored answer (replayed later, maybe after a token rotation) must not hold
+            # the token. Random, so nothing a caller sends can collide with them.
             placeholder = f"PKSEQ{secrets.token_hex(8)}"
+            token_mark = f"PKTOK{secrets.token_hex(8)}"
             call = Call(
                 request=request,
                 customer=customer,
@@ -214,16 +221,18 @@ class PivotApp:
                 digits=digits,
                 state=state,
                 continuation_base=f"{http.base_url}/pivot/{customer.slug}",
-                token=token,
+                token=token_mark,
                 seq_placeholder=placeholder,
             )
             node = _run_step(customer, step, call)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
-            body = render(node).decode("utf-8").replace(placeholder, str(new_seq))
+            template = render(node).decode("utf-8").replace(placeholder, str(new_seq))
+            body = template.replace(token_mark, token)
             if not writes:
                 return body.encode("utf-8")
-            updated = self._next_record(customer, key, record, state, new_seq, identity, body)
+            stored = f"{token_mark}\n{template}"
+            updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow.track_path)
             try:
                 self._save(updated, record, attempt, deadline)
@@ -273,16 +282,20 @@ class PivotApp:
         )
 
     def _load(self, key: CallKey, attempt: _Attempt, deadline: float) -> CallRecord | None:
-        _check_deadline(deadline)
+        self._check_time_left(deadline)
         attempt.reads += 1
         return self.state.load(key, now=self.clock())
 
     def _save(
         self, updated: CallRecord, read: CallRecord | None, attempt: _Attempt, deadline: float
     ) -> None:
-        _check_deadline(deadline)
+        self._check_time_left(deadline)
         attempt.writes += 1
         self.state.save(updated, expected_version=None if read is None else read.version)
+
+    def _check_time_left(self, deadline: float) -> None:
+        if deadline - time.monotonic() < self.settings.store_call_seconds:
+            raise StateUnavailable("no time left in the state budget for another store call")
 
 
 def _run_step(customer: Customer, step: str, call: Call) -> Node:
@@ -312,9 +325,10 @@ def _with_trail(
     return record.with_updates(trail=(*record.trail, entry))
 
 
-def _check_deadline(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise StateUnavailable("state store did not answer within the time budget")
+def _restore_token(stored: str, token: str) -> str:
+    """A stored answer with the token of the request replaying it put back in."""
+    mark, _, template = stored.partition("\n")
+    return template.replace(mark, token) if mark.startswith("PKTOK") else stored
 
 
 def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:

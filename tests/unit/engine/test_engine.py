@@ -303,3 +303,17 @@ def test_every_answer_of_a_call_validates_against_kazoo(app, kazoo_errors, press
     assert [r.status for r in caller.answers] == [200] * (len(presses) + 1)
     for response in caller.answers:
         assert kazoo_errors(json.loads(response.body)) == []
+
+
+def test_stored_answers_hold_no_token_and_replays_carry_the_callers_token(app, store):
+    caller = new_caller(app)
+    caller.first(FIRST_URL)
+    caller.press("1234")  # writes state, so the answer is stored for replays
+    (record,) = store.records()
+    assert record.answer is not None and TOKEN not in record.answer
+    rotated = caller.voice_url.replace(f"token={TOKEN}", "token=next-token")
+    replay = app.handle(to_http(caller.call, rotated))
+    assert replay.status == 200
+    assert b"token=next-token" in replay.body and TOKEN.encode() not in replay.body
+    original = caller.answers[-1].body
+    assert replay.body.replace(b"next-token", TOKEN.encode()) == original
