@@ -110,7 +110,7 @@ class DynamoDBStateStore:
 
     def __init__(
         self,
-        client: DynamoDBClient,
+        client: DynamoDBClient | Callable[[], DynamoDBClient],
         table_name: str,
         *,
         retry: RetryPolicy | None = None,
@@ -120,7 +120,9 @@ class DynamoDBStateStore:
     ) -> None:
         if not table_name:
             raise ValueError("a DynamoDB table name is required")
-        self.client = client
+        # A callable is called on first use: a cold start whose first request needs no
+        # state (the usual first request of a call) then never builds a boto3 client.
+        self._client = client
         self.table_name = table_name
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -129,8 +131,15 @@ class DynamoDBStateStore:
 
     @classmethod
     def from_table_name(cls, table_name: str) -> DynamoDBStateStore:
-        """The deployed store: the process's shared client (see ``pivotkit.aws.clients``)."""
-        return cls(dynamodb_client(), table_name)
+        """The deployed store: the process's shared client (see ``pivotkit.aws.clients``),
+        built when the first request needs it."""
+        return cls(dynamodb_client, table_name)
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if callable(self._client) and not hasattr(self._client, "get_item"):
+            self._client = self._client()
+        return self._client  # type: ignore[return-value]
 
     # -- StateStore -----------------------------------------------------------------------
 
