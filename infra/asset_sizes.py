@@ -79,8 +79,11 @@ def lambda_assets(cdk_out: Path) -> Iterator[tuple[str, str, str, Path]]:
 
 def measure_assets(cdk_out: Path) -> list[AssetSize]:
     sizes = []
+    measured: dict[Path, tuple[int, int, int]] = {}  # stacks share assets (the layer)
     for stack, kind, name, path in lambda_assets(cdk_out):
-        files, unzipped, zipped = zipped_size(path)
+        if path not in measured:
+            measured[path] = zipped_size(path)
+        files, unzipped, zipped = measured[path]
         sizes.append(AssetSize(stack, kind, name, path, files, unzipped, zipped))
     return sizes
 
