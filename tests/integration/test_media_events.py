@@ -1,4 +1,4 @@
-"""The sample events in events/media/: they are what the generator makes, and they replay.
+"""The media sample events in events/acme/: what the generator makes, and they replay.
 
 Regenerate after a deliberate change with ``PIVOTKIT_WRITE_EVENTS=1 pytest <this file>``.
 """
@@ -13,12 +13,19 @@ from typing import Any
 
 import pytest
 
+from customers import acme
 from pivotkit.aws.media_entry import make_media_handler
-from tests.unit.media.events import golden_body, response_bytes, sample_events
-from tests.unit.media.example_customer import SLUG, TOKEN, media_customer
+from tests.unit.media.events import (
+    SAMPLE_CUSTOMER,
+    SAMPLE_TOKEN,
+    golden_body,
+    response_bytes,
+    sample_events,
+)
 from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client
 
-EVENTS = Path(__file__).resolve().parents[2] / "events" / "media"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "acme"
+PATTERN = "media-*.json"
 
 
 def _dump(document: Any) -> str:
@@ -35,12 +42,12 @@ def test_event_files_match_the_generator() -> None:
     wanted = _files()
     if os.environ.get("PIVOTKIT_WRITE_EVENTS") == "1":
         EVENTS.mkdir(parents=True, exist_ok=True)
-        for stale in EVENTS.glob("*.json"):
+        for stale in EVENTS.glob(PATTERN):
             stale.unlink()
         for name, (event, expected) in wanted.items():
             (EVENTS / f"{name}.json").write_text(event, encoding="utf-8")
             (EVENTS / f"{name}.expected.json").write_text(expected, encoding="utf-8")
-    found = sorted(p.name for p in EVENTS.glob("*.json"))
+    found = sorted(p.name for p in EVENTS.glob(PATTERN))
     assert found == sorted(f"{n}{suffix}" for n in wanted for suffix in (".json", ".expected.json"))
     for name, (event, expected) in wanted.items():
         assert (EVENTS / f"{name}.json").read_text(encoding="utf-8") == event
@@ -53,13 +60,13 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         s3 = new_s3_client()
         env = {
             "PIVOTKIT_MEDIA_BUCKET": fresh_bucket(s3),
-            "PIVOTKIT_TOKENS": json.dumps({SLUG: [TOKEN]}),
+            "PIVOTKIT_TOKENS": json.dumps({SAMPLE_CUSTOMER: [SAMPLE_TOKEN]}),
         }
-        yield make_media_handler(env, customers={SLUG: media_customer()}, s3_client=s3)
+        yield make_media_handler(env, customers={SAMPLE_CUSTOMER: acme.customer}, s3_client=s3)
 
 
 def test_event_files_replay_through_the_media_handler(handler: Any) -> None:
-    names = sorted(p.name.removesuffix(".json") for p in EVENTS.glob("*.json"))
+    names = sorted(p.name.removesuffix(".json") for p in EVENTS.glob(PATTERN))
     names = [n for n in names if not n.endswith(".expected")]
     assert names, f"no sample events in {EVENTS}"
     for name in names:

@@ -83,16 +83,19 @@ def golden_body(content_type: str, body: bytes) -> Any:
         }
 
 
+SAMPLE_CUSTOMER = "acme"
+SAMPLE_TOKEN = "local-acme"  # the local token `pivotkit serve` and `replay` give acme
+
+
 def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """The files under ``events/media/``: name -> (event, golden), replayed in name order.
+    """The media files under ``events/acme/``: name -> (event, golden), replayed in name order.
 
     Goldens have ``pivotkit replay``'s format (``{"status", "body"}``). The events use the
-    tests' example customer (``mediatest``) and run in order against one bucket, so the read
-    finds what the writes before it stored.
+    Acme example customer with its local token and run in order against one bucket, so the
+    read finds what the writes before it stored.
     """
     from pivotkit.media.store import sha256_b64
     from tests.unit.media.audio import wav_bytes
-    from tests.unit.media.example_customer import SLUG, TOKEN
     from tests.unit.media.kazoo import (
         ACCOUNT_ID,
         multipart_body,
@@ -103,6 +106,7 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         voicemail_document,
     )
 
+    SLUG, TOKEN = SAMPLE_CUSTOMER, SAMPLE_TOKEN
     call_id = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
     doc = "202405-5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d"
     voicemail = "uploaded_file_63883756800.wav"
@@ -132,7 +136,7 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     other_fields = recording_fields(other_call)
     other_recording = recording.replace(call_id, other_call)
     return {
-        "01-record-call-query-put": (
+        "media-01-record-call-query-put": (
             http_api_event(
                 "PUT",
                 record_call_url(f"/media/{SLUG}/recordings?token={TOKEN}", call_id, "wav", fields),
@@ -141,7 +145,7 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             ),
             stored(f"{recording}.wav"),
         ),
-        "02-record-call-path-master-post": (
+        "media-02-record-call-path-master-post": (
             http_api_event(
                 "POST",
                 record_call_url(root, other_call, "wav", other_fields, version="master"),
@@ -150,11 +154,11 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             ),
             stored(f"{other_recording}.wav"),
         ),
-        "03-storage-voicemail-multipart-post": (
+        "media-03-storage-voicemail-multipart-post": (
             http_api_event("POST", storage_url(root, doc, voicemail), multipart, multipart_type),
             stored(f"{SLUG}/storage/{ACCOUNT_ID}/{doc}/{voicemail}"),
         ),
-        "04-storage-voicemail-get": (
+        "media-04-storage-voicemail-get": (
             http_api_event(
                 "GET",
                 read_url(
@@ -166,7 +170,7 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             ),
             {"status": 200, "body": golden_body("audio/wav", audio)},
         ),
-        "05-wrong-token-put": (
+        "media-05-wrong-token-put": (
             http_api_event(
                 "PUT",
                 storage_url(f"/media/{SLUG}/not-the-token", doc, voicemail),
@@ -175,7 +179,7 @@ def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             ),
             refused(401, "unauthorized", "missing or wrong token"),
         ),
-        "06-traversal-put": (
+        "media-06-traversal-put": (
             http_api_event("PUT", f"{root}/{ACCOUNT_ID}/..%2F..%2Fetc/passwd", audio, "audio/wav"),
             refused(
                 400,
