@@ -3,6 +3,8 @@
 This module is the public API customer flows use; everything else is internal.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from pivotkit.callflow import *  # noqa: F403 - the builder is part of the public API
 from pivotkit.callflow import __all__ as _callflow_names
 from pivotkit.customers import Customer
@@ -15,7 +17,9 @@ from pivotkit.errors import (
     StepError,
 )
 from pivotkit.flow import Call, CallState, Flow
-from pivotkit.request import PivotRequest
+
+if TYPE_CHECKING:
+    from pivotkit.request import PivotRequest
 
 __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
     *_callflow_names,
@@ -31,3 +35,13 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "ServerError",
     "StepError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PivotRequest is pydantic; loading it lazily keeps pydantic out of the media function's
+    # cold start (it never decodes a Pivot request). The pivot function imports it anyway.
+    if name == "PivotRequest":
+        from pivotkit.request import PivotRequest
+
+        return PivotRequest
+    raise AttributeError(f"module 'pivotkit' has no attribute {name!r}")
