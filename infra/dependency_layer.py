@@ -34,8 +34,8 @@ from infra.platform import LambdaPlatform
 LAYER_RECIPE_VERSION = "1"
 # Layers are unpacked under /opt; Python functions find packages in /opt/python.
 LAYER_PYTHON_DIR = "python"
-# Installed but useless in Lambda: console scripts and caches compiled by the build machine.
-_PRUNED_DIRS = ("bin", "__pycache__")
+# pip puts console scripts in <target>/bin; Lambda never runs them.
+_SCRIPTS_DIR = "bin"
 
 
 class LayerBuildError(RuntimeError):
@@ -136,10 +136,11 @@ class PipLayerBuilder:
                 f"building the dependency layer failed ({shlex.join(command)}):\n"
                 f"{result.stdout}{result.stderr}"
             )
-        for pruned in _PRUNED_DIRS:
-            for path in target.rglob(pruned):
-                if path.is_dir():
-                    shutil.rmtree(path)
+        shutil.rmtree(target / _SCRIPTS_DIR, ignore_errors=True)
+        # --no-compile should leave none; bytecode from the build machine's Python would be
+        # useless to the runtime's anyway.
+        for cache in [p for p in target.rglob("__pycache__") if p.is_dir()]:
+            shutil.rmtree(cache)
 
 
 @jsii.implements(ILocalBundling)
@@ -171,6 +172,8 @@ class DependencyLayer(Construct):
             bundling=BundlingOptions(
                 # Never used: local bundling always succeeds or raises. CDK requires an image.
                 image=DockerImage.from_registry("unused-local-bundling-only"),
+                # jsii's protocol spells the options as keywords; at run time they arrive as
+                # one struct (see LocalPipBundling.try_bundle).
                 local=LocalPipBundling(builder),  # type: ignore[arg-type]
             ),
         )
