@@ -1,0 +1,126 @@
+"""Stateful steps: per-request time on the in-memory store and on DynamoDB (moto), and the
+DynamoDB calls each kind of request makes, counted by botocore's event hooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.harness import Row, median
+from customers import acme
+from pivotkit.app import PivotApp
+from pivotkit.customers import StaticTokens
+from pivotkit.http import HttpRequest, HttpResponse
+from pivotkit.local.embedded_aws import in_process_aws
+from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.state import InMemoryStateStore, StateStore
+
+ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
+BASE = "https://bench.example"
+CALLS = 150
+
+
+class Caller:
+    """Follows each answer's pivot node with the digits given, as Kazoo would."""
+
+    def __init__(self, app: PivotApp, call_id: str) -> None:
+        self.app = app
+        self.call = KazooCall(account_id=ACCOUNT, call_id=call_id)
+        self.url = f"{BASE}/pivot/acme?token=T"
+        self.last: HttpResponse | None = None
+
+    def send(self, digits: str | None = None) -> HttpResponse:
+        if digits is not None and self.last is not None:
+            tree = json.loads(self.last.body)
+            collect, pivot = _find(tree, "collect_dtmf"), _find(tree, "pivot")
+            self.call = self.call.with_digits(collect["data"]["collection_name"], digits)
+            self.url = pivot["data"]["voice_url"]
+        self.last = self.replay()
+        assert self.last.status == 200, self.last.body
+        return self.last
+
+    def replay(self) -> HttpResponse:
+        """The request for the current URL, sent (again) as Kazoo would send it."""
+        wire = pivot_http_request(self.call, self.url)
+        path, _, query = wire.url.split("//", 1)[1].partition("/")[2].partition("?")
+        return self.app.handle(HttpRequest("GET", "/" + path, query, dict(wire.headers), b"", BASE))
+
+
+def _find(tree: dict[str, Any], module: str) -> dict[str, Any]:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node["module"] == module:
+            return node
+        stack.extend(node.get("children", {}).values())
+    raise LookupError(module)
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1e3
+
+
+def _stateful_ms(store: StateStore) -> float:
+    """Median time of a step that reads and writes state (a second wrong PIN)."""
+    app = PivotApp({"acme": acme.customer}, store, StaticTokens({"acme": ["T"]}))
+    times = []
+    for i in range(CALLS):
+        caller = Caller(app, f"bench-{i}@10.0.0.5")
+        caller.send()
+        caller.send("0000")  # creates the record (no read)
+        times.append(_timed(lambda c=caller: c.send("9999")))  # type: ignore[misc]
+    return median(times)
+
+
+def run() -> list[Row]:
+    rows = [
+        Row(
+            "state",
+            "stateful step (read + conditional write), in memory",
+            f"{_stateful_ms(InMemoryStateStore()):.2f} ms",
+            f"median of {CALLS}",
+        ),
+    ]
+    import boto3
+
+    from pivotkit.aws.dynamodb_state import DynamoDBStateStore
+
+    with in_process_aws() as settings:
+        client = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
+        table = settings["PIVOTKIT_STATE_TABLE"]
+        rows.append(
+            Row(
+                "state",
+                "stateful step (read + conditional write), DynamoDB on moto",
+                f"{_stateful_ms(DynamoDBStateStore(client, table)):.2f} ms",
+                f"median of {CALLS}; moto in process",
+            )
+        )
+        calls: list[str] = []
+        client.meta.events.register(
+            "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+        )
+        app = PivotApp(
+            {"acme": acme.customer},
+            DynamoDBStateStore(client, table),
+            StaticTokens({"acme": ["T"]}),
+        )
+        caller = Caller(app, "count@10.0.0.5")
+
+        def count(label: str, action: Callable[[], object]) -> None:
+            calls.clear()
+            action()
+            gets, puts = calls.count("GetItem"), calls.count("PutItem")
+            rows.append(Row("DynamoDB calls", label, f"{gets} GetItem + {puts} PutItem"))
+
+        count("first request (welcome, PIN prompt)", caller.send)
+        count("first stateful step (wrong PIN: creates the record)", lambda: caller.send("0000"))
+        count("stateful step (right PIN: read, update)", lambda: caller.send("1234"))
+        count("stateless step (menu choice 2: read only)", lambda: caller.send("2"))
+        count("replayed step (same continuation again)", caller.replay)
+    return rows
