@@ -44,9 +44,9 @@ def test_the_pin_comes_back_as_digits_of_the_named_collection(
 @pytest.mark.parametrize(
     ("appliance", "status", "presence_id", "spoken"),
     [
-        ("1", "1", "garage-door", "the garage door is now idle."),
-        ("2", "3", "porch-light@iot.example.com", "the porch light is now busy."),
-        ("3", "2", "washer", "the washing machine is now ringing."),
+        ("1", "1", "garage-door", "The garage door is now idle."),
+        ("2", "3", "porch-light@iot.example.com", "The porch light is now busy."),
+        ("3", "2", "washer", "The washing machine is now ringing."),
     ],
 )
 def test_keyed_digits_choose_the_appliance_and_its_status(

@@ -89,7 +89,7 @@ def status(call: Call) -> Node:
         return call.gather("appliance", prompt=tts(f"Nothing changed. {APPLIANCE_MENU}"))
     return (
         manual_presence(presence_id, status=chosen)
-        .then(tts(f"{name} is now {chosen}."))
+        .then(tts(f"{name.capitalize()} is now {chosen}."))
         .then(call.gather("appliance", prompt=tts(APPLIANCE_MENU)))
     )
 
