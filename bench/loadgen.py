@@ -1,0 +1,90 @@
+"""Load generator for `bench.serve`, run as its own process so the client is not the server's
+bottleneck: `python -m bench.loadgen URL MODE CALLS THREADS`.
+
+MODE `acme` walks the Acme example like Kazoo (first request, PIN, menu choice 2), following
+each answer's pivot node; MODE `fixed` sends the same number of plain GETs. Prints one JSON
+object with every request's latency in milliseconds and the count of non-200 answers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+
+ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
+
+
+def _find(tree: dict[str, Any], module: str) -> dict[str, Any]:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node["module"] == module:
+            return node
+        stack.extend(node.get("children", {}).values())
+    raise LookupError(module)
+
+
+def _get(conn: http.client.HTTPConnection, url: str) -> tuple[int, bytes, float]:
+    parts = urlsplit(url)
+    started = time.perf_counter()
+    conn.request("GET", f"{parts.path}?{parts.query}")
+    response = conn.getresponse()
+    body = response.read()
+    return response.status, body, (time.perf_counter() - started) * 1e3
+
+
+def worker(url: str, mode: str, calls: int, name: str, out: list[float], errors: list[int]) -> None:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    for i in range(calls):
+        if mode == "fixed":
+            for _ in range(3):
+                status, _body, ms = _get(conn, url)
+                out.append(ms)
+                errors.append(int(status != 200))
+            continue
+        call = KazooCall(account_id=ACCOUNT, call_id=f"{name}-{i}@127.0.0.1")
+        next_url = url
+        body = b""
+        for digits in (None, "1234", "2"):
+            if digits is not None:
+                tree = json.loads(body)
+                collect = _find(tree, "collect_dtmf")["data"]["collection_name"]
+                call = call.with_digits(collect, digits)
+                next_url = _find(tree, "pivot")["data"]["voice_url"]
+            status, body, ms = _get(conn, pivot_http_request(call, next_url).url)
+            out.append(ms)
+            errors.append(int(status != 200))
+            if status != 200:
+                break
+    conn.close()
+
+
+def main() -> int:
+    url, mode, calls, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    latencies: list[float] = []
+    errors: list[int] = []
+    tag = f"p{time.monotonic_ns()}"
+    pool = [
+        threading.Thread(target=worker, args=(url, mode, calls, f"{tag}t{n}", latencies, errors))
+        for n in range(threads)
+    ]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"latencies": latencies, "errors": sum(errors), "elapsed": elapsed}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
