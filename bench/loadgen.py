@@ -42,7 +42,7 @@ def _get(conn: http.client.HTTPConnection, url: str) -> tuple[int, bytes, float]
 
 def worker(url: str, mode: str, calls: int, name: str, out: list[float], errors: list[int]) -> None:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     for i in range(calls):
         if mode == "fixed":
             for _ in range(3):
