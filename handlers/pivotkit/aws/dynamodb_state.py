@@ -217,6 +217,7 @@ class DynamoDBStateStore:
     def _call(self, operation: str, send: Callable[[], Result]) -> Result:
         """Run ``send`` with the retry policy; translate failures into pivotkit errors."""
         policy = self.retry
+        _ = self.client  # build a lazy client first: its construction is not a store attempt
         started = self._monotonic()
         attempt = 0
         while True:
