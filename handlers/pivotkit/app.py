@@ -37,6 +37,7 @@ from pivotkit.flow import Call, CallState
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.state import CallKey, CallRecord, StateStore, WriteConflict
+from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
 
 logger = logging.getLogger("pivotkit")
 
@@ -62,9 +63,18 @@ class Outcome:
     state_writes: int = 0
     conflicts: int = 0
     digits: str | None = None
+    # The step whose answer led here and how long the caller spent in it (from that answer
+    # to this request); known when that step stored the call's state (track_path flows do).
+    previous_step: str | None = None
+    previous_step_ms: float | None = None
+    # The body Kazoo gets (a debug log shows it; it holds the token in continuation URLs).
+    answer: bytes = field(default=b"", repr=False)
 
 
 Observer = Callable[[Outcome], None]
+# Called once a request is authenticated and decoded, before its step runs, with the
+# customer's slug, the step and the request: logs tag every later line of it with the call.
+RequestHook = Callable[[str, str, PivotRequest], None]
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,12 @@ class EngineSettings:
     # The longest one store call can take (the DynamoDB store's own retry budget). A call is
     # started only while that much of the state budget remains, so the budget is a bound.
     store_call_seconds: float = 1.2
+    # The longest a customer's step may run; past it Kazoo gets a 503 (StepTimedOut) and the
+    # step's result is discarded unsaved. The limit also ends reply_margin_seconds before the
+    # customer's request_timeout_ms (counted from the request's start), leaving time to save
+    # and answer. None runs steps inline, without a limit.
+    step_time_limit_seconds: float | None = 3.0
+    reply_margin_seconds: float = 0.5
 
 
 @dataclass
@@ -86,6 +102,7 @@ class _Attempt:
     writes: int = 0
     conflicts: int = 0
     replayed: bool = False
+    started: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,6 +116,8 @@ class PivotApp:
         settings: EngineSettings | None = None,
         clock: Callable[[], float] = time.time,
         observers: tuple[Observer, ...] = (),
+        on_request: RequestHook | None = None,
+        step_runner: StepRunner | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.state = state
@@ -106,6 +125,8 @@ class PivotApp:
         self.settings = settings or EngineSettings()
         self.clock = clock
         self.observers = observers
+        self.on_request = on_request
+        self._step_runner = step_runner
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -123,6 +144,7 @@ class PivotApp:
             if not customer.allows_account(request.account_id):
                 raise Forbidden("this Kazoo account may not use this endpoint")
             step = params.get("step") or customer.flow.entry
+            self._announce(customer.slug, step, request)
             body = self._answer(customer, http, request, params, token, step, attempt)
             response = HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE})
         except PivotkitError as error:
@@ -144,6 +166,9 @@ class PivotApp:
                 state_writes=attempt.writes,
                 conflicts=attempt.conflicts,
                 digits=attempt.extra.get("digits"),
+                previous_step=attempt.extra.get("previous_step"),
+                previous_step_ms=attempt.extra.get("previous_step_ms"),
+                answer=response.body,
             )
         )
         return response
@@ -160,6 +185,14 @@ class PivotApp:
         if not token or not valid or not token_matches(token, valid):
             raise Unauthorized("missing or wrong token")
         return token
+
+    def _announce(self, customer: str, step: str, request: PivotRequest) -> None:
+        if self.on_request is None:
+            return
+        try:
+            self.on_request(customer, step, request)
+        except Exception:  # like observers: never the reason a caller gets no answer
+            logger.exception("request hook failed")
 
     def _report(self, outcome: Outcome) -> None:
         for observer in self.observers:
@@ -196,6 +229,8 @@ class PivotApp:
             record = self._load(key, attempt, deadline)
             if record is None:
                 raise CallStateExpired("this call's state has expired")
+            if record.seq == seq:
+                _note_previous_step(record, hop, self.clock(), attempt)
         fresh_entry = "step" not in params
         for _ in range(self.settings.max_attempts):
             if record is not None and record.seq != seq:
@@ -224,7 +259,7 @@ class PivotApp:
                 token=token_mark,
                 seq_placeholder=placeholder,
             )
-            node = _run_step(customer, step, call)
+            node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
             template = render(node).decode("utf-8").replace(placeholder, str(new_seq))
@@ -297,6 +332,22 @@ class PivotApp:
         if deadline - time.monotonic() < self.settings.store_call_seconds:
             raise StateUnavailable("no time left in the state budget for another store call")
 
+    def _run_step(self, customer: Customer, step: str, call: Call, attempt: _Attempt) -> Node:
+        limit = self.settings.step_time_limit_seconds
+        if limit is None:
+            return _run_step(customer, step, call)
+        margin = self.settings.reply_margin_seconds
+        reply_by = attempt.started + customer.request_timeout_ms / 1000 - margin
+        timeout = min(limit, reply_by - time.monotonic())
+        if timeout <= 0:
+            raise StepTimedOut("no time left for the step before Kazoo's request timeout")
+        runner = self._step_runner or shared_runner()
+        try:
+            return runner.run(lambda c: _run_step(customer, step, c), call, timeout=timeout)
+        except StepTimedOut:
+            logger.error("step %s of %s overran its %.2f s limit", step, customer.slug, timeout)
+            raise
+
 
 def _run_step(customer: Customer, step: str, call: Call) -> Node:
     function = customer.flow.get(step)
@@ -312,6 +363,14 @@ def _run_step(customer: Customer, step: str, call: Call) -> Node:
     if not isinstance(node, Node):
         raise StepError(f"step {step!r} returned {type(node).__name__}, not a callflow Node")
     return node
+
+
+def _note_previous_step(record: CallRecord, hop: int, now: float, attempt: _Attempt) -> None:
+    """The step answered at the previous hop, and the time since: the caller's time in it."""
+    name, _, answered_hop = (record.answered_step or "").partition("@")
+    if name and answered_hop == str(hop - 1):
+        attempt.extra["previous_step"] = name
+        attempt.extra["previous_step_ms"] = max(0.0, (now - record.updated_at) * 1000)
 
 
 def _with_trail(
