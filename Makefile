@@ -40,7 +40,7 @@ lint: setup
 	$(BIN)/ruff format --check handlers infra tests bench
 
 typecheck: setup
-	$(BIN)/mypy handlers infra
+	$(BIN)/mypy handlers infra bench
 
 architecture: setup
 	$(BIN)/lint-imports
@@ -48,7 +48,7 @@ architecture: setup
 unit: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck architecture unit
+test: lint typecheck architecture unit infra-lint
 
 bench: setup
 	$(BIN)/python -m bench
@@ -57,4 +57,4 @@ bench: setup
 -include mk/*.mk
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .cache .mypy_cache .pytest_cache .ruff_cache cdk.out
+	rm -rf $(VENV) $(TOOLS) .cache .mypy_cache .pytest_cache .ruff_cache cdk.out .build node_modules

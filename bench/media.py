@@ -6,14 +6,13 @@ import json
 import os
 import time
 
-from tests.unit.media.audio import wav_of_size
-from tests.unit.media.events import http_api_event
-from tests.unit.media.kazoo import storage_url
-
 from bench.harness import Row, median, percentile
 from customers import acme
 from pivotkit.aws.media_entry import make_media_handler
 from pivotkit.local.embedded_aws import in_process_aws
+from tests.unit.media.audio import wav_of_size
+from tests.unit.media.events import http_api_event
+from tests.unit.media.kazoo import storage_url
 
 UPLOADS = 40
 SIZE = 1_000_000

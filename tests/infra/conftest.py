@@ -22,6 +22,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
+
 from infra.app import (
     PROJECT_ROOT,
     add_nag_checks,

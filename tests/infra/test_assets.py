@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import App, Stack
+
 from infra.asset_sizes import (
     FUNCTION_ZIPPED_TARGET,
     LAYER_UNZIPPED_TARGET,
@@ -17,7 +18,6 @@ from infra.asset_sizes import (
 from infra.discovery import discover_customer_slugs
 from infra.function_code import function_code
 from infra.platform import LAMBDA_PLATFORM
-
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack, aws_s3
 from cfnlint.api import lint  # type: ignore[import-untyped]  # cfn-lint ships no type hints
-from infra.app import add_nag_checks
 
+from infra.app import add_nag_checks
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.slow

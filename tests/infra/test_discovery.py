@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from infra.discovery import CustomerDiscoveryError, discover_customer_slugs
 
 
@@ -51,7 +52,6 @@ def test_the_real_customers_directory_is_discoverable(project_root: Path) -> Non
 
 def test_the_slug_rule_is_the_one_the_runtime_enforces() -> None:
     from infra.discovery import SLUG_PATTERN
-
     from pivotkit.customers import SLUG_PATTERN as RUNTIME_SLUG_PATTERN
 
     assert SLUG_PATTERN.pattern == RUNTIME_SLUG_PATTERN.pattern

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from infra.functions import STATE_ITEM_ACTIONS
 
+from infra.functions import STATE_ITEM_ACTIONS
 from tests.infra.conftest import CUSTOMERS, Synthesized
 
 pytestmark = pytest.mark.slow

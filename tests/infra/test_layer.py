@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from infra.dependency_layer import LayerBuildError, PipLayerBuilder, find_pip
 from infra.platform import LAMBDA_PLATFORM
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import App
+
 from infra.dependency_layer import PipLayerBuilder
 from infra.discovery import SLUG_PATTERN
 from infra.platform import LAMBDA_PLATFORM

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk import RemovalPolicy, aws_logs
+
 from infra.settings import (
     DEFAULT_THROTTLE_BURST,
     DEFAULT_THROTTLE_RATE,

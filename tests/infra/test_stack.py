@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from infra.state_table import PARTITION_KEY, TTL_ATTRIBUTE
 
+from infra.state_table import PARTITION_KEY, TTL_ATTRIBUTE
 from tests.infra.conftest import CUSTOMERS, PROD_DOMAIN, Synthesized
 
 pytestmark = pytest.mark.slow
