@@ -67,6 +67,10 @@ DEFAULT_TIMEOUT_MS = 5000  # pivot_call.erl's default (and the schema's maximum)
 # cf_pivot waits this long for a failure notice before continuing on its own (master).
 PIVOT_EVENT_WAIT_MS = 10_000
 
+# cf_resources/cf_offnet never take "_" after a failed bridge: without a child for the
+# cause or the SIP status, Kazoo answers the failure and stops.
+NO_WILDCARD_ON_FAILURE = frozenset({"resources", "offnet"})
+
 # Modules that connect the caller to something: answered ends the simulation, a failure
 # takes the cause child, then the SIP code child, then "_" (cf_util:handle_bridge_failure).
 BRIDGING_MODULES = frozenset(
@@ -452,8 +456,19 @@ class Simulation:
         children = children if isinstance(children, Mapping) else {}
         if outcome in children:
             key = outcome
-        elif code is not None and str(code) in children:
-            key = str(code)
+        elif code is not None and f"sip:{code}" in children:
+            # Kazoo compares the SIP status as FreeSWITCH reports it: "sip:486".
+            key = f"sip:{code}"
+        elif module in NO_WILDCARD_ON_FAILURE:
+            self.transcript.add(
+                "bridge",
+                f"{target}: {outcome}, no child for it",
+                module,
+                target=target,
+                outcome=outcome,
+                sip_code=code,
+            )
+            self._end("failed", f"{module} failed ({outcome}); Kazoo answers it and stops")
         else:
             key = "_"
         failure = outcome if code is None else f"{outcome} ({code})"

@@ -377,7 +377,7 @@ def test_answered_bridge_ends_the_simulation() -> None:
 def test_failed_bridge_prefers_cause_then_sip_code_then_underscore() -> None:
     children = {
         "NO_ANSWER": node("tts", {"text": "cause"}),
-        "486": node("tts", {"text": "code"}),
+        "sip:486": node("tts", {"text": "code"}),
         "_": node("tts", {"text": "default"}),
     }
     heard = [
@@ -444,3 +444,15 @@ def test_transcript_never_shows_the_token() -> None:
     text = transcript.render() + transcript.dumps()
     assert "T0K3N" not in text
     assert "token=***" in text
+
+
+def test_failed_carrier_call_without_a_cause_child_stops_like_kazoo() -> None:
+    # cf_resources never takes "_" after a failed bridge: Kazoo answers the failure.
+    flow = {
+        "module": "resources",
+        "data": {"to_did": "+14155550100", "timeout": 30},
+        "children": {"_": node("tts", {"text": "never heard"})},
+    }
+    transcript, _ = call({"start": flow}, Script.parse(bridges="NO_ANSWER"))
+    assert transcript.ending == "failed"
+    assert [e for e in transcript.events if e.kind == "say"] == []
