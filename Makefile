@@ -50,7 +50,7 @@ unit: setup
 
 test: lint typecheck architecture unit infra-lint
 
-bench: setup
+bench: setup synth
 	$(BIN)/python -m bench
 
 # Each capability may add its own targets (and prerequisites of `test`) in mk/*.mk.
