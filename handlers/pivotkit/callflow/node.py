@@ -60,7 +60,12 @@ class Node:
         if module not in KNOWN_MODULES:
             raise CallflowError(f"Kazoo has no callflow module {module!r}")
         self._module = module
-        self._data: Mapping[str, JSONValue] = MappingProxyType(_json_copy(dict(data or {})))
+        values = dict(data or {})
+        # Most data is flat strings, ints and bools: nothing to copy deeply or check further.
+        flat = all(type(k) is str and type(v) in _SCALARS for k, v in values.items())
+        self._data: Mapping[str, JSONValue] = MappingProxyType(
+            values if flat else _json_copy(values)
+        )
         self._children: dict[str, Node] = {}
         for key, child in (children or {}).items():
             self.on(key, child)

@@ -7,7 +7,6 @@ the module and key in the message, so a bad value is reported where it was writt
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias, get_args
@@ -31,10 +30,18 @@ _DIGITS = re.compile(r"[0-9]+")
 _NO_SPACE = re.compile(r"\S+")
 
 
-@functools.cache
+_LITERAL_VALUES: dict[int, tuple[str, ...]] = {}
+
+
 def literal_values(alias: Any) -> tuple[str, ...]:
-    """The strings a ``Literal[...]`` alias allows, so the type and the run-time check agree."""
-    return tuple(str(v) for v in get_args(alias))
+    """The strings a ``Literal[...]`` alias allows, so the type and the run-time check agree.
+
+    Cached by identity: hashing a ``Literal`` hashes all its arguments on every lookup.
+    """
+    values = _LITERAL_VALUES.get(id(alias))
+    if values is None:
+        values = _LITERAL_VALUES[id(alias)] = tuple(str(v) for v in get_args(alias))
+    return values
 
 
 def check_http_url(name: str, url: str) -> str:
