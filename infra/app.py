@@ -17,7 +17,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.dependency_layer import PipLayerBuilder, find_pip
-from infra.discovery import discover_customer_slugs
+from infra.discovery import discover_customer_slugs, select_customers
 from infra.platform import LAMBDA_PLATFORM
 from infra.settings import DeploymentSettings
 from infra.stack import PivotkitStack
@@ -90,7 +90,9 @@ def context_values(app: App) -> Mapping[str, object]:
 def main() -> None:
     app = App()
     handlers_dir = PROJECT_ROOT / "handlers"
-    customers = discover_customer_slugs(handlers_dir / "customers")
+    discovered = discover_customer_slugs(handlers_dir / "customers")
+    # `-c customers=acme,switchboard` deploys only those (the kit's examples are many).
+    customers = select_customers(discovered, app.node.try_get_context("customers"))
     settings = DeploymentSettings.from_context(context_values(app), customers)
     add_stack(
         app,

@@ -39,3 +39,27 @@ def discover_customer_slugs(customers_dir: Path) -> tuple[str, ...]:
             )
         slugs.append(entry.name)
     return tuple(sorted(slugs))
+
+
+def select_customers(discovered: tuple[str, ...], wanted: object) -> tuple[str, ...]:
+    """The customers to deploy: all discovered, or the comma-separated ``-c customers=...``.
+
+    The kit ships example customers; a real deployment usually names its own. A name that
+    is not a discovered package is an error, not a silently missing endpoint.
+    """
+    if wanted is None or wanted == "":
+        return discovered
+    if not isinstance(wanted, str):
+        raise CustomerDiscoveryError(
+            f"context customers must be a comma-separated string, got {wanted!r}"
+        )
+    names = tuple(dict.fromkeys(n.strip() for n in wanted.split(",") if n.strip()))
+    unknown = [n for n in names if n not in discovered]
+    if unknown:
+        raise CustomerDiscoveryError(
+            f"context customers names {', '.join(unknown)}, not found in handlers/customers"
+            f" (found: {', '.join(discovered)})"
+        )
+    if not names:
+        raise CustomerDiscoveryError("context customers is empty")
+    return tuple(sorted(names))

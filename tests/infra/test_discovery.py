@@ -55,3 +55,15 @@ def test_the_slug_rule_is_the_one_the_runtime_enforces() -> None:
     from pivotkit.customers import SLUG_PATTERN as RUNTIME_SLUG_PATTERN
 
     assert SLUG_PATTERN.pattern == RUNTIME_SLUG_PATTERN.pattern
+
+
+def test_context_selects_a_subset_of_customers() -> None:
+    from infra.discovery import CustomerDiscoveryError, select_customers
+
+    found = ("acme", "queue", "switchboard")
+    assert select_customers(found, None) == found
+    assert select_customers(found, "switchboard, acme,acme") == ("acme", "switchboard")
+    with pytest.raises(CustomerDiscoveryError, match="nobody"):
+        select_customers(found, "acme,nobody")
+    with pytest.raises(CustomerDiscoveryError, match="empty"):
+        select_customers(found, " , ")
