@@ -36,7 +36,15 @@ from pivotkit.errors import (
 from pivotkit.flow import Call, CallState
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
-from pivotkit.state import CallKey, CallRecord, StateStore, WriteConflict
+from pivotkit.state import (
+    TOKEN_MARK_PREFIX,
+    CallKey,
+    CallRecord,
+    StateStore,
+    WriteConflict,
+    restore_token,
+    stored_answer,
+)
 from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
 
 logger = logging.getLogger("pivotkit")
@@ -236,7 +244,7 @@ class PivotApp:
             if record is not None and record.seq != seq:
                 if record.answered_seq == seq and record.answered_step == identity:
                     attempt.replayed = True
-                    return _restore_token(record.answer or "", token).encode("utf-8")
+                    return restore_token(record.answer or "", token).encode("utf-8")
                 if not fresh_entry:
                     raise StaleContinuation("this step was already answered differently")
                 # The call came back to the pivot node that started it (a callflow loop):
@@ -247,7 +255,7 @@ class PivotApp:
             # stored answer (replayed later, maybe after a token rotation) must not hold
             # the token. Random, so nothing a caller sends can collide with them.
             placeholder = f"PKSEQ{secrets.token_hex(8)}"
-            token_mark = f"PKTOK{secrets.token_hex(8)}"
+            token_mark = f"{TOKEN_MARK_PREFIX}{secrets.token_hex(8)}"
             call = Call(
                 request=request,
                 customer=customer,
@@ -266,7 +274,7 @@ class PivotApp:
             body = template.replace(token_mark, token)
             if not writes:
                 return body.encode("utf-8")
-            stored = f"{token_mark}\n{template}"
+            stored = stored_answer(token_mark, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow.track_path)
             try:
@@ -382,12 +390,6 @@ def _with_trail(
     if digits is not None:
         entry["digits"] = digits
     return record.with_updates(trail=(*record.trail, entry))
-
-
-def _restore_token(stored: str, token: str) -> str:
-    """A stored answer with the token of the request replaying it put back in."""
-    mark, _, template = stored.partition("\n")
-    return template.replace(mark, token) if mark.startswith("PKTOK") else stored
 
 
 def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:

@@ -70,6 +70,11 @@ class CallRecord:
     answer: str | None = None
     trail: tuple[Mapping[str, Any], ...] = field(default=())
 
+    @property
+    def answered_callflow(self) -> str | None:
+        """The last answer's callflow JSON, with the token left out (see ``stored_answer``)."""
+        return None if self.answer is None else split_stored_answer(self.answer)[1]
+
     def is_expired(self, now: float) -> bool:
         return self.expires_at <= now
 
@@ -174,3 +179,27 @@ def _check_json_safe(value: Any, path: str) -> None:
         f"{path} is a {type(value).__name__}; call state holds JSON values only"
         " (str, int, float, bool, None, lists and dicts with str keys)"
     )
+
+
+# A stored answer is "<token marker>\n<callflow JSON>": the callflow holds the marker
+# wherever the requester's token goes, so no token is ever stored, and a replay puts back
+# the token of the request replaying it (which may be the new one after a rotation).
+TOKEN_MARK_PREFIX = "PKTOK"  # noqa: S105 - a marker's prefix, not a secret
+
+
+def stored_answer(token_mark: str, callflow: str) -> str:
+    return f"{token_mark}\n{callflow}"
+
+
+def split_stored_answer(stored: str) -> tuple[str, str]:
+    """(token marker, callflow JSON) of a stored answer."""
+    mark, _, callflow = stored.partition("\n")
+    if not mark.startswith(TOKEN_MARK_PREFIX):
+        return "", stored
+    return mark, callflow
+
+
+def restore_token(stored: str, token: str) -> str:
+    """A stored answer's callflow with ``token`` where the requester's token goes."""
+    mark, callflow = split_stored_answer(stored)
+    return callflow.replace(mark, token) if mark else callflow

@@ -14,9 +14,18 @@ the call, so later steps check the same PIN again without storing anything.
 """
 
 import hmac
-from typing import Literal
 
-from pivotkit import Call, Customer, Flow, Node, collect_dtmf, hangup, manual_presence, tts
+from pivotkit import (
+    Call,
+    Customer,
+    Flow,
+    Node,
+    PresenceStatus,
+    collect_dtmf,
+    hangup,
+    manual_presence,
+    tts,
+)
 
 PIN_COLLECTION = "home_pin"
 # Demo value: a real deployment reads the PIN from its own configuration.
@@ -30,8 +39,7 @@ APPLIANCES = {
     "2": ("the porch light", "porch-light@iot.example.com"),
     "3": ("the washing machine", "washer"),
 }
-Status = Literal["idle", "ringing", "busy"]
-STATUSES: dict[str, Status] = {"1": "idle", "2": "ringing", "3": "busy"}
+STATUSES: dict[str, PresenceStatus] = {"1": "idle", "2": "ringing", "3": "busy"}
 
 APPLIANCE_MENU = " ".join(f"For {name}, press {key}." for key, (name, _) in APPLIANCES.items())
 STATUS_MENU = "For idle, press 1. For ringing, press 2. For busy, press 3."

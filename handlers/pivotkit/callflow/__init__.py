@@ -73,6 +73,7 @@ from pivotkit.callflow.control import (
 )
 from pivotkit.callflow.fax import FaxMedia, fax_detect, faxbox, receive_fax
 from pivotkit.callflow.features import (
+    PresenceStatus,
     call_forward,
     directory,
     disa,
@@ -125,6 +126,7 @@ __all__ = [
     "FaxMedia",
     "JSONValue",
     "Node",
+    "PresenceStatus",
     "Ringtones",
     "WelcomePrompt",
     "call_forward",

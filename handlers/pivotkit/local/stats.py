@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pivotkit.state import CallRecord
+from pivotkit.state import CallRecord, split_stored_answer
 
 # Modules that play, collect or set something and then continue with their "_" child: a
 # call passes through them on the way to whatever its last answer really did.
@@ -173,10 +173,8 @@ def last_exit(answer: str | None) -> str:
     on (a bridge, a mailbox, a hang-up, a branching module such as ``menu``)."""
     if not answer:
         return UNKNOWN_EXIT
-    # The rendered callflow is compact JSON on the last line: the engine may keep a line of
-    # its own before it (the token placeholder of a stored answer).
     try:
-        node: Any = json.loads(answer.rsplit("\n", 1)[-1])
+        node: Any = json.loads(split_stored_answer(answer)[1])
     except ValueError:
         return UNKNOWN_EXIT
     while isinstance(node, Mapping):
