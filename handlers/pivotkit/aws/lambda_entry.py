@@ -3,31 +3,68 @@
 The entry points in ``functions/`` are one line each; what they need is assembled here
 from ``Settings`` (the environment): the customers this function serves, the state store
 (DynamoDB when ``PIVOTKIT_STATE_TABLE`` is set, else in memory), the token source
-(Secrets Manager when ``PIVOTKIT_TOKENS_SECRETS`` is set, else ``PIVOTKIT_TOKENS``).
+(Secrets Manager when ``PIVOTKIT_TOKENS_SECRETS`` is set, else ``PIVOTKIT_TOKENS``), and
+observability (``pivotkit.aws.observability``: Powertools logs and metrics, traces on
+request). Observability is on in Lambda and off elsewhere, so local tools (``serve``,
+``replay``, ``call``) keep their own output; ``PIVOTKIT_OBSERVABILITY=on|off`` overrides
+that, and ``PIVOTKIT_DEBUG=1`` turns it on. Powertools is imported only when it is on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pivotkit.app import PivotApp
+from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import StaticTokens, TokenSource, discover_customers
+from pivotkit.customers import Customer, StaticTokens, TokenSource, discover_customers
 from pivotkit.errors import PivotkitError
-from pivotkit.http import error_response, from_lambda_event
+from pivotkit.http import HttpResponse, error_response, from_lambda_event
 from pivotkit.state import InMemoryStateStore, StateStore
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+logger = logging.getLogger("pivotkit")
+
 LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+ClientHook = Callable[[Any], None]
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"0", "false", "no", "off"})
 
 
-def build_state_store(settings: Settings) -> StateStore:
+def observability_enabled(environ: Mapping[str, str]) -> bool:
+    """``PIVOTKIT_OBSERVABILITY`` if set; else on in Lambda or in debug mode."""
+    choice = environ.get("PIVOTKIT_OBSERVABILITY", "").strip().lower()
+    if choice in _ON | _OFF:
+        return choice in _ON
+    if choice:
+        raise ValueError(f"PIVOTKIT_OBSERVABILITY must be on or off, not {choice!r}")
+    debug = environ.get("PIVOTKIT_DEBUG", "").strip().lower() in _ON
+    return debug or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def build_state_store(settings: Settings, *, on_client: ClientHook | None = None) -> StateStore:
+    """``on_client`` sees the DynamoDB client when it is built (on the first state call)."""
     if settings.state_table is None:
         return InMemoryStateStore()
+    from pivotkit.aws.clients import dynamodb_client
     from pivotkit.aws.dynamodb_state import DynamoDBStateStore
 
-    return DynamoDBStateStore.from_table_name(settings.state_table)
+    if on_client is None:
+        return DynamoDBStateStore.from_table_name(settings.state_table)
+    hook = on_client
+
+    def client() -> DynamoDBClient:
+        built = dynamodb_client()
+        hook(built)
+        return built
+
+    return DynamoDBStateStore(client, settings.state_table)
 
 
 def build_token_source(settings: Settings) -> TokenSource:
@@ -38,20 +75,75 @@ def build_token_source(settings: Settings) -> TokenSource:
     return StaticTokens.from_json(settings.tokens_json or "{}")
 
 
-def build_pivot_app(settings: Settings) -> PivotApp:
-    customers = discover_customers(only=settings.customer)
-    return PivotApp(customers, build_state_store(settings), build_token_source(settings))
+def make_pivot_handler(
+    environ: Mapping[str, str] | None = None,
+    *,
+    customers: Mapping[str, Customer] | None = None,
+    state: StateStore | None = None,
+    engine: EngineSettings | None = None,
+) -> LambdaHandler:
+    """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
+    configured store and the engine defaults (tests); everything else comes from ``environ``."""
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env)
+    served = customers if customers is not None else discover_customers(only=settings.customer)
+    tokens = build_token_source(settings)
+    observers: tuple[Observer, ...] = ()
+    on_request: RequestHook | None = None
+    on_client: ClientHook | None = None
+    wrap: Callable[[LambdaHandler], LambdaHandler] = _unwrapped
+    if observability_enabled(env):
+        from pivotkit.aws.observability import ObservabilitySettings, Telemetry
 
-
-def make_pivot_handler(environ: Mapping[str, str] | None = None) -> LambdaHandler:
-    settings = Settings.from_env(os.environ if environ is None else environ)
-    app = build_pivot_app(settings)
+        telemetry = Telemetry(ObservabilitySettings.from_env(env), served)
+        tokens = telemetry.tokens(tokens)
+        observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
+        on_client = telemetry.sdk_calls.attach
+    store = state if state is not None else build_state_store(settings, on_client=on_client)
+    app = PivotApp(
+        served, store, tokens, settings=engine, observers=observers, on_request=on_request
+    )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
             http = from_lambda_event(event, public_url=settings.public_url)
         except PivotkitError as error:
-            return error_response(error).to_lambda_result()
+            response = error_response(error)
+            _report_unrouted(observers, event, error, response, started)
+            return response.to_lambda_result()
         return app.handle(http).to_lambda_result()
 
+    return wrap(handler)
+
+
+def _unwrapped(handler: LambdaHandler) -> LambdaHandler:
     return handler
+
+
+def _report_unrouted(
+    observers: tuple[Observer, ...],
+    event: object,
+    error: PivotkitError,
+    response: HttpResponse,
+    started: float,
+) -> None:
+    """An event refused before the engine saw it (not HTTP, too large) still gets its log
+    line and metrics, under the customer its path names, if any."""
+    if not observers:
+        return
+    from pivotkit.aws.observability import path_customer  # observers exist: already loaded
+
+    outcome = Outcome(
+        customer=path_customer(event, "pivot"),
+        step=None,
+        status=response.status,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        error=error.code,
+        answer=response.body,
+    )
+    for observer in observers:
+        try:
+            observer(outcome)
+        except Exception:  # as in the engine: observers never cost a caller the answer
+            logger.exception("observer failed")
