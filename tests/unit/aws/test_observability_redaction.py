@@ -1,0 +1,84 @@
+"""What logs may carry: token values blanked in any URL or query, known tokens blanked
+anywhere (encoded too), caller numbers and names masked."""
+
+from __future__ import annotations
+
+import pytest
+
+from pivotkit.aws.redaction import (
+    CallerIdMode,
+    LearningTokens,
+    Redactor,
+    caller_id,
+    mask_name,
+    mask_number,
+)
+from pivotkit.customers import StaticTokens
+
+SECRET = "s3cr3t+token/with=odd-chars"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://x/pivot/a?token=abc123&step=menu", "https://x/pivot/a?token=***&step=menu"),
+        ("GET /pivot/a?step=x&TOKEN=abc", "GET /pivot/a?step=x&TOKEN=***"),
+        ('{"voice_url":"https://x/p?token=abc"}', '{"voice_url":"https://x/p?token=***"}'),
+        ("u=https%3A%2F%2Fx%2Fp%3Ftoken%3Dabc%26step", "u=https%3A%2F%2Fx%2Fp%3Ftoken%3D***"),
+        ("no query here", "no query here"),
+        ("token= (empty)", "token= (empty)"),
+    ],
+)
+def test_token_values_are_blanked_whatever_they_are(text: str, expected: str) -> None:
+    assert Redactor()(text) == expected
+
+
+def test_known_tokens_are_blanked_anywhere_raw_or_percent_encoded() -> None:
+    redactor = Redactor()
+    redactor.learn([SECRET, "short"])
+    path = f"/media/acme/{SECRET}/callers/x.mp3 and /media/acme/s3cr3t%2Btoken%2Fwith%3Dodd-chars/y"
+    assert redactor(path) == "/media/acme/***/callers/x.mp3 and /media/acme/***/y"
+    # A token too short to be a secret is left alone rather than blanked out of every word.
+    assert redactor("a short note") == "a short note"
+
+
+def test_structured_data_is_redacted_recursively() -> None:
+    redactor = Redactor()
+    redactor.learn([SECRET])
+    data = {"token": "anything", "nested": [{"url": f"https://x/?token={SECRET}"}, 3, None]}
+    assert redactor.data(data) == {
+        "token": "***",
+        "nested": [{"url": "https://x/?token=***"}, 3, None],
+    }
+
+
+def test_a_token_source_teaches_the_redactor_what_it_hands_out() -> None:
+    redactor = Redactor()
+    tokens = LearningTokens(StaticTokens({"acme": [SECRET, "acme-next-token"]}), redactor)
+    assert redactor(SECRET) == SECRET
+    assert tokens.tokens_for("acme") == (SECRET, "acme-next-token")
+    assert redactor(f"{SECRET} acme-next-token") == "*** ***"
+    assert tokens.tokens_for("nobody") == ()
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [("+14155550123", "+14155****23"), ("4155550123", "41555***23"), ("1001", "10**"), ("", "")],
+)
+def test_numbers_keep_their_prefix_and_last_two_digits(number: str, masked: str) -> None:
+    assert mask_number(number) == masked
+    assert len(mask_number(number)) == len(number)
+
+
+def test_names_keep_initials() -> None:
+    assert mask_name("John Smith") == "J*** S****"
+    assert mask_name("Ana") == "A**"
+
+
+def test_caller_id_modes_and_length_cap() -> None:
+    long_name = "x" * 10_000
+    assert caller_id(long_name, CallerIdMode.FULL, is_number=False) == "x" * 128
+    assert caller_id("+14155550123", CallerIdMode.NONE, is_number=True) is None
+    assert caller_id(None, CallerIdMode.FULL, is_number=True) is None
+    assert CallerIdMode.parse(None) is CallerIdMode.MASKED
+    assert CallerIdMode.parse(" FULL ") is CallerIdMode.FULL
