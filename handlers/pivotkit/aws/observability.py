@@ -147,6 +147,9 @@ class Telemetry:
         self._emit_lock = threading.Lock()
         self._cold_start = True
         self._tracer: Any = None
+        self._provider = AmazonCloudWatchEMFProvider(
+            namespace=settings.namespace, service=settings.service
+        )
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -304,38 +307,36 @@ class Telemetry:
         if getattr(self._local, "cold_start", False):
             values.append(("ColdStarts", 1, MetricUnit.Count))
             self._local.cold_start = False
-        documents = [self._document({"customer": customer}, {"step": step}, values)]
+        documents: list[_Document] = [({"customer": customer}, {"step": step}, values)]
         if entered and outcome.digits is not None:
             dims = {"customer": customer, "step": step, "choice": _choice(outcome.digits)}
-            documents.append(self._document(dims, None, [("Choices", 1, MetricUnit.Count)]))
+            documents.append((dims, None, [("Choices", 1, MetricUnit.Count)]))
         if entered and outcome.previous_step is not None and outcome.previous_step_ms is not None:
             previous = self._step_name(outcome.customer, outcome.previous_step)
             dims = {"customer": customer, "step": previous}
             timing = [("TimeInStep", outcome.previous_step_ms, MetricUnit.Milliseconds)]
-            documents.append(self._document(dims, None, timing))
-        # One write per document, under a lock: a threaded local server must not interleave.
-        with self._emit_lock:
-            for document in documents:
-                document.flush_metrics()
+            documents.append((dims, None, timing))
+        self._publish(documents)
 
-    def _document(
-        self,
-        dimensions: Mapping[str, str],
-        finer: Mapping[str, str] | None,
-        values: Iterable[tuple[str, float, MetricUnit]],
-    ) -> AmazonCloudWatchEMFProvider:
-        """One EMF document: ``values`` under ``dimensions`` (plus ``service``) and, with
-        ``finer``, also under ``dimensions`` + ``finer``."""
-        document = AmazonCloudWatchEMFProvider(
-            namespace=self.settings.namespace, service=self.settings.service
-        )
-        for name, dimension in dimensions.items():
-            document.add_dimension(name, dimension)
-        if finer is not None:
-            document.add_dimensions(service=self.settings.service, **dimensions, **finer)
-        for metric, value, unit in values:
-            document.add_metric(name=metric, unit=unit, value=value)
-        return document
+    def _publish(self, documents: Iterable[_Document]) -> None:
+        """Each document as one EMF line: its values under its dimensions (plus ``service``)
+        and, when it has finer ones, also under those. One provider writes them all in turn
+        (a flush empties it), under a lock so a threaded local server never mixes two."""
+        provider = self._provider
+        with self._emit_lock:
+            for dimensions, finer, values in documents:
+                try:
+                    for name, dimension in dimensions.items():
+                        provider.add_dimension(name, dimension)
+                    if finer is not None:
+                        provider.add_dimensions(
+                            service=self.settings.service, **dimensions, **finer
+                        )
+                    for metric, value, unit in values:
+                        provider.add_metric(name=metric, unit=unit, value=value)
+                    provider.flush_metrics()
+                finally:
+                    provider.clear_metrics()  # also after a failed write: start clean
 
     def _emit_media(self, customer: str, result: Mapping[str, Any], duration_ms: float) -> None:
         status = result.get("statusCode")
@@ -350,9 +351,7 @@ class Telemetry:
         if getattr(self._local, "cold_start", False):
             values.append(("ColdStarts", 1, MetricUnit.Count))
             self._local.cold_start = False
-        document = self._document({"customer": customer}, None, values)
-        with self._emit_lock:
-            document.flush_metrics()
+        self._publish([({"customer": customer}, None, values)])
 
     def _annotate(self, outcome: Outcome, customer: str) -> None:
         self._tracer.put_annotation("customer", customer)
@@ -360,6 +359,7 @@ class Telemetry:
         self._tracer.put_annotation("status", outcome.status)
 
 
+_Document = tuple[Mapping[str, str], Mapping[str, str] | None, list[tuple[str, float, MetricUnit]]]
 _CLASSES = ("2xx", "4xx", "5xx")
 _MEDIA = ("2xx", "3xx", "4xx", "5xx")  # a large stored file is read through a 302
 
