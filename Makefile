@@ -21,6 +21,8 @@ help:
 	@echo "make run    set up everything and start the local Pivot endpoint"
 	@echo "make test   set up everything and run every check and test"
 	@echo "make bench  measure (prints a table, writes docs/benchmarks.md)"
+	@echo "make synth  CloudFormation templates in cdk.out/ (offline)"
+	@echo "make fuzz / faults / load / audit   deeper reliability and security runs"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,7 +50,7 @@ architecture: setup
 unit: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck architecture unit infra-lint
+test: lint typecheck architecture audit unit infra-lint
 
 bench: setup synth
 	$(BIN)/python -m bench
