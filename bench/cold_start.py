@@ -49,6 +49,9 @@ def run() -> list[Row]:
             **os.environ,
             **aws.environment(),
             "PIVOTKIT_CUSTOMER": "acme",
+            # As in Lambda: pivotkit turns its Powertools logs and metrics on there.
+            "AWS_LAMBDA_FUNCTION_NAME": "pivotkit-bench-acme",
+            "POWERTOOLS_SERVICE_NAME": "pivotkit-acme",
             "PIVOTKIT_TOKENS": json.dumps({"acme": ["T"]}),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "handlers"), str(ROOT)]),
         }
