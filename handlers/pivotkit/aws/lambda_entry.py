@@ -19,8 +19,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
+from pivotkit.aws.composition import (
+    LambdaHandler,
+    build_telemetry,
+    build_token_source,
+    observability_enabled,
+)
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import Customer, StaticTokens, TokenSource, discover_customers
+from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
 from pivotkit.http import HttpResponse, error_response, from_lambda_event
 from pivotkit.state import InMemoryStateStore, StateStore
@@ -30,22 +36,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit")
 
-LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+# LambdaHandler, build_token_source and observability_enabled are shared with the media
+# function (pivotkit.aws.composition) and still importable from here.
+__all__ = [
+    "ClientHook",
+    "LambdaHandler",
+    "build_state_store",
+    "build_token_source",
+    "make_pivot_handler",
+    "observability_enabled",
+]
+
 ClientHook = Callable[[Any], None]
-
-_ON = frozenset({"1", "true", "yes", "on"})
-_OFF = frozenset({"0", "false", "no", "off"})
-
-
-def observability_enabled(environ: Mapping[str, str]) -> bool:
-    """``PIVOTKIT_OBSERVABILITY`` if set; else on in Lambda or in debug mode."""
-    choice = environ.get("PIVOTKIT_OBSERVABILITY", "").strip().lower()
-    if choice in _ON | _OFF:
-        return choice in _ON
-    if choice:
-        raise ValueError(f"PIVOTKIT_OBSERVABILITY must be on or off, not {choice!r}")
-    debug = environ.get("PIVOTKIT_DEBUG", "").strip().lower() in _ON
-    return debug or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 def build_state_store(settings: Settings, *, on_client: ClientHook | None = None) -> StateStore:
@@ -67,14 +69,6 @@ def build_state_store(settings: Settings, *, on_client: ClientHook | None = None
     return DynamoDBStateStore(client, settings.state_table)
 
 
-def build_token_source(settings: Settings) -> TokenSource:
-    if settings.token_secrets:
-        from pivotkit.aws.secrets_tokens import SecretsManagerTokens
-
-        return SecretsManagerTokens.from_secret_ids(settings.token_secrets)
-    return StaticTokens.from_json(settings.tokens_json or "{}")
-
-
 def make_pivot_handler(
     environ: Mapping[str, str] | None = None,
     *,
@@ -92,10 +86,8 @@ def make_pivot_handler(
     on_request: RequestHook | None = None
     on_client: ClientHook | None = None
     wrap: Callable[[LambdaHandler], LambdaHandler] = _unwrapped
-    if observability_enabled(env):
-        from pivotkit.aws.observability import ObservabilitySettings, Telemetry
-
-        telemetry = Telemetry(ObservabilitySettings.from_env(env), served)
+    telemetry = build_telemetry(env, served)
+    if telemetry is not None:
         tokens = telemetry.tokens(tokens)
         observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
         on_client = telemetry.sdk_calls.attach

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.lambda_entry import LambdaHandler, build_token_source
+from pivotkit.aws.composition import LambdaHandler, build_token_source
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PayloadTooLarge, PivotkitError

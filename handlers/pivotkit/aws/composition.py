@@ -1,0 +1,58 @@
+"""What both Lambda composition roots share: the handler type, the token source, telemetry.
+
+``lambda_entry`` (Pivot) and ``media_entry`` (media) build their functions from the same
+settings, but the media function never decodes a Pivot request, so it must not pay for
+``pivotkit.app`` and the pydantic models behind it at cold start (about a quarter of a
+second). Everything they share therefore lives here, and this module imports nothing but
+the settings and the core's token types; Secrets Manager (boto3) and Powertools are
+imported only when the environment asks for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pivotkit.aws.settings import Settings
+from pivotkit.customers import StaticTokens, TokenSource
+
+if TYPE_CHECKING:
+    from pivotkit.aws.observability import Telemetry
+    from pivotkit.customers import Customer
+
+LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def observability_enabled(environ: Mapping[str, str]) -> bool:
+    """``PIVOTKIT_OBSERVABILITY`` if set; else on in Lambda or in debug mode."""
+    choice = environ.get("PIVOTKIT_OBSERVABILITY", "").strip().lower()
+    if choice in _ON | _OFF:
+        return choice in _ON
+    if choice:
+        raise ValueError(f"PIVOTKIT_OBSERVABILITY must be on or off, not {choice!r}")
+    debug = environ.get("PIVOTKIT_DEBUG", "").strip().lower() in _ON
+    return debug or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def build_token_source(settings: Settings) -> TokenSource:
+    """Secrets Manager when ``PIVOTKIT_TOKENS_SECRETS`` names secrets, else ``PIVOTKIT_TOKENS``."""
+    if settings.token_secrets:
+        from pivotkit.aws.secrets_tokens import SecretsManagerTokens
+
+        return SecretsManagerTokens.from_secret_ids(settings.token_secrets)
+    return StaticTokens.from_json(settings.tokens_json or "{}")
+
+
+def build_telemetry(
+    environ: Mapping[str, str], customers: Mapping[str, Customer]
+) -> Telemetry | None:
+    """Powertools logs and metrics for ``customers``, or None when observability is off
+    (then Powertools is never imported)."""
+    if not observability_enabled(environ):
+        return None
+    from pivotkit.aws.observability import ObservabilitySettings, Telemetry
+
+    return Telemetry(ObservabilitySettings.from_env(environ), customers)
