@@ -6,6 +6,7 @@
 - ``store``: the ``MediaStore`` port and ``InMemoryMediaStore``;
 - ``limits``: what fits through a synchronous Lambda, and for how many seconds of audio;
 - ``app``: ``MediaApp`` (``HttpRequest -> HttpResponse``) and ``StoredMedia`` for hooks.
+- ``redaction``: what a log line may show of a path that did not resolve (never the token).
 
 The S3 implementation of the port is ``pivotkit.aws.s3_media``.
 """

@@ -38,11 +38,14 @@ from pivotkit.media.limits import MAX_MEDIA_BYTES, too_large_message
 from pivotkit.media.metadata import object_metadata
 from pivotkit.media.multipart import is_multipart, kazoo_upload
 from pivotkit.media.paths import MediaKind, MediaTarget, parse_media_request
+from pivotkit.media.redaction import loggable_path, printable
 from pivotkit.media.store import MediaObject, MediaStore, StoredObject, content_type_for
 
 logger = logging.getLogger("pivotkit.media")
 
 ALLOWED_METHODS = ("GET", "POST", "PUT")
+# HTTP methods are short tokens; anything longer is the caller's noise, kept out of logs.
+MAX_LOGGED_METHOD_CHARS = 16
 # How long a redirect to S3 for an object too large to return inline stays valid.
 PRESIGNED_URL_SECONDS = 300
 
@@ -113,8 +116,10 @@ class MediaApp:
             response = _with_header(response, "Allow", ", ".join(ALLOWED_METHODS))
         logger.info(
             "media %s %s -> %d",
-            http.method,
-            target.key if target else http.path,
+            printable(http.method, MAX_LOGGED_METHOD_CHARS),
+            # A resolved request is named by its key, which holds no token; the path of one
+            # that did not resolve may hold it, so only a masked form is logged.
+            target.key if target else loggable_path(http.path, self.customers),
             response.status,
             extra={
                 "customer": target.customer if target else None,
