@@ -98,6 +98,7 @@ class MediaApp:
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         target: MediaTarget | None = None
+        error: PivotkitError | None = None
         try:
             if http.method not in ALLOWED_METHODS:
                 raise MethodNotAllowed(f"{http.method} is not allowed on media URLs")
@@ -107,27 +108,48 @@ class MediaApp:
                 response = self._read(target)
             else:
                 response = self._write(customer, target, http)
-        except PivotkitError as error:
-            response = error_response(error)
+        except PivotkitError as refused:
+            error = refused
         except Exception:  # a bug must still reach Kazoo as a non-2xx, so it retries
             logger.exception("unhandled error on a media request")
-            response = error_response(ServerError("internal error"))
+            error = ServerError("internal error")
+        if error is not None:
+            response = error_response(error)
         if response.status == 405:
             response = _with_header(response, "Allow", ", ".join(ALLOWED_METHODS))
+        self._log(http, target, response, error, started)
+        return response
+
+    def _log(
+        self,
+        http: HttpRequest,
+        target: MediaTarget | None,
+        response: HttpResponse,
+        error: PivotkitError | None,
+        started: float,
+    ) -> None:
+        """One line per request, naming it without its token. A request for a customer we
+        serve is named by its object key, which holds none. Any other request is named by its
+        path, masked: it may not have parsed, and a "customer" we do not serve may be the
+        token itself (``/media/{token}/...``), which the key would then start with."""
+        served = target is not None and target.customer in self.customers
+        extra: dict[str, object] = {
+            "status": response.status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        if error is not None:
+            extra["error"] = error.code
+        if target is not None and served:
+            extra["customer"], extra["call_id"] = target.customer, target.call_id
         logger.info(
             "media %s %s -> %d",
             printable(http.method, MAX_LOGGED_METHOD_CHARS),
-            # A resolved request is named by its key, which holds no token; the path of one
-            # that did not resolve may hold it, so only a masked form is logged.
-            target.key if target else loggable_path(http.path, self.customers),
+            target.key
+            if target is not None and served
+            else loggable_path(http.path, self.customers),
             response.status,
-            extra={
-                "customer": target.customer if target else None,
-                "call_id": target.call_id if target else None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
+            extra=extra,
         )
-        return response
 
     def _authenticate(self, target: MediaTarget) -> Customer:
         customer = self.customers.get(target.customer)

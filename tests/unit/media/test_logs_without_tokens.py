@@ -23,6 +23,8 @@ from tests.unit.media.kazoo import ACCOUNT_ID, record_call_url, recording_fields
 
 TOKEN = "Kz7-media-Secret-9b41e0"
 WRONG_TOKEN = "Kz7-stale-Secret-1c5d77"
+# Shaped like a customer slug: with the customer left out of the URL, it parses as one.
+SLUG_SHAPED_TOKEN = "kz7mediasecret9b41e0c3d2"
 CALL_ID = "7f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8"
 DOC = "202405-0f0e0d0c0b0a09080706050403020100"
 NOW = 1_716_537_600.0
@@ -36,7 +38,7 @@ def every_encoding(token: str) -> set[str]:
     return {token, quote(token, safe=""), escaped, escaped.lower()}
 
 
-FORBIDDEN = every_encoding(TOKEN) | every_encoding(WRONG_TOKEN)
+FORBIDDEN = set().union(*map(every_encoding, (TOKEN, WRONG_TOKEN, SLUG_SHAPED_TOKEN)))
 
 
 class ExplodingStore(InMemoryMediaStore):
@@ -47,7 +49,7 @@ class ExplodingStore(InMemoryMediaStore):
 
 
 def app_with(store: InMemoryMediaStore) -> MediaApp:
-    tokens = StaticTokens({SLUG: [TOKEN]})
+    tokens = StaticTokens({SLUG: [TOKEN, SLUG_SHAPED_TOKEN]})
     customers = {SLUG: media_customer()}
     limits = MediaLimits(max_upload_bytes=LIMIT)
     return MediaApp(customers, store, tokens, limits=limits, clock=lambda: NOW)
@@ -175,6 +177,24 @@ def test_a_wrong_path_token_is_not_logged_either(
     assert_no_token(captured)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://m.example.com/media/{SLUG_SHAPED_TOKEN}/callers/x.mp3",
+        f"https://m.example.com/media/{SLUG_SHAPED_TOKEN}/x/{ACCOUNT_ID}/{DOC}/vm.mp3",
+        f"https://m.example.com/media/{SLUG_SHAPED_TOKEN}/x/call_recording_{CALL_ID}.mp3",
+    ],
+    ids=["record_caller", "storage plan", "record_call"],
+)
+def test_a_token_in_the_customers_place_is_not_logged(
+    captured: pytest.LogCaptureFixture, url: str
+) -> None:
+    """``/media/{token}/...`` resolves to an object key that starts with the token, for a
+    customer nobody serves: such a request is logged by its masked path, not its key."""
+    assert send(app_with(InMemoryMediaStore()), "PUT", url, b"audio", "audio/mpeg") == 404
+    assert_no_token(captured)
+
+
 def record_url(token: str, **overrides: str) -> str:
     base = f"https://m.example.com/media/{SLUG}/recordings?token={quote(token, safe='')}"
     return record_call_url(base, CALL_ID, "mp3", recording_fields(CALL_ID, **overrides))
@@ -216,8 +236,9 @@ def test_no_failure_logs_a_query_token(
 def test_the_masked_path_still_says_what_was_wrong(captured: pytest.LogCaptureFixture) -> None:
     """The line keeps what an operator needs to fix a storage plan: everything but the token."""
     send(app_with(InMemoryMediaStore()), "PUT", under("a/b/c/d/e/f/g.wav")(TOKEN), b"x", "")
-    (line,) = [r.getMessage() for r in captured.records if r.name == "pivotkit.media"]
-    assert line == f"media PUT /media/{SLUG}/{MASK}/a/b/c/d/e/f/g.wav -> 400"
+    (record,) = [r for r in captured.records if r.name == "pivotkit.media"]
+    assert record.getMessage() == f"media PUT /media/{SLUG}/{MASK}/a/b/c/d/e/f/g.wav -> 400"
+    assert (vars(record)["status"], vars(record)["error"]) == (400, "bad_request")
 
 
 CUSTOMERS = frozenset({"acme"})
