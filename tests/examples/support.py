@@ -26,6 +26,7 @@ from pivotkit.customers import StaticTokens
 from pivotkit.http import HttpRequest
 from pivotkit.local.cli import main
 from pivotkit.local.kazoo_encoding import KazooCall, KazooHttpRequest, pivot_http_request
+from pivotkit.local.schemas import schemas_root
 from pivotkit.local.simulator import Caller, PivotTarget, Script, WireAnswer, simulate
 from pivotkit.state import CallKey, InMemoryStateStore
 
@@ -108,7 +109,8 @@ def cli_call(capsys: pytest.CaptureFixture[str], slug: str, *options: str) -> di
     output = capsys.readouterr().out
     transcript: dict[str, Any] = json.loads(output)
     assert status == 0, transcript["failures"]
-    assert transcript["validation"].startswith("Kazoo"), transcript["validation"]
+    if schemas_root() is not None:  # without the schemas the command says it skipped them
+        assert transcript["validation"].startswith("Kazoo"), transcript["validation"]
     return transcript
 
 
