@@ -51,7 +51,9 @@ def test_event_files_match_the_generator() -> None:
     assert found == sorted(f"{n}{suffix}" for n in wanted for suffix in (".json", ".expected.json"))
     for name, (event, expected) in wanted.items():
         assert (EVENTS / f"{name}.json").read_text(encoding="utf-8") == event
-        assert (EVENTS / f"{name}.expected.json").read_text(encoding="utf-8") == expected
+        # Compared as JSON: `pivotkit replay --update` rewrites goldens in its own layout.
+        golden = (EVENTS / f"{name}.expected.json").read_text(encoding="utf-8")
+        assert json.loads(golden) == json.loads(expected)
 
 
 @pytest.fixture
