@@ -2,31 +2,42 @@
 
 From ``Settings`` (the environment): the customers this function serves, the media store
 (S3 when ``PIVOTKIT_MEDIA_BUCKET`` is set, else in memory, encrypted with the KMS key in
-``PIVOTKIT_MEDIA_KMS_KEY_ID`` when that is set, else SSE-S3) and the token source (shared
-with the Pivot function: Secrets Manager or ``PIVOTKIT_TOKENS``).
+``PIVOTKIT_MEDIA_KMS_KEY_ID`` when that is set, else SSE-S3), the token source (shared
+with the Pivot function: Secrets Manager or ``PIVOTKIT_TOKENS``) and observability.
+
+Observability is decided as for the Pivot function (``pivotkit.aws.composition``): on in
+Lambda, off elsewhere unless ``PIVOTKIT_OBSERVABILITY=on``. On, every log line is
+Powertools JSON passed through a redactor that knows every token the token source has
+handed out, and each invocation writes the media metrics (``Telemetry.wrap_media``).
 
 Bodies over the Lambda payload limit are refused here, before anything else, with the 413
-that explains the limit and what to do about it.
+that explains the limit and what to do about it. Nothing here imports the Pivot engine
+(``pivotkit.app``) or pydantic: the media function never decodes a Pivot request.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.composition import LambdaHandler, build_token_source
+from pivotkit.aws.composition import LambdaHandler, build_telemetry, build_token_source
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PayloadTooLarge, PivotkitError
-from pivotkit.http import error_response, from_lambda_event
+from pivotkit.http import HttpResponse, error_response, from_lambda_event
 from pivotkit.media import MAX_MEDIA_BYTES, InMemoryMediaStore, MediaApp, MediaStore
+from pivotkit.media.app import MAX_LOGGED_METHOD_CHARS
 from pivotkit.media.limits import too_large_message
+from pivotkit.media.redaction import loggable_path, printable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 KMS_KEY_VARIABLE = "PIVOTKIT_MEDIA_KMS_KEY_ID"
+
+logger = logging.getLogger("pivotkit.media")
 
 
 def build_media_store(
@@ -51,11 +62,15 @@ def make_media_handler(
     client (tests, the local server); everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
+    served = customers if customers is not None else discover_customers(only=settings.customer)
+    telemetry = build_telemetry(env, served)
+    tokens = build_token_source(settings)
+    if telemetry is not None:
+        tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
     store = build_media_store(
         settings, kms_key_id=env.get(KMS_KEY_VARIABLE) or None, s3_client=s3_client
     )
-    served = customers if customers is not None else discover_customers(only=settings.customer)
-    app = MediaApp(served, store, build_token_source(settings))
+    app = MediaApp(served, store, tokens)
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
@@ -63,9 +78,38 @@ def make_media_handler(
                 event, max_body_bytes=MAX_MEDIA_BYTES, public_url=settings.public_url
             )
         except PayloadTooLarge:
-            return error_response(PayloadTooLarge(too_large_message())).to_lambda_result()
+            refused = error_response(PayloadTooLarge(too_large_message()))
         except PivotkitError as error:
-            return error_response(error).to_lambda_result()
-        return app.handle(http).to_lambda_result()
+            refused = error_response(error)
+        else:
+            return app.handle(http).to_lambda_result()
+        _log_refused(event, refused, served)
+        return refused.to_lambda_result()
 
-    return handler
+    return handler if telemetry is None else telemetry.wrap_media(handler)
+
+
+def _log_refused(event: object, response: HttpResponse, served: Mapping[str, Customer]) -> None:
+    """An event refused before ``MediaApp`` saw it (not HTTP, too large) gets the same line
+    as any media request, its path masked as ``MediaApp`` masks one that did not resolve."""
+    method, path = _route_of(event)
+    logger.info(
+        "media %s %s -> %d",
+        printable(method, MAX_LOGGED_METHOD_CHARS),
+        loggable_path(path, served),
+        response.status,
+    )
+
+
+def _route_of(event: object) -> tuple[str, str]:
+    """(method, path) of an HTTP API v2 or REST API v1 event, as far as it has them."""
+    if not isinstance(event, Mapping):
+        return "-", ""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, Mapping) else None
+    method = http.get("method") if isinstance(http, Mapping) else event.get("httpMethod")
+    path = event.get("rawPath") or event.get("path")
+    return (
+        method if isinstance(method, str) else "-",
+        path if isinstance(path, str) else "",
+    )
