@@ -9,7 +9,10 @@ larger than the caller can return inline is not downloaded at all: the caller ge
 and can hand out a presigned URL instead.
 
 The client is injected (tests pass a moto-backed one); ``from_bucket`` builds the deployed
-one with timeouts that suit megabyte bodies inside a Lambda invocation.
+one with ``s3_client_config()``: timeouts and attempts chosen so that an upload to an S3 that
+stopped answering ends in a 503 well inside the media function's 20 s timeout (Kazoo then
+retries it), while an upload that is merely slow is never cut short (see the numbers below
+and docs/media.md, "When S3 is slow or down").
 """
 
 from __future__ import annotations
@@ -29,14 +32,46 @@ from pivotkit.media.store import (
 )
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import PutObjectRequestTypeDef
 
-# A 4 MiB body reaches S3 in well under a second in-region; these bounds only stop a stuck
-# connection from eating the whole invocation (the media function's timeout is longer).
-CONNECT_TIMEOUT_SECONDS = 2.0
-READ_TIMEOUT_SECONDS = 10.0
+# What bounds one PutObject attempt (botocore 1.4x on urllib3 2, measured in
+# tests/unit/aws/test_media_s3_timeouts.py):
+#
+# - opening the connection (TCP and TLS): CONNECT_TIMEOUT_SECONDS;
+# - S3 answers "100 Continue" to the headers at once; an endpoint that says nothing gets
+#   EXPECT_CONTINUE_WAIT_SECONDS (botocore's own, fixed), then the body is sent anyway;
+# - the body: each send that makes no progress is bounded by CONNECT_TIMEOUT_SECONDS (urllib3
+#   keeps the connect timeout on the socket while it writes the request), but the transfer as
+#   a whole is not, so a slow link that keeps moving finishes however long it takes;
+# - the answer: READ_TIMEOUT_SECONDS per read, counted from the last byte handed to the
+#   socket, so it covers the tail still in the kernel's send buffer (at most 4 MiB on Linux)
+#   and S3's own work.
+#
+# In-region, S3 opens a connection in a few milliseconds and answers a 4.45 MB PUT tens to
+# hundreds of milliseconds after its last byte; the buffered tail drains in well under 0.2 s
+# at Lambda's throughput to S3. So:
+#
+# - connect 1 s: over a hundred times the normal handshake; a lost SYN (Linux retransmits
+#   after 1 s) ends the attempt and the retry opens a fresh connection, as AWS advises for
+#   slow S3 requests. It also means a send that moves nothing for 1 s is a dead connection.
+# - read 2 s: AWS's own advice for S3 is to retry a request still unanswered after 2 s, and
+#   that is ten times a normal answer here, buffered tail included.
+# - 3 attempts (the SDK's default count): two retries for resets and slow answers. Retries
+#   after a timeout or reset back off at most 50 ms and 100 ms (botocore's non-throttling
+#   backoff). After SlowDown they back off at most 1 s and 2 s (5 s more each should S3 ask
+#   for it with x-amz-retry-after), but those answers come at once: 13 s at the very worst.
+#
+# Against an S3 that stops answering, one upload of the largest body (4,450,848 bytes)
+# therefore gives up after at most 3 x (1 + 1 + 2) s + 0.15 s = 12.15 s (measured: about
+# 6 s, each attempt ending when the send stalls), leaving almost 8 s of the media function's
+# 20 s for the rest of the request; the 503 makes Kazoo retry the upload later.
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
 MAX_ATTEMPTS = 3
+EXPECT_CONTINUE_WAIT_SECONDS = 1.0  # botocore.awsrequest.AWSConnection._send_output
+RETRY_BACKOFF_BASE_SECONDS = 0.05  # botocore.retries.standard: non-throttling errors
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
@@ -48,15 +83,10 @@ class S3MediaStore:
 
     @classmethod
     def from_bucket(cls, bucket: str, *, kms_key_id: str | None = None) -> S3MediaStore:
+        """The deployed store: region and endpoint from the SDK's usual environment."""
         import boto3.session
-        from botocore.config import Config
 
-        config = Config(
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            read_timeout=READ_TIMEOUT_SECONDS,
-            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        )
-        client: S3Client = boto3.session.Session().client("s3", config=config)
+        client: S3Client = boto3.session.Session().client("s3", config=s3_client_config())
         return cls(client, bucket, kms_key_id=kms_key_id)
 
     def put(self, obj: MediaObject) -> StoredObject:
@@ -120,6 +150,25 @@ class S3MediaStore:
         except (ClientError, BotoCoreError) as exc:
             raise MediaUnavailable(f"could not sign an S3 URL: {_reason(exc)}") from exc
         return url
+
+
+def s3_client_config() -> Config:
+    """The deployed S3 client's timeouts and attempts (the numbers are explained above)."""
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    )
+
+
+def stalled_upload_seconds() -> float:
+    """The longest one ``PutObject`` can take against an endpoint that accepts connections
+    and then says nothing: every attempt runs out each of its clocks, plus the backoffs."""
+    attempt = CONNECT_TIMEOUT_SECONDS + EXPECT_CONTINUE_WAIT_SECONDS + READ_TIMEOUT_SECONDS
+    backoffs = sum(RETRY_BACKOFF_BASE_SECONDS * 2.0**retry for retry in range(MAX_ATTEMPTS - 1))
+    return MAX_ATTEMPTS * attempt + backoffs
 
 
 def _code(exc: ClientError) -> str:
