@@ -40,7 +40,14 @@ class StepTimedOut(ServerError):
 
 
 class _Job(Generic[Argument, Result]):
-    __slots__ = ("_argument", "_context", "_error", "_function", "_result", "done")
+    """One step call handed to a worker.
+
+    ``finished`` is a bare lock the worker releases when the call is over: waiting on it
+    with a timeout costs one lock hand-off, where ``threading.Event`` adds a Condition, a
+    fresh waiter lock and a Python-level wait loop to every request.
+    """
+
+    __slots__ = ("_argument", "_context", "_error", "_function", "_result", "finished")
 
     def __init__(self, function: Callable[[Argument], Result], argument: Argument) -> None:
         self._function = function
@@ -48,15 +55,14 @@ class _Job(Generic[Argument, Result]):
         self._context = contextvars.copy_context()
         self._result: Result | None = None
         self._error: BaseException | None = None
-        self.done = threading.Event()
+        self.finished = threading.Lock()
+        self.finished.acquire()
 
     def run(self) -> None:
         try:
             self._result = self._context.run(self._function, self._argument)
         except BaseException as error:  # handed to the waiting request, re-raised there
             self._error = error
-        finally:
-            self.done.set()
 
     def outcome(self) -> Result:
         if self._error is not None:
@@ -91,7 +97,7 @@ class StepRunner:
         worker = self._acquire(deadline)
         job = _Job(function, argument)
         worker.jobs.put(job)
-        if not job.done.wait(max(0.0, deadline - time.monotonic())):
+        if not job.finished.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise StepTimedOut(f"the step did not answer within {timeout:.2f} s")
         return job.outcome()
 
@@ -122,8 +128,12 @@ class _Worker:
 
     def _loop(self) -> None:
         while True:
-            self.jobs.get().run()
+            job = self.jobs.get()
+            job.run()
+            # Idle again before the requester wakes: its next step (or anyone's) finds this
+            # worker free instead of starting another thread.
             self._runner._release(self)
+            job.finished.release()
 
 
 _shared: StepRunner | None = None
