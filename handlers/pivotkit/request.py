@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
-from urllib.parse import unquote_to_bytes
 
 from pydantic import (
     BaseModel,
@@ -57,6 +56,20 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A JSON \u escape for a UTF-16 surrogate; only then can json.loads yield an unpaired one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# Runs of escapes. Each pattern starts with a literal "%" outside any group, which lets
+# the regular expression engine skip ahead to the next "%" (several times faster).
+_ESCAPE_RUN = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
+# Every escape but the held-back %25 ("%"), %26 ("&") and %3D ("="), as character classes.
+_NOT_HELD_BACK = r"%(?:[014-9A-Fa-f][0-9A-Fa-f]|2[0-47-9A-Fa-f]|3[0-9A-Ca-cEeFf])"
+_ESCAPE_RUN_NOT_HELD_BACK = re.compile(f"{_NOT_HELD_BACK}(?:{_NOT_HELD_BACK})*")
+_HELD_BACK_ESCAPE = re.compile(r"%(?:2[56]|3[Dd])")
+# "%2B" -> "+", in every mix of hex-digit case: one ASCII character per escape.
+_ASCII_ESCAPES: Final = {
+    f"%{high}{low}": chr(code)
+    for code in range(128)
+    for high in {f"{code:02x}"[0], f"{code:02X}"[0]}
+    for low in {f"{code:02x}"[1], f"{code:02X}"[1]}
+}
 
 
 # --- form decoding -----------------------------------------------------------------------
@@ -79,17 +92,72 @@ def parse_params(raw: str) -> dict[str, Any]:
     ``MAX_DEPTH`` bracket levels, more than ``MAX_PARAMS`` parameters, or ``[]`` anywhere
     but at the end of a key.
     """
+    _check_text(raw)
+    unescaped = _unescape_all_but_held_back(raw)
+    if unescaped is None:
+        # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
+        # key and value on its own, which finds the first problem and names it.
+        return _tree(raw.split("&"), _decode_key, _decode_value)
+    return _tree(unescaped.split("&"), _unescape_held_back, _unescape_held_back)
+
+
+def _tree(
+    segments: list[str], decode_key: Callable[[str], str], decode_value: Callable[[str], str]
+) -> dict[str, Any]:
+    # Counting the non-empty segments (where the error must surface) is only worth its cost
+    # when there are more segments than the limit allows parameters.
+    counting = len(segments) > MAX_PARAMS
+    count = 0
     tree: dict[str, Any] = {}
-    for key, value in _pairs(raw):
-        base, path = _split_key(key)
+    for segment in segments:
+        if not segment:
+            continue
+        if counting:
+            count += 1
+            if count > MAX_PARAMS:
+                raise BadRequest(f"more than {MAX_PARAMS} parameters")
+        key, _, value = segment.partition("=")
+        if "%" in key or "+" in key:
+            key = decode_key(key)
+        if "%" in value or "+" in value:
+            value = decode_value(value)
+        if "[" in key:
+            base, path = _split_key(key)
+        else:
+            base, path = key, ()
         if not base:
             continue  # PHP drops nameless parameters too; Kazoo never sends them
-        _insert(tree, base, path, value)
+        if path:
+            _insert(tree, base, path, value)
+        elif type(tree.get(base, value)) is not str:  # already a nested dict or list
+            raise _conflict(base)
+        else:
+            tree[base] = value
     return tree
 
 
-def _pairs(raw: str) -> Iterator[tuple[str, str]]:
-    """Decoded (key, value) pairs in order; empty segments skipped; limits enforced."""
+def _unescape_all_but_held_back(raw: str) -> str | None:
+    """``raw`` with ``+`` and every escape decoded except ``%25``, ``%26`` and ``%3D``, in one
+    pass over the whole string; ``None`` if it has a malformed escape or invalid UTF-8.
+
+    Kazoo escapes every value, so this is where decoding spends its time: one regular
+    expression pass instead of one per value. The three escapes left alone are those whose
+    characters (``%``, ``&``, ``=``) would change how the string splits or decode twice;
+    ``_unescape_held_back`` decodes them once each key and value is cut out.
+    """
+    if _BAD_ESCAPE.search(raw):
+        return None
+    try:
+        return _ESCAPE_RUN_NOT_HELD_BACK.sub(_unescape_run, raw.replace("+", " "))
+    except UnicodeDecodeError:
+        return None
+
+
+def _unescape_held_back(text: str) -> str:
+    return _HELD_BACK_ESCAPE.sub(_unescape_run, text)
+
+
+def _check_text(raw: str) -> None:
     if not raw.isascii():
         # Raw non-ASCII is not form encoding, but is harmless if it is real text; an unpaired
         # surrogate (from a mangled event) is not.
@@ -97,6 +165,11 @@ def _pairs(raw: str) -> Iterator[tuple[str, str]]:
             raw.encode("utf-8")
         except UnicodeEncodeError:
             raise BadRequest("parameters are not valid UTF-8") from None
+
+
+def _pairs(raw: str) -> Iterator[tuple[str, str]]:
+    """Decoded (key, value) pairs in order; empty segments skipped; limits enforced."""
+    _check_text(raw)
     count = 0
     for segment in raw.split("&"):
         if not segment:
@@ -123,11 +196,28 @@ def _decode(text: str, *, strict: bool) -> str:
     if strict and _BAD_ESCAPE.search(text):
         raise BadRequest("malformed percent-escape in a parameter value")
     try:
-        # unquote_to_bytes leaves malformed escapes literal (what keys want) and is several
-        # times faster than unquote(); the strict UTF-8 decode rejects invalid sequences.
-        return unquote_to_bytes(text).decode("utf-8")
+        # Each run of escapes is decoded on its own (malformed escapes stay literal, which is
+        # what keys want). A run holds whole UTF-8 sequences in any valid input, so a run
+        # that does not decode means the text as a whole does not either.
+        return _ESCAPE_RUN.sub(_unescape_run, text)
     except UnicodeDecodeError:
         raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+
+
+def _decode_key(text: str) -> str:
+    return _decode(text, strict=False)
+
+
+def _decode_value(text: str) -> str:
+    return _decode(text, strict=True)
+
+
+def _unescape_run(match: re.Match[str]) -> str:
+    escapes = match[0]
+    one_character = _ASCII_ESCAPES.get(escapes)  # the usual case: %2B, %40, %3A, ...
+    if one_character is not None:
+        return one_character
+    return bytes.fromhex(escapes.replace("%", "")).decode("utf-8")
 
 
 def _split_key(key: str) -> tuple[str, tuple[str, ...]]:
