@@ -40,6 +40,7 @@ KNOWN_MODULES: frozenset[str] = frozenset(
 )  # fmt: skip
 
 _SCALARS = frozenset({str, int, bool})
+_STRING = frozenset({str})
 # Deeper trees are almost certainly a bug (a loop built by accident) and slow to validate.
 MAX_DEPTH = 64
 # Kazoo reads the whole answer into memory; keep answers far below anything surprising.
@@ -60,15 +61,18 @@ class Node:
         if module not in KNOWN_MODULES:
             raise CallflowError(f"Kazoo has no callflow module {module!r}")
         self._module = module
-        values = dict(data or {})
+        values = dict(data) if data else {}
         # Most data is flat strings, ints and bools: nothing to copy deeply or check further.
-        flat = all(type(k) is str and type(v) in _SCALARS for k, v in values.items())
-        self._data: Mapping[str, JSONValue] = MappingProxyType(
-            values if flat else _json_copy(values)
+        # (Set look-ups over the types, in C: this runs for every node of every answer.)
+        flat = _STRING.issuperset(map(type, values)) and _SCALARS.issuperset(
+            map(type, values.values())
         )
+        # Never mutated after this, and never handed out but through a read-only view.
+        self._data: dict[str, JSONValue] = values if flat else _json_copy(values)
         self._children: dict[str, Node] = {}
-        for key, child in (children or {}).items():
-            self.on(key, child)
+        if children:
+            for key, child in children.items():
+                self.on(key, child)
 
     @property
     def module(self) -> str:
@@ -76,7 +80,7 @@ class Node:
 
     @property
     def data(self) -> Mapping[str, JSONValue]:
-        return self._data
+        return MappingProxyType(self._data)
 
     @property
     def children(self) -> Mapping[str, Node]:
@@ -91,11 +95,11 @@ class Node:
         if not isinstance(node, Node):
             raise CallflowError(f"then() takes a callflow Node, not {type(node).__name__}")
         tail: Node = self
-        seen = {id(self)}
         while DEFAULT in tail._children:
             tail = tail._children[DEFAULT]
-            seen.add(id(tail))
-        if _contains(node, seen):
+        # Every node of the chain leads to its tail, so ``node`` leads back into the chain
+        # exactly when it leads to the tail.
+        if _reaches(node, tail):
             raise CallflowError("then() would make the callflow loop back on itself")
         check_branch_key(tail._module, tail._data, DEFAULT)
         tail._children[DEFAULT] = node
@@ -109,13 +113,13 @@ class Node:
         check_branch_key(self._module, self._data, key)
         if not isinstance(node, Node):
             raise CallflowError(f"branch {key!r} must be a callflow Node")
-        if node is self or _contains(node, {id(self)}):
+        if _reaches(node, self):
             raise CallflowError(f"branch {key!r} would make the callflow loop back on itself")
         self._children[key] = node
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        rendered: dict[str, Any] = {"module": self._module, "data": _json_copy(dict(self._data))}
+        rendered: dict[str, Any] = {"module": self._module, "data": _json_copy(self._data)}
         if self._children:
             rendered["children"] = {k: v.to_dict() for k, v in self._children.items()}
         return rendered
@@ -152,34 +156,56 @@ def render(node: Node) -> bytes:
     see (depth, size, ``raw`` data that is not JSON) so a 200 never carries a body Kazoo
     would turn into a hang-up.
     """
+    return render_text(node).encode("utf-8")
+
+
+def render_text(node: Node) -> str:
+    """``render`` as text, with the same checks: for callers that edit the text (the engine
+    fills in placeholders) before encoding it once."""
     if not isinstance(node, Node):
         raise CallflowError(f"a step must return a callflow Node, not {type(node).__name__}")
-    text = json.dumps(
-        _shared_tree(node, 1), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    try:
-        body = text.encode("utf-8")
-    except UnicodeEncodeError as error:  # a lone surrogate, e.g. from a bad decode upstream
-        raise CallflowError(f"callflow text is not valid Unicode: {error.reason}") from None
-    if len(body) > MAX_RENDERED_BYTES:
-        raise CallflowError(f"callflow is {len(body)} bytes, over {MAX_RENDERED_BYTES}")
-    return body
+    text = _ENCODER.encode(_shared_tree(node, 1))
+    if text.isascii():  # known without a scan: one byte per character, nothing to check
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as error:  # a lone surrogate, e.g. from a bad decode
+            raise CallflowError(f"callflow text is not valid Unicode: {error.reason}") from None
+    if size > MAX_RENDERED_BYTES:
+        raise CallflowError(f"callflow is {size} bytes, over {MAX_RENDERED_BYTES}")
+    return text
+
+
+# Built once: json.dumps with options builds a new encoder per call. The tree it encodes
+# is fresh from _shared_tree (depth-limited, data flat or deep-copied), so it cannot hold a
+# reference cycle and the encoder's cycle bookkeeping is skipped.
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False
+)
 
 
 def _shared_tree(node: Node, depth: int) -> dict[str, Any]:
     """Like ``to_dict`` but sharing the (already checked, never mutated) data, for dumping."""
     if depth > MAX_DEPTH:
         raise CallflowError(f"callflow is nested deeper than {MAX_DEPTH} nodes")
-    tree: dict[str, Any] = {"module": node._module, "data": dict(node._data)}
+    tree: dict[str, Any] = {"module": node._module, "data": node._data}
     if node._children:
         tree["children"] = {k: _shared_tree(v, depth + 1) for k, v in node._children.items()}
     return tree
 
 
-def _contains(root: Node, ids: set[int]) -> bool:
+def _reaches(root: Node, target: Node) -> bool:
+    """Whether ``target`` is ``root`` or below it."""
     if not root._children:  # the common case: appending a fresh leaf
-        return id(root) in ids
-    return any(id(n) in ids for n in root.walk())
+        return root is target
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        stack.extend(node._children.values())
+    return False
 
 
 def _json_copy(value: Any) -> Any:
