@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from pivotkit.request import PivotRequest
 
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# What quote() leaves alone: step names, collection names and the engine's placeholders
+# always are, so they skip it.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 ENTRY_STEP = "start"
 
 Step: TypeAlias = Callable[["Call"], Node]
@@ -138,6 +141,10 @@ class Call:
         self._base = continuation_base
         self._token = token
         self._seq = seq_placeholder
+        # Continuation URLs differ only in step, hop and collection: the rest is encoded
+        # once per request (as urlencode would encode it) instead of once per URL.
+        self._url_head = f"{continuation_base}?token={_query_value(token)}&step="
+        self._url_seq = f"&seq={_query_value(seq_placeholder)}"
 
     @property
     def vars(self) -> Mapping[str, Any]:
@@ -147,10 +154,10 @@ class Call:
     def url(self, step: str, *, collection: str | None = None) -> str:
         """The continuation URL that makes Kazoo's next request run ``step``."""
         self._check_step(step)
-        params = {"token": self._token, "step": step, "hop": str(self.hop + 1), "seq": self._seq}
+        url = f"{self._url_head}{_query_value(step)}&hop={self.hop + 1}{self._url_seq}"
         if collection is not None:
-            params["g"] = collection
-        return f"{self._base}?{urlencode(params, quote_via=quote)}"
+            url = f"{url}&g={_query_value(collection)}"
+        return url
 
     def goto(self, step: str, *, method: ContinuationMethod = "get") -> Node:
         """A pivot node that continues the call at ``step`` (with the fallback child)."""
@@ -278,3 +285,10 @@ class Call:
     def _media_root(self) -> str:
         # _base is "<api base url>/pivot/<customer>"; media lives beside it.
         return self._base.rsplit("/pivot/", 1)[0] + "/media"
+
+
+def _query_value(value: str) -> str:
+    """``value`` percent-encoded for a query string, as ``urlencode(quote_via=quote)`` does."""
+    if type(value) is str and _UNRESERVED.fullmatch(value):
+        return value
+    return urlencode({"": value}, quote_via=quote)[1:]  # "=<value>": anything else, as before

@@ -127,8 +127,14 @@ _LINEAR = frozenset(
 )
 
 
+# Modules that never follow ``_``; every other module does (``then()`` checks only this).
+_NO_DEFAULT_CHILD = _TERMINAL | _BRIDGING_WITHOUT_DEFAULT
+
+
 def check_branch_key(module: str, data: Mapping[str, Any], key: str) -> None:
     """Raise ``CallflowError`` unless ``module`` can ever take the child keyed ``key``."""
+    if key is DEFAULT and module not in _NO_DEFAULT_CHILD:
+        return  # what every then() asks: answered by one set look-up
     if not isinstance(key, str) or not key:
         raise CallflowError("a branch key must be a non-empty string")
     if module in _TERMINAL:
