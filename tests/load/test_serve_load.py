@@ -1,5 +1,5 @@
-"""``pivotkit serve`` on its embedded AWS under 50 concurrent calls of six Pivot requests
-each (five stateful steps): no 5xx or failed request, every call's final state in the
+"""``pivotkit serve`` on its embedded AWS under concurrent calls (50 in `make load`) of six
+Pivot requests each (five stateful steps): no 5xx or failed request, every call's final state in the
 DynamoDB table is exactly what that call pressed, and throughput and latency percentiles
 are printed.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,9 @@ from tests.integration.serve_support import ServeProcess
 from tests.load.generator import ACCOUNT_ID, keys_for, run_calls
 from tests.load.load_customer import SLUG, STEPS, write_customer
 
-CALLS = 50
+# `make load` runs the issue's 50 concurrent calls; inside `make test` half as many keep the
+# suite quick and far from the SDK's short timeouts on a 2-core machine running moto too.
+CALLS = int(os.environ.get("PIVOTKIT_LOAD_CALLS", "25"))
 PROCESSES = 4
 TOKEN = f"local-{SLUG}"
 

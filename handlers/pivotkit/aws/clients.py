@@ -49,13 +49,35 @@ def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
 
 
+# A local stand-in for AWS (moto under `pivotkit serve`) can pause far longer than DynamoDB
+# ever does; the local server sets these so a busy laptop does not turn into 503s. Never set
+# in Lambda.
+LOCAL_TIMEOUTS_ENV = "PIVOTKIT_LOCAL_SDK_TIMEOUTS"  # "connect,read" in seconds
+
+
+def sdk_timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """(connect, read) timeouts: the fail-fast defaults unless a local server widened them."""
+    env = os.environ if environ is None else environ
+    text = env.get(LOCAL_TIMEOUTS_ENV, "")
+    if text:
+        connect, _, read = text.partition(",")
+        return float(connect), float(read)
+    return CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
+
+
+def attempt_timeout_seconds() -> float:
+    """The longest one SDK attempt can take with the timeouts in force."""
+    return sum(sdk_timeouts())
+
+
 def client_config(*, max_attempts: int = SDK_MAX_ATTEMPTS) -> Config:
     """The shared client configuration; ``max_attempts`` counts the first try."""
     from botocore.config import Config
 
+    connect, read = sdk_timeouts()
     return Config(
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        connect_timeout=connect,
+        read_timeout=read,
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         region_name=region_from_env(),
     )

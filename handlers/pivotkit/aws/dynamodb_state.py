@@ -37,14 +37,14 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from pivotkit.aws.clients import ATTEMPT_TIMEOUT_SECONDS, dynamodb_client
+from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.errors import StateUnavailable
 from pivotkit.state import KEY_SEPARATOR, CallKey, CallRecord, WriteConflict, state_to_json
 
@@ -90,7 +90,7 @@ class RetryPolicy:
 
     max_attempts: int = 4
     budget_seconds: float = 1.2
-    attempt_timeout_seconds: float = ATTEMPT_TIMEOUT_SECONDS
+    attempt_timeout_seconds: float = field(default_factory=attempt_timeout_seconds)
     base_delay_seconds: float = 0.025
     max_delay_seconds: float = 0.2
 

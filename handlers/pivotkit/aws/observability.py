@@ -41,10 +41,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from pivotkit.app import Outcome
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
 
 if TYPE_CHECKING:
+    from pivotkit.app import Outcome
     from pivotkit.customers import Customer, TokenSource
     from pivotkit.request import PivotRequest
 

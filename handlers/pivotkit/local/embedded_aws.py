@@ -18,7 +18,11 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from pivotkit.aws.clients import LOCAL_TIMEOUTS_ENV
 from pivotkit.local.lambda_context import LOCAL_REGION
+
+# connect,read seconds for the SDK against the embedded moto server.
+EMBEDDED_SDK_TIMEOUTS = "2,5"
 
 # Services the handlers use, as botocore names them in AWS_ENDPOINT_URL_<SERVICE>.
 ENDPOINT_SERVICES = ("DYNAMODB", "S3", "SECRETSMANAGER")
@@ -115,6 +119,8 @@ class EmbeddedAws:
     def environment(self) -> dict[str, str]:
         """SDK endpoints, dummy credentials and the handler settings for the resources."""
         env = {f"AWS_ENDPOINT_URL_{service}": url for service, url in self.endpoints().items()}
+        # moto on a busy laptop pauses for longer than DynamoDB's fail-fast timeouts allow.
+        env[LOCAL_TIMEOUTS_ENV] = EMBEDDED_SDK_TIMEOUTS
         return {**env, **OFFLINE_CREDENTIALS, **self.resources.settings()}
 
     def __enter__(self) -> EmbeddedAws:

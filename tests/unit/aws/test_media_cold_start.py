@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # What the media function never needs: it decodes no Pivot request.
 PIVOT_ONLY = ("pivotkit.app", "pivotkit.request", "pivotkit.step_runner", "pydantic")
@@ -43,12 +41,6 @@ def test_the_media_entry_point_loads_no_pivot_engine_sdk_or_powertools() -> None
     assert modules_after_import() == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pivotkit.aws.observability imports pivotkit.app at run time for the Outcome type"
-    " annotation only; moving that import under TYPE_CHECKING there makes this pass (and"
-    " strict xfail then fails, so remove this marker with it)",
-)
 def test_the_deployed_media_function_loads_no_pivot_engine() -> None:
     """As deployed: in Lambda (observability on) with a bucket (the S3 client is built at
     init). The SDK and Powertools are needed then; the Pivot engine and pydantic are not."""
