@@ -103,3 +103,18 @@ def test_secrets_client_retries_a_server_error_once(fresh_clients: None) -> None
     with pytest.raises(client.exceptions.InternalServiceError):
         client.get_secret_value(SecretId="s")
     assert len(attempts) == clients.SDK_MAX_ATTEMPTS == 2
+
+
+def test_local_servers_can_widen_the_sdk_timeouts_and_the_store_follows() -> None:
+    from pivotkit.aws.dynamodb_state import RetryPolicy
+
+    assert clients.sdk_timeouts({}) == (
+        clients.CONNECT_TIMEOUT_SECONDS,
+        clients.READ_TIMEOUT_SECONDS,
+    )
+    assert clients.sdk_timeouts({clients.LOCAL_TIMEOUTS_ENV: "2,5"}) == (2.0, 5.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(clients.LOCAL_TIMEOUTS_ENV, "2,5")
+        assert clients.client_config().read_timeout == 5.0
+        assert RetryPolicy().attempt_timeout_seconds == 7.0
+    assert RetryPolicy().attempt_timeout_seconds == clients.ATTEMPT_TIMEOUT_SECONDS
