@@ -172,6 +172,11 @@ class NodeData:
 
     Kazoo injects the schema default for every key left out, so factories pass explicit
     values for the keys whose default would surprise (timeouts, ``req_format``, ...).
+
+    Each method first tries a quick test that only ever accepts what its ``check_*``
+    function accepts (exact types, no message built); anything else goes to that function,
+    which raises with the module and key named, or accepts it (a ``str`` or ``int``
+    subclass). Every node of every answer passes through here.
     """
 
     __slots__ = ("_module", "_values")
@@ -193,23 +198,42 @@ class NodeData:
         self, key: str, value: str | None, *, min_length: int = 1, max_length: int | None = None
     ) -> NodeData:
         if value is not None:
-            check_text(self.name(key), value, min_length=min_length, max_length=max_length)
+            if not (
+                type(value) is str
+                and len(value) >= min_length
+                and (max_length is None or len(value) <= max_length)
+            ):
+                check_text(self.name(key), value, min_length=min_length, max_length=max_length)
             self._values[key] = value
         return self
 
     def token(self, key: str, value: str | None, *, max_length: int | None = None) -> NodeData:
         if value is not None:
-            self._values[key] = check_token(self.name(key), value, max_length=max_length)
+            if not (
+                type(value) is str
+                and (max_length is None or len(value) <= max_length)
+                and _NO_SPACE.fullmatch(value)
+            ):
+                check_token(self.name(key), value, max_length=max_length)
+            self._values[key] = value
         return self
 
     def safe_name(self, key: str, value: str | None) -> NodeData:
         if value is not None:
-            self._values[key] = check_safe_name(self.name(key), value)
+            if not (type(value) is str and _SAFE_NAME.fullmatch(value)):
+                check_safe_name(self.name(key), value)
+            self._values[key] = value
         return self
 
     def doc_id(self, key: str, value: str | None, *, length: int | None = None) -> NodeData:
         if value is not None:
-            self._values[key] = check_id(self.name(key), value, length=length)
+            if not (
+                type(value) is str
+                and (length is None or len(value) == length)
+                and _NO_SPACE.fullmatch(value)
+            ):
+                check_id(self.name(key), value, length=length)
+            self._values[key] = value
         return self
 
     def integer(
@@ -221,22 +245,34 @@ class NodeData:
         maximum: int | None = None,
     ) -> NodeData:
         if value is not None:
-            self._values[key] = check_int(self.name(key), value, minimum=minimum, maximum=maximum)
+            if not (
+                type(value) is int
+                and (minimum is None or value >= minimum)
+                and (maximum is None or value <= maximum)
+            ):
+                check_int(self.name(key), value, minimum=minimum, maximum=maximum)
+            self._values[key] = value
         return self
 
     def boolean(self, key: str, value: bool | None) -> NodeData:
         if value is not None:
-            self._values[key] = check_bool(self.name(key), value)
+            if value is not True and value is not False:
+                check_bool(self.name(key), value)
+            self._values[key] = value
         return self
 
     def choice(self, key: str, value: str | None, allowed: Sequence[str]) -> NodeData:
         if value is not None:
-            self._values[key] = check_choice(self.name(key), value, allowed)
+            if not (type(value) is str and value in allowed):
+                check_choice(self.name(key), value, allowed)
+            self._values[key] = value
         return self
 
     def url(self, key: str, value: str | None) -> NodeData:
         if value is not None:
-            self._values[key] = check_http_url(self.name(key), value)
+            if not (type(value) is str and _HTTP_URL.fullmatch(value)):
+                check_http_url(self.name(key), value)
+            self._values[key] = value
         return self
 
     def strings(self, key: str, values: Sequence[str] | None, *, unique: bool = False) -> NodeData:
