@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pivotkit.aws.clients import new_client
 from pivotkit.errors import MediaUnavailable
 from pivotkit.media.store import (
     DEFAULT_CONTENT_TYPE,
@@ -84,9 +85,7 @@ class S3MediaStore:
     @classmethod
     def from_bucket(cls, bucket: str, *, kms_key_id: str | None = None) -> S3MediaStore:
         """The deployed store: region and endpoint from the SDK's usual environment."""
-        import boto3.session
-
-        client: S3Client = boto3.session.Session().client("s3", config=s3_client_config())
+        client: S3Client = new_client("s3", s3_client_config())
         return cls(client, bucket, kms_key_id=kms_key_id)
 
     def put(self, obj: MediaObject) -> StoredObject:
