@@ -98,12 +98,18 @@ def parse_params(raw: str) -> dict[str, Any]:
         # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
         # key and value on its own, which finds the first problem and names it.
         return _tree(raw.split("&"), _decode_key, _decode_value)
+    if "%" not in unescaped:
+        return _tree(unescaped.split("&"), None, None)
     return _tree(unescaped.split("&"), _unescape_held_back, _unescape_held_back)
 
 
 def _tree(
-    segments: list[str], decode_key: Callable[[str], str], decode_value: Callable[[str], str]
+    segments: list[str],
+    decode_key: Callable[[str], str] | None,
+    decode_value: Callable[[str], str] | None,
 ) -> dict[str, Any]:
+    """The parameter tree of ``segments`` (``key=value`` each); ``None`` decoders mean
+    nothing in them needs decoding."""
     # Counting the non-empty segments (where the error must surface) is only worth its cost
     # when there are more segments than the limit allows parameters.
     counting = len(segments) > MAX_PARAMS
@@ -117,22 +123,18 @@ def _tree(
             if count > MAX_PARAMS:
                 raise BadRequest(f"more than {MAX_PARAMS} parameters")
         key, _, value = segment.partition("=")
-        if "%" in key or "+" in key:
+        if decode_key is not None and ("%" in key or "+" in key):
             key = decode_key(key)
-        if "%" in value or "+" in value:
+        if decode_value is not None and ("%" in value or "+" in value):
             value = decode_value(value)
         if "[" in key:
             base, path = _split_key(key)
-        else:
-            base, path = key, ()
-        if not base:
-            continue  # PHP drops nameless parameters too; Kazoo never sends them
-        if path:
-            _insert(tree, base, path, value)
-        elif type(tree.get(base, value)) is not str:  # already a nested dict or list
-            raise _conflict(base)
-        else:
-            tree[base] = value
+            if base:  # PHP drops nameless parameters too; Kazoo never sends them
+                _insert(tree, base, path, value)
+        elif key:
+            if type(tree.get(key, value)) is not str:  # already a nested dict or list
+                raise _conflict(key)
+            tree[key] = value
     return tree
 
 
@@ -225,9 +227,13 @@ def _split_key(key: str) -> tuple[str, tuple[str, ...]]:
     open_at = key.find("[")
     if open_at <= 0 or not key.endswith("]"):
         return key, ()
-    segments = tuple(key[open_at + 1 : -1].split("]["))
-    if any("[" in segment or "]" in segment for segment in segments):
-        return key, ()  # brackets that do not pair up: not PHP syntax, keep the key literal
+    inside = key[open_at + 1 : -1]
+    # split("][") and replace("][", "") cut at the same places, so a bracket left after
+    # the replace is one inside a segment: brackets that do not pair up, not PHP syntax.
+    between = inside.replace("][", "")
+    if "[" in between or "]" in between:
+        return key, ()  # keep the key literal
+    segments = tuple(inside.split("]["))
     if len(segments) > MAX_DEPTH:
         raise BadRequest(f"parameter nested more than {MAX_DEPTH} levels deep")
     if "" in segments[:-1]:
