@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from pivotkit.callflow import Node, render
+from pivotkit.callflow import Node
+from pivotkit.callflow.node import render_text
 from pivotkit.customers import Customer, TokenSource, token_matches
 from pivotkit.errors import (
     BadRequest,
@@ -160,25 +161,26 @@ class PivotApp:
         except Exception:  # a bug must still reach Kazoo as a non-200 (its fallback)
             logger.exception("unhandled error answering a Pivot request")
             response = error_response(StepError("internal error"))
-        self._report(
-            Outcome(
-                customer=slug or "",
-                step=step,
-                status=response.status,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                call_id=request.call_id if request else None,
-                account_id=request.account_id if request else None,
-                error=_error_code(response),
-                replayed=attempt.replayed,
-                state_reads=attempt.reads,
-                state_writes=attempt.writes,
-                conflicts=attempt.conflicts,
-                digits=attempt.extra.get("digits"),
-                previous_step=attempt.extra.get("previous_step"),
-                previous_step_ms=attempt.extra.get("previous_step_ms"),
-                answer=response.body,
+        if self.observers:  # nobody to tell: skip building the report
+            self._report(
+                Outcome(
+                    customer=slug or "",
+                    step=step,
+                    status=response.status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    call_id=request.call_id if request else None,
+                    account_id=request.account_id if request else None,
+                    error=_error_code(response),
+                    replayed=attempt.replayed,
+                    state_reads=attempt.reads,
+                    state_writes=attempt.writes,
+                    conflicts=attempt.conflicts,
+                    digits=attempt.extra.get("digits"),
+                    previous_step=attempt.extra.get("previous_step"),
+                    previous_step_ms=attempt.extra.get("previous_step_ms"),
+                    answer=response.body,
+                )
             )
-        )
         return response
 
     def _customer(self, slug: str | None) -> Customer:
@@ -253,9 +255,11 @@ class PivotApp:
             state = CallState(record.state if record else None)
             # Placeholders: the state version is only known once the step has run, and the
             # stored answer (replayed later, maybe after a token rotation) must not hold
-            # the token. Random, so nothing a caller sends can collide with them.
-            placeholder = f"PKSEQ{secrets.token_hex(8)}"
-            token_mark = f"{TOKEN_MARK_PREFIX}{secrets.token_hex(8)}"
+            # the token. Random, so nothing a caller sends can collide with them (64 bits
+            # each, from one read of the system's random source).
+            marks = secrets.token_hex(16)
+            placeholder = f"PKSEQ{marks[:16]}"
+            token_mark = f"{TOKEN_MARK_PREFIX}{marks[16:]}"
             call = Call(
                 request=request,
                 customer=customer,
@@ -270,7 +274,7 @@ class PivotApp:
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
-            template = render(node).decode("utf-8").replace(placeholder, str(new_seq))
+            template = render_text(node).replace(placeholder, str(new_seq))
             body = template.replace(token_mark, token)
             if not writes:
                 return body.encode("utf-8")
@@ -403,6 +407,10 @@ def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:
 
 def _route_customer(http: HttpRequest) -> str | None:
     """``/pivot/{customer}`` (continuations may add segments below it)."""
+    if http.path.startswith("/pivot/"):  # the usual spelling, without building segments
+        slug = http.path[7:].partition("/")[0]
+        if slug:
+            return unquote(slug)
     segments = http.segments
     if len(segments) >= 2 and segments[0] == "pivot":
         return unquote(segments[1])
