@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,14 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+def find_module(tree: dict[str, Any], module: str) -> dict[str, Any]:
+    """The first node of ``module`` in a rendered callflow, depth first."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node["module"] == module:
+            return node
+        stack.extend(node.get("children", {}).values())
+    raise LookupError(module)

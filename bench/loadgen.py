@@ -13,22 +13,12 @@ import json
 import sys
 import threading
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
+from bench.harness import find_module
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
-
-
-def _find(tree: dict[str, Any], module: str) -> dict[str, Any]:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if node["module"] == module:
-            return node
-        stack.extend(node.get("children", {}).values())
-    raise LookupError(module)
 
 
 def _get(conn: http.client.HTTPConnection, url: str) -> tuple[int, bytes, float]:
@@ -56,9 +46,9 @@ def worker(url: str, mode: str, calls: int, name: str, out: list[float], errors:
         for digits in (None, "1234", "2"):
             if digits is not None:
                 tree = json.loads(body)
-                collect = _find(tree, "collect_dtmf")["data"]["collection_name"]
+                collect = find_module(tree, "collect_dtmf")["data"]["collection_name"]
                 call = call.with_digits(collect, digits)
-                next_url = _find(tree, "pivot")["data"]["voice_url"]
+                next_url = find_module(tree, "pivot")["data"]["voice_url"]
             status, body, ms = _get(conn, pivot_http_request(call, next_url).url)
             out.append(ms)
             errors.append(int(status != 200))

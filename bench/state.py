@@ -7,13 +7,12 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 
-from bench.harness import Row, median
+from bench.harness import Row, find_module, median
 from customers import acme
 from pivotkit.app import PivotApp
 from pivotkit.customers import StaticTokens
-from pivotkit.http import HttpRequest, HttpResponse
+from pivotkit.http import HttpResponse
 from pivotkit.local.embedded_aws import in_process_aws
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.state import InMemoryStateStore, StateStore
@@ -35,7 +34,7 @@ class Caller:
     def send(self, digits: str | None = None) -> HttpResponse:
         if digits is not None and self.last is not None:
             tree = json.loads(self.last.body)
-            collect, pivot = _find(tree, "collect_dtmf"), _find(tree, "pivot")
+            collect, pivot = find_module(tree, "collect_dtmf"), find_module(tree, "pivot")
             self.call = self.call.with_digits(collect["data"]["collection_name"], digits)
             self.url = pivot["data"]["voice_url"]
         self.last = self.replay()
@@ -44,19 +43,7 @@ class Caller:
 
     def replay(self) -> HttpResponse:
         """The request for the current URL, sent (again) as Kazoo would send it."""
-        wire = pivot_http_request(self.call, self.url)
-        path, _, query = wire.url.split("//", 1)[1].partition("/")[2].partition("?")
-        return self.app.handle(HttpRequest("GET", "/" + path, query, dict(wire.headers), b"", BASE))
-
-
-def _find(tree: dict[str, Any], module: str) -> dict[str, Any]:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if node["module"] == module:
-            return node
-        stack.extend(node.get("children", {}).values())
-    raise LookupError(module)
+        return self.app.handle(pivot_http_request(self.call, self.url).as_http_request(BASE))
 
 
 def _timed(action: Callable[[], object]) -> float:

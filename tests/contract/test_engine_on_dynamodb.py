@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from moto import mock_aws
@@ -142,16 +142,7 @@ class Kazoo:
 
 def to_http(call: KazooCall, voice_url: str) -> HttpRequest:
     """Kazoo's GET for ``voice_url``, as the HTTP edge hands it to the engine."""
-    wire = pivot_http_request(call, voice_url)
-    parts = urlsplit(wire.url)
-    return HttpRequest(
-        method=wire.method,
-        path=parts.path,
-        raw_query=parts.query,
-        headers=dict(wire.headers),
-        body=wire.body,
-        base_url=BASE_URL,
-    )
+    return pivot_http_request(call, voice_url).as_http_request(BASE_URL)
 
 
 def find(tree: dict[str, Any], module: str) -> dict[str, Any]:

@@ -50,15 +50,7 @@ class AppTransport:
 
 
 def to_http(request: KazooHttpRequest) -> HttpRequest:
-    parts = urlsplit(request.url)
-    return HttpRequest(
-        method=request.method,
-        path=parts.path,
-        raw_query=parts.query,
-        headers=dict(request.headers),
-        body=request.body,
-        base_url=f"{parts.scheme}://{parts.netloc}",
-    )
+    return request.as_http_request()
 
 
 def app_for(customer: Customer, store: InMemoryStateStore | None = None) -> PivotApp:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
+from pivotkit.http import HttpRequest
+
 KazooScalar: TypeAlias = str | int | float | bool
 KazooValue: TypeAlias = KazooScalar | Sequence[KazooScalar] | Mapping[str, "KazooValue"]
 
@@ -201,6 +203,19 @@ class KazooHttpRequest:
     def header(self, name: str) -> str | None:
         wanted = name.lower()
         return next((value for key, value in self.headers if key == wanted), None)
+
+    def as_http_request(self, base_url: str | None = None) -> HttpRequest:
+        """The request as the HTTP edge hands it to the engine (``pivotkit.http``); the
+        base URL defaults to the request's own scheme and host."""
+        parts = urlsplit(self.url)
+        return HttpRequest(
+            method=self.method,
+            path=parts.path,
+            raw_query=parts.query,
+            headers=dict(self.headers),
+            body=self.body,
+            base_url=base_url or f"{parts.scheme}://{parts.netloc}",
+        )
 
 
 def pivot_http_request(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from pivotkit.app import PivotApp
 from pivotkit.http import HttpRequest, HttpResponse
@@ -19,15 +18,7 @@ def to_http(
     kazoo_call: KazooCall, voice_url: str, method: str = "get", body_format: str = "form"
 ) -> HttpRequest:
     wire = pivot_http_request(kazoo_call, voice_url, method=method, req_body_format=body_format)
-    parts = urlsplit(wire.url)
-    return HttpRequest(
-        method=wire.method,
-        path=parts.path,
-        raw_query=parts.query,
-        headers=dict(wire.headers),
-        body=wire.body,
-        base_url=BASE_URL,
-    )
+    return wire.as_http_request(BASE_URL)
 
 
 def find_module(tree: dict[str, Any], module: str) -> dict[str, Any] | None:
