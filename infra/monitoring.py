@@ -2,7 +2,11 @@
 
 What pages someone is what a caller notices: a function error (the caller hears the
 fallback), Pivot answers getting close to Kazoo's 5 s limit (soon they will be dropped),
-a rising share of 5xx at the API, and DynamoDB throttling (state writes failing).
+a rising share of 5xx at the API, DynamoDB throttling (state writes failing), and from the
+kit's own metrics, per customer: a rising share of fallbacks (whatever the cause, 4xx
+included: a wrong token after a botched rotation sounds the same to a caller) and state
+calls being retried for a sustained while (DynamoDB slow or failing: answers get later,
+then become fallbacks).
 """
 
 from __future__ import annotations
@@ -24,12 +28,32 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.kit_metrics import (
+    FALLBACKS,
+    LATENCY,
+    REQUESTS,
+    STATE_CONFLICTS,
+    STATE_RETRIES,
+    CustomerMetrics,
+)
 from infra.settings import DeploymentSettings
 
 PERIOD = Duration.minutes(5)
 # Alarm when p99 reaches this share of the function's timeout (4 s of Kazoo's 5 s).
 DURATION_ALARM_SHARE = 0.8
 API_5XX_PERCENT = 5
+# More than this share of a customer's Pivot requests answered non-200 in a period: those
+# callers heard the pivot node's fallback. Below MIN_REQUESTS a period is not judged: two
+# failures out of three requests say little, and the Errors alarm still sees crashes.
+FALLBACK_PERCENT = 5
+MIN_REQUESTS = 20
+# DynamoDB calls the state store retried, per request, sustained over STATE_RETRY_PERIODS
+# periods. A retry after a throttle, a 5xx or one of the store's fail-fast timeouts is
+# invisible to callers until the state budget runs out (then: fallbacks), and client-side
+# timeouts appear in no DynamoDB metric, so this is the early warning. A single blip
+# retried once is normal and must not page anyone.
+STATE_RETRY_PERCENT = 5
+STATE_RETRY_PERIODS = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,8 @@ class MonitoredFunction:
     label: str
     function: aws_lambda.IFunction
     timeout: Duration
+    # The customer a Pivot function serves: its kit metrics get alarms and graphs too.
+    customer: str | None = None
 
 
 class Monitoring(Construct):
@@ -67,22 +93,44 @@ class Monitoring(Construct):
         self._action = actions.SnsAction(self.topic)
         self.alarms: list[aws_cloudwatch.Alarm] = []
 
+        kits = {
+            m.label: CustomerMetrics(m.customer, PERIOD)
+            for m in functions
+            if m.customer is not None
+        }
         for monitored in functions:
             self._function_alarms(monitored)
+        for label, kit in kits.items():
+            self._kit_alarms(label, kit)
         self._api_alarm(api)
         self._table_alarm(table)
-        self.dashboard = self._dashboard(settings, api, functions, table)
+        self.dashboard = self._dashboard(settings, api, functions, table, list(kits.values()))
 
     def _alarm(
-        self, construct_id: str, metric: aws_cloudwatch.IMetric, threshold: float, what: str
+        self,
+        construct_id: str,
+        metric: aws_cloudwatch.IMetric,
+        threshold: float,
+        what: str,
+        *,
+        above: bool = False,
+        periods: int = 1,
     ) -> None:
+        """An alarm at ``threshold`` or more (strictly ``above`` it if asked) in each of
+        ``periods`` consecutive periods (all of them: CloudWatch's default when no
+        DatapointsToAlarm is given). Missing data (no traffic) is not breaching."""
+        comparison = aws_cloudwatch.ComparisonOperator
         alarm = aws_cloudwatch.Alarm(
             self,
             construct_id,
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=periods,
+            comparison_operator=(
+                comparison.GREATER_THAN_THRESHOLD
+                if above
+                else comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+            ),
             treat_missing_data=aws_cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=what,
         )
@@ -105,6 +153,33 @@ class Monitoring(Construct):
             limit_ms,
             f"{label}: p99 duration at {limit_ms:.0f} ms, close to the"
             f" {monitored.timeout.to_milliseconds():.0f} ms limit Kazoo and Lambda allow.",
+        )
+
+    def _kit_alarms(self, label: str, kit: CustomerMetrics) -> None:
+        self._alarm(
+            f"{label}FallbackRate",
+            kit.percent_of_requests(
+                FALLBACKS, min_requests=MIN_REQUESTS, label=f"{kit.slug} fallbacks %"
+            ),
+            FALLBACK_PERCENT,
+            f"{kit.slug}: more than {FALLBACK_PERCENT}% of Pivot requests (at least"
+            f" {MIN_REQUESTS} in {PERIOD.to_minutes():.0f} minutes) answered non-200; those"
+            " callers heard the pivot node's fallback. Answers4xx/Answers5xx and the request"
+            " lines' error field say why.",
+            above=True,
+        )
+        minutes = STATE_RETRY_PERIODS * PERIOD.to_minutes()
+        self._alarm(
+            f"{label}StateRetryRate",
+            kit.percent_of_requests(
+                STATE_RETRIES, min_requests=MIN_REQUESTS, label=f"{kit.slug} state retries %"
+            ),
+            STATE_RETRY_PERCENT,
+            f"{kit.slug}: DynamoDB state calls retried (throttles, 5xx, timeouts) for more than"
+            f" {STATE_RETRY_PERCENT}% of Pivot requests for {minutes:.0f} minutes; answers are"
+            " getting slower and will become fallbacks when the state budget runs out.",
+            above=True,
+            periods=STATE_RETRY_PERIODS,
         )
 
     def _api_alarm(self, api: aws_apigatewayv2.HttpApi) -> None:
@@ -148,6 +223,7 @@ class Monitoring(Construct):
         api: aws_apigatewayv2.HttpApi,
         functions: Sequence[MonitoredFunction],
         table: dynamodb.ITable,
+        kits: Sequence[CustomerMetrics],
     ) -> aws_cloudwatch.Dashboard:
         dashboard = aws_cloudwatch.Dashboard(
             self,
@@ -156,15 +232,10 @@ class Monitoring(Construct):
             default_interval=Duration.hours(3),
         )
 
-        def graph(
-            title: str, metrics: Sequence[aws_cloudwatch.IMetric]
-        ) -> aws_cloudwatch.GraphWidget:
-            return aws_cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
-
         def per_function(
             title: str, statistic: str, metric_name: str
         ) -> aws_cloudwatch.GraphWidget:
-            return graph(
+            return _graph(
                 title,
                 [
                     m.function.metric(
@@ -175,7 +246,7 @@ class Monitoring(Construct):
             )
 
         dashboard.add_widgets(
-            graph(
+            _graph(
                 "API requests and errors",
                 [
                     api.metric_count(period=PERIOD, statistic="Sum", label="requests"),
@@ -183,7 +254,7 @@ class Monitoring(Construct):
                     api.metric_server_error(period=PERIOD, statistic="Sum", label="5xx"),
                 ],
             ),
-            graph(
+            _graph(
                 "API latency (ms)",
                 [
                     api.metric_latency(period=PERIOD, statistic="p50", label="p50"),
@@ -205,7 +276,7 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             per_function("Concurrent executions", "Maximum", "ConcurrentExecutions"),
             per_function("Throttles", "Sum", "Throttles"),
-            graph(
+            _graph(
                 "Call state (DynamoDB)",
                 [
                     table.metric_consumed_read_capacity_units(period=PERIOD, label="read units"),
@@ -216,4 +287,40 @@ class Monitoring(Construct):
                 ],
             ),
         )
+        if kits:
+            dashboard.add_widgets(*_kit_widgets(kits))
         return dashboard
+
+
+def _graph(
+    title: str, metrics: Sequence[aws_cloudwatch.IMetric], width: int = 8
+) -> aws_cloudwatch.GraphWidget:
+    return aws_cloudwatch.GraphWidget(title=title, left=list(metrics), width=width, height=6)
+
+
+def _kit_widgets(kits: Sequence[CustomerMetrics]) -> list[aws_cloudwatch.GraphWidget]:
+    """One row of the kit's own metrics, a line per customer."""
+    state = ((STATE_RETRIES, "retries"), (STATE_CONFLICTS, "conflicts"))
+    return [
+        _graph(
+            "Pivot requests by customer",
+            [kit.metric(REQUESTS, "Sum", kit.slug) for kit in kits],
+            width=6,
+        ),
+        # Not gated by a minimum request count like the alarm: the graph shows every share.
+        _graph(
+            "Fallbacks by customer (% of requests)",
+            [kit.percent_of_requests(FALLBACKS, label=kit.slug) for kit in kits],
+            width=6,
+        ),
+        _graph(
+            "Pivot latency p99 by customer (ms, in the handler)",
+            [kit.metric(LATENCY, "p99", kit.slug) for kit in kits],
+            width=6,
+        ),
+        _graph(
+            "State retries and conflicts by customer",
+            [kit.metric(name, "Sum", f"{kit.slug} {what}") for kit in kits for name, what in state],
+            width=6,
+        ),
+    ]

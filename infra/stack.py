@@ -82,7 +82,9 @@ class PivotkitStack(Stack):
                 public_url=public_url,
             )
             http.add_pivot_routes(slug, pivot.alias)
-            monitored.append(MonitoredFunction(f"Pivot{name}", pivot.function, PIVOT_TIMEOUT))
+            monitored.append(
+                MonitoredFunction(f"Pivot{name}", pivot.function, PIVOT_TIMEOUT, customer=slug)
+            )
             CfnOutput(
                 self,
                 f"{name}VoiceUrl",

@@ -365,44 +365,6 @@ def test_custom_domain_only_when_configured(synthesized: Synthesized) -> None:
     )
 
 
-# --- monitoring ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("stage", STAGES)
-def test_alarms_go_to_the_topic(synthesized: Synthesized, stage: str) -> None:
-    alarms = synthesized.resources(stage, "AWS::CloudWatch::Alarm")
-    topic_id = next(iter(synthesized.resources(stage, "AWS::SNS::Topic")))
-    # errors + p99 duration per function, the API 5xx rate, DynamoDB throttles
-    assert len(alarms) == 2 * (len(CUSTOMERS) + 1) + 2
-    for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-
-    by_metric: dict[str, list[dict[str, Any]]] = {}
-    for alarm in alarms.values():
-        by_metric.setdefault(alarm["Properties"].get("MetricName", "expression"), []).append(
-            alarm["Properties"]
-        )
-    assert len(by_metric["Errors"]) == len(CUSTOMERS) + 1
-    pivot_p99 = [a["Threshold"] for a in by_metric["Duration"] if a["ExtendedStatistic"] == "p99"]
-    assert sorted(pivot_p99)[: len(CUSTOMERS)] == [4000] * len(CUSTOMERS)
-    expressions = [
-        " ".join(q.get("Expression", "") for q in a["Metrics"]) for a in by_metric["expression"]
-    ]
-    assert any("100 * errors / requests" in e for e in expressions)
-    assert any("ThrottledRequests" in json.dumps(a) for a in by_metric["expression"])
-
-
-def test_one_dashboard_per_stage_and_alarm_email_in_prod(synthesized: Synthesized) -> None:
-    for stage in STAGES:
-        synthesized.template(stage).has_resource_properties(
-            "AWS::CloudWatch::Dashboard", {"DashboardName": f"pivotkit-{stage}"}
-        )
-    synthesized.template("prod").has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
-    )
-    synthesized.template("dev").resource_count_is("AWS::SNS::Subscription", 0)
-
-
 # --- outputs -------------------------------------------------------------------------------
 
 
