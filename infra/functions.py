@@ -48,6 +48,13 @@ MEDIA_MEMORY_MB = 1024
 ALIAS_NAME = "live"
 METRICS_NAMESPACE = "pivotkit"
 
+
+def pivot_service_name(slug: str) -> str:
+    """The ``POWERTOOLS_SERVICE_NAME`` of the function serving ``slug``: also the ``service``
+    dimension of its metrics, which the kit's alarms (``infra.kit_metrics``) must name."""
+    return f"pivotkit-{slug}"
+
+
 # What a Pivot step does with its call's item: read it, write it conditionally (optimistic
 # locking), delete it when the call ends, and check a condition inside a transaction.
 STATE_ITEM_ACTIONS: tuple[str, ...] = (
@@ -178,7 +185,7 @@ class PivotFunction(_PivotkitFunction):
             "PIVOTKIT_STATE_TABLE": shared.table.table_name,
             "PIVOTKIT_MEDIA_BUCKET": shared.bucket.bucket_name,
             "PIVOTKIT_TOKENS_SECRETS": Stack.of(scope).to_json_string({slug: secret.secret_arn}),
-            "POWERTOOLS_SERVICE_NAME": f"pivotkit-{slug}",
+            "POWERTOOLS_SERVICE_NAME": pivot_service_name(slug),
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
         if public_url is not None:

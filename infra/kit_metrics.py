@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, aws_cloudwatch
 
-from infra.functions import METRICS_NAMESPACE
+from infra.functions import METRICS_NAMESPACE, pivot_service_name
 
 # Metric names, as observability.Telemetry._emit writes them.
 REQUESTS = "Requests"
@@ -28,12 +28,6 @@ LATENCY = "Latency"
 # The coarser of the two dimension sets of a Pivot request's metrics.
 SERVICE_DIMENSION = "service"
 CUSTOMER_DIMENSION = "customer"
-
-
-def pivot_service_name(slug: str) -> str:
-    """The ``POWERTOOLS_SERVICE_NAME`` (hence the ``service`` dimension) that
-    ``infra.functions.PivotFunction`` gives the function serving ``slug``."""
-    return f"pivotkit-{slug}"
 
 
 @dataclass(frozen=True)
