@@ -43,6 +43,7 @@ from pivotkit.state import (
     CallRecord,
     StateStore,
     WriteConflict,
+    fill_token,
     restore_token,
     stored_answer,
 )
@@ -275,7 +276,7 @@ class PivotApp:
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
             template = render_text(node).replace(placeholder, str(new_seq))
-            body = template.replace(token_mark, token)
+            body = fill_token(template, token_mark, token)
             if not writes:
                 return body.encode("utf-8")
             stored = stored_answer(token_mark, template)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from pivotkit.errors import PivotkitError, StepError
 
@@ -202,4 +203,11 @@ def split_stored_answer(stored: str) -> tuple[str, str]:
 def restore_token(stored: str, token: str) -> str:
     """A stored answer's callflow with ``token`` where the requester's token goes."""
     mark, callflow = split_stored_answer(stored)
-    return callflow.replace(mark, token) if mark else callflow
+    return fill_token(callflow, mark, token) if mark else callflow
+
+
+def fill_token(callflow: str, mark: str, token: str) -> str:
+    """``callflow`` with ``token`` in place of ``mark``. The marker stands only inside URLs
+    (query values and path segments), so the token goes in percent-encoded: a token with
+    ``&``, ``/`` or ``%`` in it must not change what those URLs mean."""
+    return callflow.replace(mark, quote(token, safe=""))

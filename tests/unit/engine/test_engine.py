@@ -317,3 +317,18 @@ def test_stored_answers_hold_no_token_and_replays_carry_the_callers_token(app, s
     assert b"token=next-token" in replay.body and TOKEN.encode() not in replay.body
     original = caller.answers[-1].body
     assert replay.body.replace(b"next-token", TOKEN.encode()) == original
+
+
+def test_a_token_with_url_syntax_in_it_survives_continuations(store):
+    from urllib.parse import quote
+
+    odd = "a&b/c%d e+f"
+    app = PivotApp({"acme": acme.customer}, store, StaticTokens({"acme": [odd]}))
+    caller = new_caller(app)
+    assert caller.first(f"{BASE_URL}/pivot/acme?token={quote(odd, safe='')}").status == 200
+    pivot = find_module(body(caller), "pivot")
+    assert pivot is not None
+    assert f"token={quote(odd, safe='')}&" in pivot["data"]["voice_url"]
+    assert caller.press("0000").status == 200  # writes state: the stored answer is replayed
+    assert caller.press("1234").status == 200
+    assert app.handle(to_http(caller.call, caller.voice_url)).body == caller.answers[-1].body
