@@ -6,7 +6,9 @@ a rising share of 5xx at the API, DynamoDB throttling (state writes failing), an
 kit's own metrics, per customer: a rising share of fallbacks (whatever the cause, 4xx
 included: a wrong token after a botched rotation sounds the same to a caller) and state
 calls being retried for a sustained while (DynamoDB slow or failing: answers get later,
-then become fallbacks).
+then become fallbacks). For the media function, per customer: a rising share of its own
+5xx answers (S3 failing: recordings wait for Kazoo's retry, stored voicemail and faxes
+cannot be played back).
 """
 
 from __future__ import annotations
@@ -28,9 +30,15 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.functions import MediaFunction
 from infra.kit_metrics import (
     FALLBACKS,
     LATENCY,
+    MEDIA_ANSWERS_4XX,
+    MEDIA_ANSWERS_5XX,
+    MEDIA_BYTES_STORED,
+    MEDIA_LATENCY,
+    MEDIA_REQUESTS,
     REQUESTS,
     STATE_CONFLICTS,
     STATE_RETRIES,
@@ -54,6 +62,16 @@ MIN_REQUESTS = 20
 # retried once is normal and must not page anyone.
 STATE_RETRY_PERCENT = 5
 STATE_RETRY_PERIODS = 3
+# More than this share of a customer's media requests answered 5xx in a period. The S3
+# client has already tried each call three times by then (pivotkit/aws/s3_media.py), so a
+# 5xx is S3 failing, timing out or not confirming a checksum, not a blip (or Secrets
+# Manager failing on a cold start's token read, or a bug: every one of them fails uploads).
+# A recording upload waits for Kazoo's retry (4.3: 1-10 minutes later, storage_retry_times
+# times), a storage-plan read plays nothing. Media requests are fewer than Pivot requests
+# (one upload per recording or message, one read per playback), hence the lower minimum;
+# below it, Api5xxRate (no minimum) still sees the 5xx.
+MEDIA_5XX_PERCENT = 5
+MIN_MEDIA_REQUESTS = 10
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,11 @@ class MonitoredFunction:
     timeout: Duration
     # The customer a Pivot function serves: its kit metrics get alarms and graphs too.
     customer: str | None = None
+
+    @property
+    def is_media(self) -> bool:
+        """Whether this is the media function (it serves every customer of the stack)."""
+        return isinstance(self.function.node.scope, MediaFunction)
 
 
 class Monitoring(Construct):
@@ -94,17 +117,28 @@ class Monitoring(Construct):
         self.alarms: list[aws_cloudwatch.Alarm] = []
 
         kits = {
-            m.label: CustomerMetrics(m.customer, PERIOD)
+            m.label: CustomerMetrics.pivot(m.customer, PERIOD)
             for m in functions
             if m.customer is not None
+        }
+        # The media function's metrics, per customer it serves: all the stack's customers.
+        media = {
+            f"{m.label}{_camel(kit.slug)}": CustomerMetrics.media(kit.slug, PERIOD)
+            for m in functions
+            if m.is_media
+            for kit in kits.values()
         }
         for monitored in functions:
             self._function_alarms(monitored)
         for label, kit in kits.items():
             self._kit_alarms(label, kit)
+        for label, kit in media.items():
+            self._media_alarm(label, kit)
         self._api_alarm(api)
         self._table_alarm(table)
-        self.dashboard = self._dashboard(settings, api, functions, table, list(kits.values()))
+        self.dashboard = self._dashboard(
+            settings, api, functions, table, list(kits.values()), list(media.values())
+        )
 
     def _alarm(
         self,
@@ -182,6 +216,22 @@ class Monitoring(Construct):
             periods=STATE_RETRY_PERIODS,
         )
 
+    def _media_alarm(self, label: str, kit: CustomerMetrics) -> None:
+        self._alarm(
+            f"{label}5xxRate",
+            kit.percent_of_requests(
+                MEDIA_ANSWERS_5XX, min_requests=MIN_MEDIA_REQUESTS, label=f"{kit.slug} media 5xx %"
+            ),
+            MEDIA_5XX_PERCENT,
+            f"{kit.slug}: more than {MEDIA_5XX_PERCENT}% of media requests (at least"
+            f" {MIN_MEDIA_REQUESTS} in {PERIOD.to_minutes():.0f} minutes) answered 5xx: S3"
+            " failed, timed out or did not confirm a checksum (media_unavailable), the tokens"
+            " could not be read (tokens_unavailable) or a bug (internal_error). Kazoo retries a"
+            " failed recording upload 1-10 minutes later; a failed storage-plan read plays"
+            " nothing. The media lines' error field says which.",
+            above=True,
+        )
+
     def _api_alarm(self, api: aws_apigatewayv2.HttpApi) -> None:
         rate = aws_cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
@@ -224,6 +274,7 @@ class Monitoring(Construct):
         functions: Sequence[MonitoredFunction],
         table: dynamodb.ITable,
         kits: Sequence[CustomerMetrics],
+        media: Sequence[CustomerMetrics],
     ) -> aws_cloudwatch.Dashboard:
         dashboard = aws_cloudwatch.Dashboard(
             self,
@@ -289,6 +340,8 @@ class Monitoring(Construct):
         )
         if kits:
             dashboard.add_widgets(*_kit_widgets(kits))
+        if media:
+            dashboard.add_widgets(*_media_widgets(media))
         return dashboard
 
 
@@ -324,3 +377,40 @@ def _kit_widgets(kits: Sequence[CustomerMetrics]) -> list[aws_cloudwatch.GraphWi
             width=6,
         ),
     ]
+
+
+def _media_widgets(media: Sequence[CustomerMetrics]) -> list[aws_cloudwatch.GraphWidget]:
+    """One row of the media function's metrics, a line per customer."""
+    errors = ((MEDIA_ANSWERS_4XX, "4xx"), (MEDIA_ANSWERS_5XX, "5xx"))
+    return [
+        _graph(
+            "Media requests by customer",
+            [kit.metric(MEDIA_REQUESTS, "Sum", kit.slug) for kit in media],
+            width=6,
+        ),
+        # 4xx beside 5xx: a wrong token after a botched rotation refuses every upload too.
+        _graph(
+            "Media 4xx and 5xx by customer (% of requests)",
+            [
+                kit.percent_of_requests(name, label=f"{kit.slug} {what}")
+                for kit in media
+                for name, what in errors
+            ],
+            width=6,
+        ),
+        _graph(
+            "Media latency p99 by customer (ms, in the handler)",
+            [kit.metric(MEDIA_LATENCY, "p99", kit.slug) for kit in media],
+            width=6,
+        ),
+        _graph(
+            "Media bytes stored by customer",
+            [kit.metric(MEDIA_BYTES_STORED, "Sum", kit.slug) for kit in media],
+            width=6,
+        ),
+    ]
+
+
+def _camel(slug: str) -> str:
+    """``acme_west`` -> ``AcmeWest``, as the stack names a customer's outputs."""
+    return "".join(part[:1].upper() + part[1:] for part in slug.split("_"))

@@ -1,10 +1,11 @@
 """Alarms, the alarm topic and the stage dashboard, read from the synthesized templates.
 
 The kit's own metrics are checked against the code that writes them: each Pivot function's
-telemetry (``pivotkit.aws.observability``) runs with the environment the template gives
-that function, and every kit metric an alarm or a dashboard widget names must be one of the
-metrics it wrote, namespace, name and the complete dimension set alike. A metric named with
-other dimensions is a different metric, which nobody writes: an alarm on it never fires.
+telemetry (``pivotkit.aws.observability``) and the media function's whole handler
+(``pivotkit.aws.media_entry``) run with the environment the template gives that function,
+and every kit metric an alarm or a dashboard widget names must be one of the metrics they
+wrote, namespace, name and the complete dimension set alike. A metric named with other
+dimensions is a different metric, which nobody writes: an alarm on it never fires.
 """
 
 from __future__ import annotations
@@ -20,19 +21,31 @@ from infra.kit_metrics import (
     CUSTOMER_DIMENSION,
     FALLBACKS,
     LATENCY,
+    MEDIA_ANSWERS_4XX,
+    MEDIA_ANSWERS_5XX,
+    MEDIA_BYTES_STORED,
+    MEDIA_LATENCY,
+    MEDIA_REQUESTS,
+    MEDIA_SERVICE,
     REQUESTS,
+    SERVICE_DIMENSION,
     STATE_RETRIES,
 )
 from infra.monitoring import (
     FALLBACK_PERCENT,
+    MEDIA_5XX_PERCENT,
+    MIN_MEDIA_REQUESTS,
     MIN_REQUESTS,
     STATE_RETRY_PERCENT,
     STATE_RETRY_PERIODS,
 )
 from pivotkit import Call, Customer, Flow, Node, hangup
 from pivotkit.app import Outcome
+from pivotkit.aws.media_entry import make_media_handler
 from pivotkit.aws.observability import KIT_LOGGERS, ObservabilitySettings, Telemetry
 from tests.infra.conftest import CUSTOMERS, Synthesized
+from tests.unit.media.events import http_api_event
+from tests.unit.media.kazoo import storage_url
 
 pytestmark = pytest.mark.slow
 STAGES = ("dev", "prod")
@@ -115,12 +128,14 @@ def expression_ids(alarm: Properties) -> dict[str, str]:
     }
 
 
-def kit_alarm(synthesized: Synthesized, stage: str, slug: str, metric: str) -> Properties:
-    """The alarm on ``metric`` as a share of requests for customer ``slug``."""
+def kit_alarm(
+    synthesized: Synthesized, stage: str, slug: str, metric: str, requests: str = REQUESTS
+) -> Properties:
+    """The alarm on ``metric`` as a share of ``requests`` for customer ``slug``."""
     (alarm,) = [
         a
         for a in alarms(synthesized, stage).values()
-        if {m[1] for m in kit_metrics_in(alarm_metrics(a))} == {metric, REQUESTS}
+        if {m[1] for m in kit_metrics_in(alarm_metrics(a))} == {metric, requests}
         and all((CUSTOMER_DIMENSION, slug) in m[2] for m in alarm_metrics(a))
     ]
     return alarm
@@ -153,13 +168,32 @@ def one_step_flow() -> Flow:
     return flow
 
 
+def plain_values(environment: Mapping[str, Any]) -> dict[str, str]:
+    """A function's environment without the values that are references (the table's and
+    the bucket's names, the tokens secrets): observability reads none of them."""
+    return {key: value for key, value in environment.items() if isinstance(value, str)}
+
+
+def emf_metrics(stdout: str) -> set[MetricId]:
+    """Every metric the EMF documents among these stdout lines publish, under each of the
+    dimension sets each document declares."""
+    written: set[MetricId] = set()
+    for line in stdout.splitlines():
+        document = json.loads(line)
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+            for dimension_set in directive["Dimensions"]:
+                dimensions = frozenset((name, document[name]) for name in dimension_set)
+                for metric in directive["Metrics"]:
+                    written.add((directive["Namespace"], metric["Name"], dimensions))
+    return written
+
+
 def metrics_written(
     environment: Mapping[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> set[MetricId]:
     """Every metric the Pivot function with this environment writes for one request (one
-    that ended in a fallback after a state conflict). Values that are references (the
-    table's name, say) are left out: observability reads none of them."""
-    plain = {key: value for key, value in environment.items() if isinstance(value, str)}
+    that ended in a fallback after a state conflict)."""
+    plain = plain_values(environment)
     slug = plain["PIVOTKIT_CUSTOMER"]
     customer = Customer(slug=slug, flow=one_step_flow())
     telemetry = Telemetry(ObservabilitySettings.from_env(plain), {slug: customer})
@@ -168,15 +202,35 @@ def metrics_written(
     telemetry.observe(
         Outcome(customer=slug, step="start", status=503, duration_ms=12.5, conflicts=1)
     )
-    written: set[MetricId] = set()
-    for line in capsys.readouterr().out.splitlines():
-        document = json.loads(line)
-        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
-            for dimension_set in directive["Dimensions"]:
-                dimensions = frozenset((name, document[name]) for name in dimension_set)
-                for metric in directive["Metrics"]:
-                    written.add((directive["Namespace"], metric["Name"], dimensions))
-    return written
+    return emf_metrics(capsys.readouterr().out)
+
+
+MEDIA_TOKEN = "infra-drift-media-token"
+VOICEMAIL_DOC = "5f0a1b2c3d4e5f60718293a4b5c6d7e8"
+
+
+def media_metrics_written(
+    environment: Mapping[str, Any], function_name: str, capsys: pytest.CaptureFixture[str]
+) -> set[MetricId]:
+    """Every metric the media function with this environment writes: its real handler
+    (``make_media_handler``, observability on because the Lambda variable says it runs in
+    Lambda) stores one voicemail for each customer. The bucket is a reference, so the store
+    is in memory; the tokens secrets are references too, so the token comes from
+    ``PIVOTKIT_TOKENS``. A 201 writes every media metric, ``MediaBytesStored`` included."""
+    plain = plain_values(environment)
+    assert "PIVOTKIT_CUSTOMER" not in plain, "the media function serves every customer"
+    plain |= {
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "PIVOTKIT_TOKENS": json.dumps({slug: [MEDIA_TOKEN] for slug in CUSTOMERS}),
+    }
+    served = {slug: Customer(slug=slug, flow=one_step_flow()) for slug in CUSTOMERS}
+    handler = make_media_handler(plain, customers=served)
+    capsys.readouterr()
+    for slug in CUSTOMERS:
+        url = storage_url(f"/media/{slug}/{MEDIA_TOKEN}", VOICEMAIL_DOC, "message.mp3")
+        answer = handler(http_api_event("PUT", url, b"ID3" + bytes(64), "audio/mpeg"), None)
+        assert answer["statusCode"] == 201, answer
+    return emf_metrics(capsys.readouterr().out)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -187,8 +241,8 @@ def test_alarms_go_to_the_topic(synthesized: Synthesized, stage: str) -> None:
     stage_alarms = alarms(synthesized, stage)
     topic_id = next(iter(synthesized.resources(stage, "AWS::SNS::Topic")))
     # errors + p99 duration per function; fallback rate + state retry rate per customer;
-    # the API 5xx rate and DynamoDB throttles
-    assert len(stage_alarms) == 2 * (len(CUSTOMERS) + 1) + 2 * len(CUSTOMERS) + 2
+    # the media 5xx rate per customer; the API 5xx rate and DynamoDB throttles
+    assert len(stage_alarms) == 2 * (len(CUSTOMERS) + 1) + 3 * len(CUSTOMERS) + 2
     for alarm in stage_alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["OKActions"] == [{"Ref": topic_id}]
@@ -261,6 +315,58 @@ def test_state_retry_alarm_per_customer_wants_a_sustained_rate(
 
 
 @pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("slug", CUSTOMERS)
+def test_media_5xx_alarm_per_customer(synthesized: Synthesized, stage: str, slug: str) -> None:
+    alarm = kit_alarm(synthesized, stage, slug, MEDIA_ANSWERS_5XX, requests=MEDIA_REQUESTS)
+    ids = expression_ids(alarm)
+    answers_5xx, requests = ids[MEDIA_ANSWERS_5XX], ids[MEDIA_REQUESTS]
+    # Judged only from MIN_MEDIA_REQUESTS requests in the period; a quiet period reads 0.
+    assert expression(alarm) == (
+        f"IF({requests} >= {MIN_MEDIA_REQUESTS}, 100 * {answers_5xx} / {requests}, 0)"
+    )
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        MEDIA_5XX_PERCENT,
+        "GreaterThanThreshold",
+    )
+    assert alarm["EvaluationPeriods"] == 1 and "DatapointsToAlarm" not in alarm
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            assert (query["MetricStat"]["Stat"], query["MetricStat"]["Period"]) == ("Sum", 300)
+            assert query["ReturnData"] is False
+    # The media function's metrics, not the customer's Pivot function's.
+    assert all((SERVICE_DIMENSION, MEDIA_SERVICE) in m[2] for m in alarm_metrics(alarm))
+    assert slug in alarm["AlarmDescription"] and "5xx" in alarm["AlarmDescription"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_dashboard_graphs_the_media_metrics_by_customer(
+    synthesized: Synthesized, stage: str
+) -> None:
+    by_title = {w["properties"].get("title"): w for w in dashboard_widgets(synthesized, stage)}
+    graphs = {
+        "Media requests by customer": {(MEDIA_REQUESTS, "Sum")},
+        "Media 4xx and 5xx by customer (% of requests)": {
+            (MEDIA_ANSWERS_4XX, "Sum"),
+            (MEDIA_ANSWERS_5XX, "Sum"),
+            (MEDIA_REQUESTS, "Sum"),
+        },
+        "Media latency p99 by customer (ms, in the handler)": {(MEDIA_LATENCY, "p99")},
+        "Media bytes stored by customer": {(MEDIA_BYTES_STORED, "Sum")},
+    }
+    for title, expected in graphs.items():
+        # A metric's row is [namespace, name, dimension, value, ..., {options}].
+        rows = [r for r in by_title[title]["properties"]["metrics"] if len(r) > 1]
+        assert all(MEDIA_SERVICE in r for r in rows), title
+        for slug in CUSTOMERS:
+            assert {(r[1], r[-1]["stat"]) for r in rows if slug in r} == expected, title
+    # A math expression's row is its options alone: a 4xx and a 5xx share per customer.
+    shares = by_title["Media 4xx and 5xx by customer (% of requests)"]["properties"]["metrics"]
+    expressions = [r[0]["expression"] for r in shares if len(r) == 1]
+    assert len(expressions) == 2 * len(CUSTOMERS)
+    assert all(e.startswith("100 * mediaanswers") for e in expressions)
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_dashboard_graphs_fallbacks_and_latency_by_customer(
     synthesized: Synthesized, stage: str
 ) -> None:
@@ -289,6 +395,10 @@ def test_every_kit_metric_in_the_template_is_one_the_functions_write(
     for slug in CUSTOMERS:
         _, function = synthesized.function(stage, f"pivotkit-{stage}-{slug}")
         written |= metrics_written(function["Properties"]["Environment"]["Variables"], capsys)
+    media_name = f"pivotkit-{stage}-media"
+    _, media = synthesized.function(stage, media_name)
+    media_environment = media["Properties"]["Environment"]["Variables"]
+    written |= media_metrics_written(media_environment, media_name, capsys)
 
     in_alarms = [m for a in alarms(synthesized, stage).values() for m in alarm_metrics(a)]
     in_graphs = [m for w in dashboard_widgets(synthesized, stage) for m in widget_metrics(w)]
@@ -297,6 +407,7 @@ def test_every_kit_metric_in_the_template_is_one_the_functions_write(
     assert named <= written, f"named but never written: {sorted(named - written, key=str)}"
     for slug in CUSTOMERS:
         assert any((CUSTOMER_DIMENSION, slug) in m[2] and m[1] == FALLBACKS for m in named)
+        assert any((CUSTOMER_DIMENSION, slug) in m[2] and m[1] == MEDIA_ANSWERS_5XX for m in named)
 
     # The check tells dimension sets apart: Fallbacks under `customer` alone (a metric
     # nobody writes) is not among what the function wrote.
