@@ -69,7 +69,7 @@ STATE_RETRY_PERIODS = 3
 # A recording upload waits for Kazoo's retry (4.3: 1-10 minutes later, storage_retry_times
 # times), a storage-plan read plays nothing. Media requests are fewer than Pivot requests
 # (one upload per recording or message, one read per playback), hence the lower minimum;
-# below it, Api5xxRate (no minimum) still sees the 5xx.
+# below it, the 5xx still count towards Api5xxRate (every route, no minimum).
 MEDIA_5XX_PERCENT = 5
 MIN_MEDIA_REQUESTS = 10
 
