@@ -49,6 +49,10 @@ ALIAS_NAME = "live"
 METRICS_NAMESPACE = "pivotkit"
 
 
+# The media function's Powertools service name, hence the ``service`` dimension of its metrics.
+MEDIA_SERVICE_NAME = "pivotkit-media"
+
+
 def pivot_service_name(slug: str) -> str:
     """The ``POWERTOOLS_SERVICE_NAME`` of the function serving ``slug``: also the ``service``
     dimension of its metrics, which the kit's alarms (``infra.kit_metrics``) must name."""
@@ -269,7 +273,7 @@ class MediaFunction(_PivotkitFunction):
             "PIVOTKIT_TOKENS_SECRETS": Stack.of(scope).to_json_string(
                 {slug: secret.secret_arn for slug, secret in shared.token_secrets.items()}
             ),
-            "POWERTOOLS_SERVICE_NAME": "pivotkit-media",
+            "POWERTOOLS_SERVICE_NAME": MEDIA_SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
         if public_url is not None:

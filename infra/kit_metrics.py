@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, aws_cloudwatch
 
-from infra.functions import METRICS_NAMESPACE, pivot_service_name
+from infra.functions import MEDIA_SERVICE_NAME, METRICS_NAMESPACE, pivot_service_name
 
 # Metric names of a Pivot request, as observability.Telemetry._emit writes them.
 REQUESTS = "Requests"
@@ -34,7 +34,7 @@ MEDIA_LATENCY = "MediaLatency"
 MEDIA_BYTES_STORED = "MediaBytesStored"
 # The POWERTOOLS_SERVICE_NAME infra/functions.py gives the media function (one function for
 # every customer); the drift test fails if the two ever differ.
-MEDIA_SERVICE = "pivotkit-media"
+MEDIA_SERVICE = MEDIA_SERVICE_NAME
 # The dimension set the alarms read: the coarser of a Pivot request's two, a media
 # request's only one.
 SERVICE_DIMENSION = "service"
