@@ -16,6 +16,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from pivotkit.aws.s3_media import S3MediaStore
+from tests.contract.moto_support import set_fake_aws_env
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -25,16 +26,7 @@ BUCKET = "pivotkit-media-test"
 
 
 def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
+    set_fake_aws_env(monkeypatch, REGION)
 
 
 @functools.cache
