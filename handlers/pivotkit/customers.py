@@ -8,6 +8,7 @@ rotated without dropping calls.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import importlib
 import json
@@ -93,6 +94,36 @@ class StaticTokens:
                 raise ValueError(f"PIVOTKIT_TOKENS[{slug!r}] must be a string or list of strings")
             tokens[slug] = values
         return cls(tokens)
+
+
+# Labels of the two credentials drawn from a customer's seed (see ``derive_credentials``).
+_TOKEN_LABEL = b"pivotkit token v1"
+_SIGNING_LABEL = b"pivotkit continuation signing v1"
+TOKEN_HEX_CHARS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What one seed gives a customer: the URL token Kazoo presents, and the key that signs
+    continuation URLs. Knowing the token reveals nothing about the key (both are HMACs of
+    the seed), so whoever reads a callflow's ``voice_url`` still cannot forge a continuation."""
+
+    token: str
+    signing_key: bytes
+
+
+def derive_credentials(seed: str) -> Credentials:
+    """The token (40 hex characters: URL-safe anywhere) and signing key of ``seed``.
+
+    Deployed, a customer's one secret holds a random seed (``{"seed": ...}``, plus
+    ``"previous_seed"`` while a rotation is under way), so one generated value gives both
+    credentials and rotating the seed rotates both together.
+    """
+    if not seed:
+        raise ValueError("a customer seed must not be empty")
+    key = seed.encode("utf-8")
+    token = hmac.new(key, _TOKEN_LABEL, hashlib.sha256).hexdigest()[:TOKEN_HEX_CHARS]
+    return Credentials(token, hmac.new(key, _SIGNING_LABEL, hashlib.sha256).digest())
 
 
 def token_matches(presented: str, valid: Iterable[str]) -> bool:
