@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias, get_args
 
+from pivotkit.callflow.loopback import loopback_urls_allowed
 from pivotkit.callflow.node import JSONValue, Node
 from pivotkit.errors import CallflowError
 
@@ -22,6 +23,11 @@ DTMF_KEYS: tuple[str, ...] = get_args(Dtmf)
 # Kazoo's URL check (kz_json_schema_extensions:url_validation) accepts exactly the schemes
 # "http" and "https", and the schemas' own pattern is the case-sensitive "^https?://".
 _HTTP_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?")
+# The authority (userinfo and host) of an http(s) URL: up to the first "/", "?" or "#".
+_AUTHORITY = re.compile(r"https?://([^/?#]*)")
+# Kazoo's default client blacklist (kz_http_util.erl): the host "localhost" after
+# lower-casing, and the addresses 127.0.0.1 and 0.0.0.0. 127.0.0.2 and [::1] pass.
+_BLACKLISTED_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0"})  # noqa: S104 (refused)
 # Names that end up as form keys in the next Pivot request (Digits[name],
 # Custom-Application-Vars[name]) or as SIP header names: brackets, dots or spaces would make
 # them ambiguous, and Kazoo's own patterns for these are [a-zA-Z0-9_-].
@@ -45,12 +51,36 @@ def literal_values(alias: Any) -> tuple[str, ...]:
 
 
 def check_http_url(name: str, url: str) -> str:
-    """Kazoo accepts only absolute http(s) URLs in voice_url, record_call.url, webhook.uri."""
+    """Kazoo accepts only absolute http(s) URLs in voice_url, record_call.url, webhook.uri,
+    on a host outside its client blacklist and without userinfo."""
     if not isinstance(url, str) or not _HTTP_URL.fullmatch(url):
+        authority = _AUTHORITY.match(url) if isinstance(url, str) else None
+        if authority is not None and "@" in authority.group(1):
+            # pivot_call:uri/2 rebuilds user:pass@ as userpass@ and crashes on user@.
+            raise CallflowError(
+                f"{name} must not carry user info (user@ or user:pass@): Kazoo misreads it;"
+                " put a secret in the query string instead"
+            )
         raise CallflowError(
             f"{name} must be an absolute http:// or https:// URL (lower-case scheme), got {url!r}"
         )
+    host = _url_host(url)
+    if host in _BLACKLISTED_HOSTS and not loopback_urls_allowed():
+        raise CallflowError(
+            f'{name} has host {host!r}, which Kazoo refuses ("invalid client URL");'
+            " use the public URL Kazoo reaches (127.0.0.2 or [::1] for a local Kazoo)"
+        )
     return url
+
+
+def _url_host(url: str) -> str:
+    """The host of a URL that matched ``_HTTP_URL`` (so it has no userinfo), lower-cased."""
+    authority = url.split("://", 1)[1]
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    if authority.startswith("["):
+        return authority.split("]", 1)[0].lower() + "]"
+    return authority.split(":", 1)[0].lower()
 
 
 def check_int(
@@ -270,8 +300,7 @@ class NodeData:
 
     def url(self, key: str, value: str | None) -> NodeData:
         if value is not None:
-            if not (type(value) is str and _HTTP_URL.fullmatch(value)):
-                check_http_url(self.name(key), value)
+            check_http_url(self.name(key), value)
             self._values[key] = value
         return self
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
 from pivotkit.local.server import LambdaHandler, LocalGateway
@@ -135,7 +136,21 @@ def build_functions(environ: Mapping[str, str]) -> dict[str, LambdaHandler]:
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
 
-    return {"pivot": make_pivot_handler(environ), "media": make_media_handler(environ)}
+    return {
+        "pivot": local_mode(make_pivot_handler(environ)),
+        "media": local_mode(make_media_handler(environ)),
+    }
+
+
+def local_mode(handler: LambdaHandler) -> LambdaHandler:
+    """``handler`` with loopback URLs allowed in its callflows: the local tools serve a virtual
+    Kazoo on 127.0.0.1, which a real Kazoo would refuse (the deployed handlers refuse it)."""
+
+    def local_handler(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+        with allow_loopback_urls():
+            return handler(event, context)
+
+    return local_handler
 
 
 def kazoo_validator() -> tuple[Validate | None, str]:
