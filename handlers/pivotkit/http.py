@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
 
@@ -22,6 +23,12 @@ JSON_CONTENT_TYPE = "application/json"
 
 # Kazoo's Pivot requests are a few KiB at most; media has its own, larger limit.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+_SCHEMES = frozenset({"http", "https"})
+# A host name or address and an optional port: nothing that could add a path or userinfo.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ def from_lambda_event(
         source_ip = _text(http.get("sourceIp"))
     elif "httpMethod" in event:
         method = _text(event.get("httpMethod"))
-        path = _text(event.get("path")) or "/"
+        path = _routed_path(_text(event.get("path")) or "/", event)
         raw_query = _v1_query(event)
         headers = _headers(event.get("headers"), event.get("multiValueHeaders"))
         stage = _text(context.get("stage"))
@@ -138,9 +145,13 @@ def from_lambda_event(
         raise BadRequest("event has no HTTP method")
 
     body = _body(event, max_body_bytes)
-    host = _text(context.get("domainName")) or headers.get("host", "")
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
-    base_url = (public_url or f"{scheme}://{host}{stage_prefix}").rstrip("/")
+    if public_url:
+        # A public URL with a path (a base path mapping) names a prefix the routes never see.
+        public_path = urlsplit(public_url).path.rstrip("/")
+        path = _strip_prefix(path, public_path)
+        base_url = public_url.rstrip("/")
+    else:
+        base_url = f"{_scheme(headers)}://{_host(context, headers)}{stage_prefix}".rstrip("/")
     return HttpRequest(
         method=method.upper(),
         path=path,
@@ -151,6 +162,71 @@ def from_lambda_event(
         request_id=_text(context.get("requestId")),
         source_ip=source_ip,
     )
+
+
+def _scheme(headers: Mapping[str, str]) -> str:
+    """``X-Forwarded-Proto`` if it names http or https; anything else is ignored.
+
+    The value ends up in continuation URLs that carry the token, so a header such as
+    ``https://evil.example/x?`` must never become part of one.
+    """
+    forwarded = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return forwarded if forwarded in _SCHEMES else "https"
+
+
+def _host(context: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The API's own domain (``requestContext.domainName``), which the gateway sets.
+
+    Only hand-written events lack it; then the Host header is used if it is a plain
+    ``host[:port]``, so no header can put a path, query or userinfo into a URL.
+    """
+    domain = _text(context.get("domainName"))
+    if domain and _HOST.fullmatch(domain):
+        return domain
+    host = headers.get("host", "")
+    return host if _HOST.fullmatch(host) else ""
+
+
+def _routed_path(path: str, event: Mapping[str, Any]) -> str:
+    """The path the REST API routed on, without a custom domain's base path.
+
+    Behind a base path mapping, REST events carry the mapping in ``path`` too
+    (``/kazoo/pivot/acme`` for resource ``/pivot/{customer}``). The routed part is the
+    resource with its path parameters filled in; what precedes it is the base path.
+    """
+    resource = _text(event.get("resource"))
+    if not resource.startswith("/"):
+        return path
+    params = event.get("pathParameters")
+    params = params if isinstance(params, Mapping) else {}
+    parts = [part for part in path.split("/") if part]
+    templates = [part for part in resource.split("/") if part]
+    if any(t.endswith("+}") for t in templates):
+        # A greedy parameter: only its value says how long the routed part is.
+        filled = [_fill(t, params) for t in templates]
+        return path if "" in filled else _base_path_removed(path, "/" + "/".join(filled))
+    if len(parts) <= len(templates):
+        return path
+    tail = parts[len(parts) - len(templates) :]
+    for template, part in zip(templates, tail, strict=True):
+        if not template.startswith("{") and unquote(part) != template:
+            return path
+    return "/" + "/".join(tail) + ("/" if path.endswith("/") else "")
+
+
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    if template.startswith("{") and template.endswith("}"):
+        return _text(params.get(template[1:-1].rstrip("+")))
+    return template
+
+
+def _base_path_removed(path: str, routed: str) -> str:
+    for candidate in (routed, quote(routed, safe="/")):
+        if path != candidate and path.endswith(candidate) and path[: -len(candidate)]:
+            prefix = path[: -len(candidate)]
+            if prefix.startswith("/") and not prefix.endswith("/"):
+                return candidate
+    return path
 
 
 def _text(value: object) -> str:

@@ -144,3 +144,115 @@ def test_v2_stage_prefix(raw_path: str, stage: str, path: str, base_url: str) ->
     }
     http = from_lambda_event(event)
     assert (http.path, http.base_url) == (path, base_url)
+
+
+def _rest_on_custom_domain(path: str, resource: str, params: dict[str, str]) -> dict[str, Any]:
+    event = rest_event({})
+    event.update({"path": path, "resource": resource, "pathParameters": params})
+    event["requestContext"] = {"stage": "prod", "path": path, "domainName": "api.example.com"}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("path", "resource", "params", "routed"),
+    [
+        # a base path mapping "kazoo": path and requestContext.path both carry it
+        ("/kazoo/pivot/acme", "/pivot/{customer}", {"customer": "acme"}, "/pivot/acme"),
+        ("/kazoo/pivot/acme", "/pivot/acme", {}, "/pivot/acme"),
+        (
+            "/kazoo/media/acme/recordings/c1.mp3",
+            "/media/{customer}/{proxy+}",
+            {"customer": "acme", "proxy": "recordings/c1.mp3"},
+            "/media/acme/recordings/c1.mp3",
+        ),
+        ("/a/b/pivot/acme", "/{proxy+}", {"proxy": "pivot/acme"}, "/pivot/acme"),
+    ],
+)
+def test_rest_base_path_mapping_is_removed_from_the_routed_path(
+    path: str, resource: str, params: dict[str, str], routed: str
+) -> None:
+    http = from_lambda_event(_rest_on_custom_domain(path, resource, params))
+    base_path = path[: -len(routed)]
+    assert (http.path, http.base_url) == (routed, f"https://api.example.com{base_path}")
+
+
+def test_rest_path_not_matching_its_resource_is_left_alone() -> None:
+    event = _rest_on_custom_domain("/kazoo/other/acme", "/pivot/{customer}", {})
+    assert from_lambda_event(event).path == "/kazoo/other/acme"
+
+
+@pytest.mark.parametrize("raw_path", ["/kazoo/pivot/acme", "/pivot/acme"])
+def test_public_url_with_a_path_strips_that_path(raw_path: str) -> None:
+    event = {
+        "version": "2.0",
+        "rawPath": raw_path,
+        "rawQueryString": "",
+        "headers": {},
+        "requestContext": {"http": {"method": "GET"}, "stage": "$default"},
+    }
+    http = from_lambda_event(event, public_url="https://voice.example.com/kazoo/")
+    assert (http.path, http.base_url) == ("/pivot/acme", "https://voice.example.com/kazoo")
+
+
+def _v2_with_headers(headers: dict[str, str], domain: str | None) -> dict[str, Any]:
+    context: dict[str, Any] = {"http": {"method": "GET"}, "stage": "$default"}
+    if domain is not None:
+        context["domainName"] = domain
+    return {
+        "version": "2.0",
+        "rawPath": "/pivot/acme",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": context,
+    }
+
+
+@pytest.mark.parametrize(
+    ("proto", "scheme"),
+    [
+        ("http", "http"),
+        ("HTTPS", "https"),
+        ("http, https", "http"),
+        ("https://evil.example/steal?x=", "https"),
+        ("javascript", "https"),
+        ("ftp", "https"),
+        ("", "https"),
+    ],
+)
+def test_forwarded_proto_only_names_http_or_https(proto: str, scheme: str) -> None:
+    event = _v2_with_headers({"x-forwarded-proto": proto}, "h.example")
+    assert from_lambda_event(event).base_url == f"{scheme}://h.example"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("evil.example", "https://h.example"),  # the API's own domain wins
+    ],
+)
+def test_host_header_never_overrides_the_apis_domain(host: str, expected: str) -> None:
+    event = _v2_with_headers({"host": host}, "h.example")
+    assert from_lambda_event(event).base_url == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("h.example:8080", "https://h.example:8080"),
+        ("[::1]:9000", "https://[::1]:9000"),
+        # not a plain host: dropped, so the URL has no host rather than a hostile one
+        ("evil.example/steal?x=", "https:"),
+        ("user@evil.example", "https:"),
+    ],
+)
+def test_host_header_without_a_domain_name_must_be_a_plain_host(host: str, expected: str) -> None:
+    event = _v2_with_headers({"host": host}, None)
+    assert from_lambda_event(event).base_url == expected
+
+
+def test_forwarded_headers_cannot_move_a_configured_public_url() -> None:
+    headers = {"x-forwarded-proto": "https://evil.example/steal?x=", "host": "evil.example"}
+    event = _v2_with_headers(headers, "h.example")
+    assert from_lambda_event(event, public_url="https://voice.example.com").base_url == (
+        "https://voice.example.com"
+    )
