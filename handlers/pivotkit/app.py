@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from pivotkit.caller_input import is_sensitive, kept_digits, without_message
 from pivotkit.callflow import Node
 from pivotkit.callflow.node import render_text
 from pivotkit.customers import Customer, TokenSource, token_matches
@@ -34,7 +35,7 @@ from pivotkit.errors import (
     StepError,
     Unauthorized,
 )
-from pivotkit.flow import Call, CallState
+from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.state import (
@@ -281,7 +282,7 @@ class PivotApp:
                 return body.encode("utf-8")
             stored = stored_answer(token_mark, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
-            updated = _with_trail(updated, step, hop, digits, customer.flow.track_path)
+            updated = _with_trail(updated, step, hop, digits, customer.flow)
             try:
                 self._save(updated, record, attempt, deadline)
             except WriteConflict:
@@ -371,7 +372,11 @@ def _run_step(customer: Customer, step: str, call: Call) -> Node:
     except PivotkitError:
         raise
     except Exception as exc:
-        logger.exception("step %s of %s failed", step, customer.slug)
+        # The message may quote the caller's digits (a PIN): then only type and traceback.
+        digits = call.digits or ""
+        secret = is_sensitive(digits, sensitive=customer.flow.input_sensitive(step))
+        logged = without_message(exc) if secret else exc
+        logger.error("step %s of %s failed", step, customer.slug, exc_info=logged)
         raise StepError(f"step {step!r} failed") from exc
     if not isinstance(node, Node):
         raise StepError(f"step {step!r} returned {type(node).__name__}, not a callflow Node")
@@ -387,13 +392,13 @@ def _note_previous_step(record: CallRecord, hop: int, now: float, attempt: _Atte
 
 
 def _with_trail(
-    record: CallRecord, step: str, hop: int, digits: str | None, enabled: bool
+    record: CallRecord, step: str, hop: int, digits: str | None, flow: Flow
 ) -> CallRecord:
-    if not enabled:
+    if not flow.track_path:
         return record
     entry: dict[str, Any] = {"step": step, "hop": hop, "at": record.updated_at}
     if digits is not None:
-        entry["digits"] = digits
+        entry.update(kept_digits(digits, sensitive=flow.input_sensitive(step)))
     return record.with_updates(trail=(*record.trail, entry))
 
 

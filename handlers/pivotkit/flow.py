@@ -55,9 +55,14 @@ class Flow:
         self.entry = entry
         self.track_path = track_path
         self._steps: dict[str, Step] = {}
+        self._plain_input: set[str] = set()
 
-    def step(self, name: str | None = None) -> Callable[[Step], Step]:
-        """Register a step; the function's name is the step name unless ``name`` is given."""
+    def step(self, name: str | None = None, *, sensitive: bool = True) -> Callable[[Step], Step]:
+        """Register a step; the function's name is the step name unless ``name`` is given.
+
+        ``sensitive=False`` declares the digits this step receives no secret (a menu choice
+        of two keys, an extension): the trail keeps them as pressed. By default input of
+        more than one key is kept only as its length (see ``pivotkit.caller_input``)."""
 
         def register(function: Step) -> Step:
             step_name = name or function.__name__
@@ -66,12 +71,18 @@ class Flow:
             if step_name in self._steps:
                 raise ValueError(f"step {step_name!r} is registered twice")
             self._steps[step_name] = function
+            if not sensitive:
+                self._plain_input.add(step_name)
             return function
 
         return register
 
     def get(self, name: str) -> Step | None:
         return self._steps.get(name)
+
+    def input_sensitive(self, name: str) -> bool:
+        """Whether step ``name`` keeps the default, ``sensitive=True``."""
+        return name not in self._plain_input
 
     @property
     def step_names(self) -> tuple[str, ...]:

@@ -213,3 +213,52 @@ def test_stats_needs_a_table(
 def test_stats_refuses_an_unknown_customer(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stats", "--customer", "nobody", "--table", "t"]) == 2
     assert "no customer 'nobody'" in capsys.readouterr().err
+
+
+# --- digits: shown as the trail keeps them, never a PIN -----------------------------------
+
+PIN = "8642"
+
+
+def test_longer_input_is_shown_as_its_length() -> None:
+    records = [
+        # As the trail keeps a PIN now: class and length.
+        record(
+            "a",
+            [step("start", 0), {**step("rating", 3), "choice": "several", "digits_length": 4}],
+            GOODBYE,
+        ),
+        # As records stored before that kept it (live for hours, in backups for weeks).
+        record("b", [step("start", 0), step("rating", 5, PIN)], GOODBYE),
+    ]
+    result = funnel("survey", records, now=NOW, step_order=survey.flow.step_names)
+    assert result.steps["start"].choices == {"4 digits": 2}
+    text = render(result)
+    assert "pressed 4 digits x2" in text
+    assert PIN not in text and PIN not in json.dumps(result.to_json())
+
+
+def test_input_of_a_step_declared_no_secret_is_shown_as_pressed() -> None:
+    records = [record("a", [step("start", 0), step("rating", 5, "204")], GOODBYE)]
+    result = funnel("survey", records, now=NOW, input_sensitive=lambda name: name != "rating")
+    assert result.steps["start"].choices == {"204": 1}
+
+
+@pytest.mark.usefixtures("offline_aws")
+def test_stats_command_never_prints_a_stored_pin(capsys: pytest.CaptureFixture[str]) -> None:
+    from pivotkit.aws.clients import reset_clients
+    from pivotkit.aws.dynamodb_state import DynamoDBStateStore
+
+    resources = LocalResources(state_table="stats-pin-test")
+    with mock_aws():
+        reset_clients()
+        provision(resources)
+        store = DynamoDBStateStore.from_table_name(resources.state_table)
+        stored = record("old", [step("start", NOW - 9), step("rating", NOW - 5, PIN)], GOODBYE)
+        store.save(stored, expected_version=None)
+        result = stats_json(capsys, "--table", resources.state_table)
+        assert main(["stats", "--table", resources.state_table, "--customer", "survey"]) == 0
+        text = capsys.readouterr().out
+    reset_clients()
+    assert {s["step"]: s["choices"] for s in result["steps"]}["start"] == {"4 digits": 1}
+    assert PIN not in text and PIN not in json.dumps(result)

@@ -42,6 +42,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 )
 
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
+from pivotkit.caller_input import choice as _choice
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
@@ -58,10 +59,6 @@ NO_STEP = "none"
 KIT_LOGGERS = ("pivotkit", "customers")
 # What a log line keeps of request-controlled text that is not a known name.
 MAX_ECHOED = 64
-# Single keypad keys are a safe metric dimension; anything longer is only counted.
-KEYPAD = frozenset("0123456789*#")
-TIMEOUT_CHOICE = "timeout"
-LONGER_CHOICE = "several"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -379,14 +376,6 @@ def _stored_bytes(result: Mapping[str, Any]) -> float:
     except (ValueError, AttributeError):
         return 0.0
     return float(stored) if isinstance(stored, int) else 0.0
-
-
-def _choice(digits: str) -> str:
-    if digits == "":
-        return TIMEOUT_CHOICE
-    if len(digits) == 1 and digits in KEYPAD:
-        return digits
-    return LONGER_CHOICE
 
 
 def _rounded(value: float | None) -> float | None:

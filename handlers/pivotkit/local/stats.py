@@ -2,11 +2,15 @@
 
 A flow built with ``Flow(track_path=True)`` stores, in each call's record, a ``trail``: one
 entry per step the caller passed (``step``, ``hop``, ``at`` and, for a step reached through
-``call.gather``, the ``digits`` pressed). From those trails this module counts, per step:
+``call.gather``, what was pressed: ``digits`` for one key or none, else only ``choice`` and
+``digits_length``, see ``pivotkit.caller_input``). From those trails this module counts, per
+step:
 
 - **calls** that entered it, and **visits** (a step repeated by a retry counts again);
-- **choices**: what callers pressed at this step's prompt ("" = nothing), read from the
-  digits the next step received;
+- **choices**: what callers pressed at this step's prompt ("" = nothing, "4 digits" for
+  longer input), read from the entry of the step that received them. Longer input is shown
+  as pressed only when that step is registered with ``sensitive=False``, also for records
+  stored before the trail stopped keeping it;
 - how long callers spent in it (entering it to entering the next step; the median);
 - where calls **left**: the last step of a call either waited for another Pivot request that
   never came (the caller **hung up** there, or the call is still going on), or handed the
@@ -22,10 +26,11 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pivotkit.caller_input import is_sensitive
 from pivotkit.state import CallRecord, split_stored_answer
 
 # Modules that play, collect or set something and then continue with their "_" child: a
@@ -111,10 +116,13 @@ def funnel(
     now: float,
     active_seconds: float = 300.0,
     step_order: Sequence[str] = (),
+    input_sensitive: Callable[[str], bool] = lambda _step: True,
 ) -> Funnel:
     """The funnel of ``customer``'s calls. A call whose last answer waits for a request and
     whose record changed less than ``active_seconds`` before ``now`` counts as in progress,
-    not hung up. Steps are listed in ``step_order`` (the flow's), then as first seen."""
+    not hung up. Steps are listed in ``step_order`` (the flow's), then as first seen.
+    ``input_sensitive`` is the flow's ``Flow.input_sensitive``: which steps' input of more
+    than one key may be shown as pressed."""
     result = Funnel(customer)
     # Steps no call reached stay listed, with zeros: that is news too.
     for name in step_order:
@@ -125,7 +133,14 @@ def funnel(
             result.untracked += 1
             continue
         result.calls += 1
-        _count_call(result, record, trail, now=now, active_seconds=active_seconds)
+        _count_call(
+            result,
+            record,
+            trail,
+            now=now,
+            active_seconds=active_seconds,
+            input_sensitive=input_sensitive,
+        )
     return result
 
 
@@ -136,6 +151,7 @@ def _count_call(
     *,
     now: float,
     active_seconds: float,
+    input_sensitive: Callable[[str], bool],
 ) -> None:
     for name in dict.fromkeys(entry["step"] for entry in trail):
         result.step(name).calls += 1
@@ -144,9 +160,9 @@ def _count_call(
         current.visits += 1
         if following is None:
             continue
-        digits = following.get("digits")
-        if isinstance(digits, str):
-            current.choices[digits] += 1
+        pressed = shown_choice(following, sensitive=input_sensitive(following["step"]))
+        if pressed is not None:
+            current.choices[pressed] += 1
         elapsed = _seconds(entry, following)
         if elapsed is not None:
             current.seconds_in_step.append(elapsed)
@@ -158,6 +174,19 @@ def _count_call(
         last.in_progress += 1
     else:
         last.hung_up += 1
+
+
+def shown_choice(entry: Mapping[str, Any], *, sensitive: bool = True) -> str | None:
+    """What a trail entry says was pressed for its step, as stats shows it: the digits when
+    they may be kept as pressed, else ``"<n> digits"``; ``None`` for an entry not reached
+    through a gather."""
+    digits = entry.get("digits")
+    if isinstance(digits, str):
+        return f"{len(digits)} digits" if is_sensitive(digits, sensitive=sensitive) else digits
+    length = entry.get("digits_length")
+    if isinstance(length, int) and not isinstance(length, bool):
+        return f"{length} digits"
+    return None
 
 
 def _seconds(entry: Mapping[str, Any], following: Mapping[str, Any]) -> float | None:

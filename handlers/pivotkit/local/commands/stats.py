@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
                         now=now,
                         active_seconds=args.active_seconds,
                         step_order=customer.flow.step_names if customer.flow.track_path else (),
+                        input_sensitive=customer.flow.input_sensitive,
                     )
                 )
     except (PivotkitError, BotoCoreError) as exc:
