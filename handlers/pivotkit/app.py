@@ -399,7 +399,7 @@ def _with_trail(
     entry: dict[str, Any] = {"step": step, "hop": hop, "at": record.updated_at}
     if digits is not None:
         entry.update(kept_digits(digits, sensitive=flow.input_sensitive(step)))
-    return record.with_updates(trail=(*record.trail, entry))
+    return record.with_trail_entry(entry)
 
 
 def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:

@@ -121,3 +121,11 @@ class MediaUnavailable(ServerError):
 
     status = 503
     code = "media_unavailable"
+
+
+class StateTooLarge(ServerError):
+    """The call's record would exceed the state store's item limit (DynamoDB's 400 KB);
+    nothing was stored. A 500: Kazoo runs the pivot node's fallback."""
+
+    status = 500
+    code = "state_too_large"

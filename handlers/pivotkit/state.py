@@ -5,12 +5,20 @@ version the writer read (optimistic locking), so two requests racing on one call
 lose an update: the loser gets ``WriteConflict`` and re-reads. Records expire; a store treats
 an expired record as absent even if the backend has not deleted it yet (DynamoDB's TTL sweep
 runs late, moto's never).
+
+Bounds. Every store refuses a record larger than DynamoDB's item limit (``MAX_ITEM_BYTES``,
+counted by ``item_size`` over the attributes ``record_attributes`` gives, the way DynamoDB
+counts), so a state that works in memory works deployed. Such a record is
+``StateTooLarge``: a 500 that Kazoo answers with the pivot node's fallback, logged with the
+customer and the step. A trail keeps the last ``TRAIL_MAX_ENTRIES`` steps and counts the
+ones it dropped (``trail_dropped``), so a long call never grows its record toward the limit.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import threading
 from collections.abc import Mapping
@@ -18,11 +26,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from pivotkit.errors import PivotkitError, StepError
+from pivotkit.errors import PivotkitError, StateTooLarge, StepError
+
+logger = logging.getLogger("pivotkit.state")
 
 # The separator cannot occur in a customer slug; Account-IDs are hex and Call-IDs are
 # opaque, so the customer prefix of a key is unambiguous (IAM LeadingKeys relies on it).
 KEY_SEPARATOR = "#"
+# The item's attribute names that are not plain field names (the table's key and TTL).
+PARTITION_KEY = "pk"
+TTL_ATTRIBUTE = "expires_at"
+
+# DynamoDB refuses an item over 400 KB, counting the UTF-8 bytes of attribute names and
+# values (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+MAX_ITEM_BYTES = 400 * 1024
+# About 62-90 bytes an entry: 200 cost under 20 KB, and cover any call a person sits through
+# (a menu loop re-asked 200 times has long lost its caller); older entries are counted only.
+TRAIL_MAX_ENTRIES = 200
 
 
 class WriteConflict(PivotkitError):
@@ -70,6 +90,8 @@ class CallRecord:
     answered_step: str | None = None
     answer: str | None = None
     trail: tuple[Mapping[str, Any], ...] = field(default=())
+    # Trail entries dropped from the front to keep the trail at TRAIL_MAX_ENTRIES.
+    trail_dropped: int = 0
 
     @property
     def answered_callflow(self) -> str | None:
@@ -81,6 +103,13 @@ class CallRecord:
 
     def with_updates(self, **changes: Any) -> CallRecord:
         return replace(self, **changes)
+
+    def with_trail_entry(self, entry: Mapping[str, Any]) -> CallRecord:
+        """This record with ``entry`` at the end of its trail, the oldest entries dropped
+        (and counted) past ``TRAIL_MAX_ENTRIES``."""
+        trail = (*self.trail, entry)
+        excess = max(0, len(trail) - TRAIL_MAX_ENTRIES)
+        return replace(self, trail=trail[excess:], trail_dropped=self.trail_dropped + excess)
 
 
 class StateStore(Protocol):
@@ -119,12 +148,13 @@ class InMemoryStateStore:
 
     def save(self, record: CallRecord, *, expected_version: int | None) -> None:
         # Keep what a JSON-backed store would give back (a fresh copy, so the caller's
-        # objects are not shared): a value DynamoDB cannot hold fails here too, and a
-        # tuple comes back as a list, as it would there.
+        # objects are not shared): a value or a size DynamoDB cannot hold fails here too,
+        # and a tuple comes back as a list, as it would there.
+        attributes = checked_attributes(record)
         record = replace(
             record,
-            state=json.loads(state_to_json(record.state)),
-            trail=tuple(json.loads(state_to_json(list(record.trail), what="trail"))),
+            state=json.loads(str(attributes["state"])),
+            trail=tuple(json.loads(str(attributes["trail"]))),
         )
         with self._lock:
             self.writes += 1
@@ -147,6 +177,86 @@ class InMemoryStateStore:
 def _detached(record: CallRecord) -> CallRecord:
     """A copy sharing no mutable state with the stored one."""
     return replace(record, state=copy.deepcopy(dict(record.state)), trail=tuple(record.trail))
+
+
+# -- the stored item and its size --------------------------------------------------------
+
+Attribute = str | int | float
+
+
+def record_attributes(record: CallRecord) -> dict[str, Attribute]:
+    """The item a store keeps for ``record``: attribute names and values, state and trail
+    as JSON. Fields that are unset (no answer yet, nothing dropped) are left out."""
+    attributes: dict[str, Attribute] = {
+        PARTITION_KEY: record.key.partition_key,
+        "state": state_to_json(record.state),
+        "seq": record.seq,
+        "version": record.version,
+        "created_at": float(record.created_at),
+        "updated_at": float(record.updated_at),
+        TTL_ATTRIBUTE: int(record.expires_at),
+        "trail": state_to_json(list(record.trail), what="trail"),
+    }
+    optional: dict[str, Attribute | None] = {
+        "trail_dropped": record.trail_dropped or None,
+        "answered_seq": record.answered_seq,
+        "answered_step": record.answered_step,
+        "answer": record.answer,
+    }
+    attributes.update({name: value for name, value in optional.items() if value is not None})
+    return attributes
+
+
+def number_text(value: int | float) -> str:
+    """A number as a store writes it. ``repr`` of a float is the shortest text that reads
+    back to the same float."""
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def item_size(attributes: Mapping[str, Attribute]) -> int:
+    """The size DynamoDB counts for an item: each attribute name's UTF-8 bytes plus its
+    value's: a string's UTF-8 bytes; a number's 1 byte per two significant digits, plus 1
+    (rounded up, so never less than DynamoDB counts)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+
+
+def _value_size(value: Attribute) -> int:
+    if isinstance(value, str):
+        return len(value.encode())
+    text = number_text(value)
+    significant = text.lstrip("-").replace(".", "").partition("e")[0].strip("0")
+    return (max(1, len(significant)) + 1) // 2 + 1 + text.startswith("-")
+
+
+def checked_attributes(record: CallRecord) -> dict[str, Attribute]:
+    """``record_attributes(record)``, or ``StateTooLarge`` (logged) when they exceed
+    ``MAX_ITEM_BYTES``: the one size check every store makes before it writes."""
+    attributes = record_attributes(record)
+    size = item_size(attributes)
+    if size > MAX_ITEM_BYTES:
+        raise state_too_large(record, size)
+    return attributes
+
+
+def state_too_large(record: CallRecord, size: int | None) -> StateTooLarge:
+    """Log that ``record`` cannot be stored (``size`` in bytes, ``None`` when the backend
+    refused it without saying) and return the error to raise."""
+    step, _, hop = (record.answered_step or "?").partition("@")
+    attributes = record_attributes(record)
+    parts = {name: _value_size(attributes.get(name, "")) for name in ("state", "trail", "answer")}
+    logger.error(
+        "call state of customer %s at step %s (hop %s) not stored: %s bytes, over the"
+        " %d-byte item limit (state %d, trail %d, answer %d bytes)",
+        record.key.customer,
+        step,
+        hop or "?",
+        "?" if size is None else size,
+        MAX_ITEM_BYTES,
+        parts["state"],
+        parts["trail"],
+        parts["answer"],
+    )
+    return StateTooLarge(f"the call's state is over the {MAX_ITEM_BYTES}-byte item limit")
 
 
 def state_to_json(value: Any, *, what: str = "state") -> str:

@@ -262,3 +262,12 @@ def test_stats_command_never_prints_a_stored_pin(capsys: pytest.CaptureFixture[s
     reset_clients()
     assert {s["step"]: s["choices"] for s in result["steps"]}["start"] == {"4 digits": 1}
     assert PIN not in text and PIN not in json.dumps(result)
+
+
+def test_calls_whose_trail_was_cut_are_counted_as_truncated() -> None:
+    long_call = record("a", [step("start", 0), step("rating", 4, "5")], GOODBYE)
+    result = funnel("survey", [long_call.with_updates(trail_dropped=30)], now=NOW)
+    assert result.truncated == 1 and result.to_json()["truncated"] == 1
+    assert "1 call(s) passed more than 200 steps: only their last ones are counted" in render(
+        result
+    )

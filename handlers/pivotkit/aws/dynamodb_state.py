@@ -13,6 +13,11 @@ The table has a single string partition key ``pk`` (``<customer>#<account>#<call
     answered_step S  }   (absent until the first answer)
     answer        S  }
     trail         S  the steps the call went through, JSON (flows with track_path)
+    trail_dropped N  trail entries dropped to keep the trail bounded (absent while none)
+
+The attributes are ``pivotkit.state.record_attributes``, and an item over DynamoDB's 400 KB
+limit (``MAX_ITEM_BYTES``, counted as DynamoDB counts) is refused before any call is made,
+as the in-memory store refuses it: ``StateTooLarge``, logged with customer and step.
 
 Per request the engine makes at most one ``load`` (one strongly consistent ``GetItem``: a
 continuation must see the write its predecessor made a moment ago) and one ``save`` (one
@@ -45,17 +50,24 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
-from pivotkit.errors import StateUnavailable
-from pivotkit.state import KEY_SEPARATOR, CallKey, CallRecord, WriteConflict, state_to_json
+from pivotkit.errors import StateTooLarge, StateUnavailable
+from pivotkit.state import (
+    KEY_SEPARATOR,
+    PARTITION_KEY,
+    TTL_ATTRIBUTE,
+    CallKey,
+    CallRecord,
+    WriteConflict,
+    checked_attributes,
+    number_text,
+    state_too_large,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, ScanInputTypeDef
 
 logger = logging.getLogger("pivotkit.state")
-
-PARTITION_KEY = "pk"
-TTL_ATTRIBUTE = "expires_at"
 
 # Error codes DynamoDB answers when it is overloaded or failing: worth another try.
 TRANSIENT_ERROR_CODES = frozenset(
@@ -68,6 +80,9 @@ TRANSIENT_ERROR_CODES = frozenset(
     }
 )
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+# How DynamoDB refuses an item over its size limit (should the size check ever undercount).
+VALIDATION_ERROR = "ValidationException"
+ITEM_TOO_LARGE_MESSAGE = "item size has exceeded"
 
 # Attribute names go through placeholders, so no DynamoDB reserved word can clash with them.
 _NAMES = {"#pk": PARTITION_KEY, "#version": "version", "#expires": TTL_ATTRIBUTE}
@@ -169,16 +184,19 @@ class DynamoDBStateStore:
             condition = _UPDATE_CONDITION
             names = {k: _NAMES[k] for k in ("#version", "#expires")}
             values[":expected"] = _number(expected_version)
-        self._call(
-            "PutItem",
-            lambda: self.client.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            ),
-        )
+        try:
+            self._call(
+                "PutItem",
+                lambda: self.client.put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                ),
+            )
+        except StateTooLarge:
+            raise state_too_large(record, None) from None
 
     # -- operator tools -------------------------------------------------------------------
 
@@ -228,13 +246,15 @@ class DynamoDBStateStore:
                 code = _error_code(error)
                 if code == CONDITIONAL_CHECK_FAILED:
                     raise WriteConflict("the call record changed since it was read") from None
+                if code == VALIDATION_ERROR and ITEM_TOO_LARGE_MESSAGE in _message(error).lower():
+                    raise StateTooLarge("DynamoDB refused the item as too large") from None
                 if not _is_transient(error):
                     logger.error(
                         "DynamoDB %s on %s failed: %s: %s",
                         operation,
                         self.table_name,
                         code,
-                        error.response.get("Error", {}).get("Message", ""),
+                        _message(error),
                     )
                     raise StateUnavailable(f"state store refused {operation} ({code})") from error
                 failure = code
@@ -284,24 +304,11 @@ class DynamoDBStateStore:
 
 
 def _encode(record: CallRecord) -> dict[str, AttributeValueTypeDef]:
-    item: dict[str, AttributeValueTypeDef] = {
-        PARTITION_KEY: {"S": record.key.partition_key},
-        "state": {"S": state_to_json(record.state)},
-        "seq": _number(record.seq),
-        "version": _number(record.version),
-        "created_at": _number(record.created_at),
-        "updated_at": _number(record.updated_at),
-        TTL_ATTRIBUTE: _number(int(record.expires_at)),
-        "trail": {"S": state_to_json(list(record.trail), what="trail")},
+    # Unset fields are absent (DynamoDB keeps no attribute rather than a NULL one).
+    return {
+        name: {"S": value} if isinstance(value, str) else _number(value)
+        for name, value in checked_attributes(record).items()
     }
-    # Absent until the first answer; DynamoDB keeps no attribute rather than a NULL one.
-    if record.answered_seq is not None:
-        item["answered_seq"] = _number(record.answered_seq)
-    if record.answered_step is not None:
-        item["answered_step"] = {"S": record.answered_step}
-    if record.answer is not None:
-        item["answer"] = {"S": record.answer}
-    return item
 
 
 def _decode(item: Mapping[str, AttributeValueTypeDef], key: CallKey | None) -> CallRecord:
@@ -324,17 +331,21 @@ def _decode(item: Mapping[str, AttributeValueTypeDef], key: CallKey | None) -> C
         answered_step=item["answered_step"]["S"] if "answered_step" in item else None,
         answer=item["answer"]["S"] if "answer" in item else None,
         trail=tuple(trail),
+        trail_dropped=_int(item["trail_dropped"]) if "trail_dropped" in item else 0,
     )
 
 
 def _number(value: int | float) -> AttributeValueTypeDef:
-    # repr() of a float is the shortest string that reads back to the same float.
-    return {"N": str(value) if isinstance(value, int) else repr(float(value))}
+    return {"N": number_text(value)}
 
 
 def _int(value: AttributeValueTypeDef) -> int:
     # DynamoDB normalises numbers ("3.0" comes back as "3"); Decimal reads any form.
     return int(Decimal(value["N"]))
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
 
 
 def _error_code(error: ClientError) -> str:

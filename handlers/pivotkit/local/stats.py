@@ -18,7 +18,8 @@ step:
   ends the call (``ring_group``, ``voicemail``, ``hangup``...). The record keeps that answer.
 
 Records without a trail (flows without ``track_path``, or calls that changed no state) are
-counted but not analysed.
+counted but not analysed. A trail keeps a call's last ``TRAIL_MAX_ENTRIES`` steps: a longer
+call is counted as **truncated**, and the steps it dropped are in no count.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pivotkit.caller_input import is_sensitive
-from pivotkit.state import CallRecord, split_stored_answer
+from pivotkit.state import TRAIL_MAX_ENTRIES, CallRecord, split_stored_answer
 
 # Modules that play, collect or set something and then continue with their "_" child: a
 # call passes through them on the way to whatever its last answer really did.
@@ -80,6 +81,7 @@ class Funnel:
     customer: str
     calls: int = 0  # calls with a trail
     untracked: int = 0  # records without one
+    truncated: int = 0  # calls whose trail dropped its oldest entries
     steps: dict[str, StepFunnel] = field(default_factory=dict)
 
     def step(self, name: str) -> StepFunnel:
@@ -102,6 +104,7 @@ class Funnel:
             "customer": self.customer,
             "calls": self.calls,
             "untracked": self.untracked,
+            "truncated": self.truncated,
             "hung_up": self.hung_up,
             "in_progress": self.in_progress,
             "handed_off": self.handed_off,
@@ -133,6 +136,8 @@ def funnel(
             result.untracked += 1
             continue
         result.calls += 1
+        if record.trail_dropped:
+            result.truncated += 1
         _count_call(
             result,
             record,
@@ -230,6 +235,11 @@ def render(result: Funnel) -> str:
         f"  left the IVR: {result.handed_off} handed off, {result.hung_up} hung up"
         + (f", {result.in_progress} possibly still in progress" if result.in_progress else "")
     )
+    if result.truncated:
+        lines.append(
+            f"  {result.truncated} call(s) passed more than {TRAIL_MAX_ENTRIES} steps: only"
+            " their last ones are counted"
+        )
     width = max(len("step"), *(len(name) for name in result.steps))
     header = f"  {'step':<{width}}  {'calls':>6}  {'reach':>6}  {'visits':>6}  {'median s':>8}"
     lines += [header + "  hung up  handed off", "  " + "-" * (len(header) + 19)]

@@ -7,6 +7,7 @@ budget, and that the stored record did not change.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
-from pivotkit.errors import StateUnavailable
+from pivotkit.errors import StateTooLarge, StateUnavailable
 from pivotkit.state import CallKey, CallRecord, WriteConflict
 from tests.contract.moto_support import (
     ACCESS_DENIED,
@@ -214,7 +215,9 @@ def test_hung_endpoint_fails_inside_the_budget_on_real_sockets(
 PERMANENT_FAULTS: dict[str, ServiceFault | BotoCoreError] = {
     "access denied": ACCESS_DENIED,
     "table missing": TABLE_MISSING,
-    "validation": ServiceFault(400, "ValidationException", "Item size has exceeded the limit"),
+    "validation": ServiceFault(
+        400, "ValidationException", "One or more parameter values were invalid: Item size 0"
+    ),
     "no credentials": NoCredentialsError(),
 }
 
@@ -237,6 +240,31 @@ def test_permanent_fault_fails_at_once(
     # The answer Kazoo gets names the failure, never AWS's message (ARNs, account ids).
     assert "not authorized" not in raised.value.message
     assert "Item size" not in raised.value.message
+    injector.remaining = 0
+    assert_unchanged(rig)
+
+
+def test_dynamodb_refusing_the_item_size_is_state_too_large(
+    moto: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Should the size check before the write ever count less than DynamoDB does.
+    rig = make_rig()
+    refusal = ServiceFault(
+        400, "ValidationException", "Item size has exceeded the maximum allowed size"
+    )
+    injector = FaultInjector(rig.store.client, "PutItem", refusal)
+    with (
+        caplog.at_level(logging.ERROR, logger="pivotkit.state"),
+        pytest.raises(StateTooLarge) as raised,
+    ):
+        rig.store.save(
+            update_of(rig.stored).with_updates(answered_step="pin@1"), expected_version=1
+        )
+    assert injector.attempts == 1 and rig.sleeps == []
+    assert raised.value.code == "state_too_large"
+    assert "Item size" not in raised.value.message
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "customer acme at step pin (hop 1) not stored" in line
     injector.remaining = 0
     assert_unchanged(rig)
 
