@@ -61,8 +61,9 @@ class Flow:
         """Register a step; the function's name is the step name unless ``name`` is given.
 
         ``sensitive=False`` declares the digits this step receives no secret (a menu choice
-        of two keys, an extension): the trail keeps them as pressed. By default input of
-        more than one key is kept only as its length (see ``pivotkit.caller_input``)."""
+        of two keys, an extension): the trail keeps them as pressed, and a failure's log
+        line its exception's message. By default input of more than one key is kept only
+        as its length, and the message is withheld (see ``pivotkit.caller_input``)."""
 
         def register(function: Step) -> Step:
             step_name = name or function.__name__

@@ -222,7 +222,8 @@ def item_size(attributes: Mapping[str, Attribute]) -> int:
 
 def _value_size(value: Attribute) -> int:
     if isinstance(value, str):
-        return len(value.encode())
+        # Most state is ASCII: its length is its size, without encoding a copy.
+        return len(value) if value.isascii() else len(value.encode())
     text = number_text(value)
     significant = text.lstrip("-").replace(".", "").partition("e")[0].strip("0")
     return (max(1, len(significant)) + 1) // 2 + 1 + text.startswith("-")
