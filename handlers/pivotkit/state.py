@@ -37,8 +37,9 @@ KEY_SEPARATOR = "#"
 PARTITION_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
 
-# DynamoDB refuses an item over 400 KB, counting the UTF-8 bytes of attribute names and
-# values (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+# DynamoDB refuses an item over 400 KB (its KB is 1024 bytes), counting attribute names and
+# values: docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html, and
+# .../CapacityUnitCalculations.html for how each type is counted (see item_size).
 MAX_ITEM_BYTES = 400 * 1024
 # About 62-90 bytes an entry: 200 cost under 20 KB, and cover any call a person sits through
 # (a menu loop re-asked 200 times has long lost its caller); older entries are counted only.
@@ -217,13 +218,18 @@ def item_size(attributes: Mapping[str, Attribute]) -> int:
     """The size DynamoDB counts for an item: each attribute name's UTF-8 bytes plus its
     value's: a string's UTF-8 bytes; a number's 1 byte per two significant digits, plus 1
     (rounded up, so never less than DynamoDB counts)."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+    return sum(_text_size(name) + _value_size(value) for name, value in attributes.items())
+
+
+def _text_size(text: str) -> int:
+    # Most text is ASCII (state and trail always: their JSON escapes the rest): its length
+    # is its size, without encoding a copy. A lone surrogate is counted, never raised on.
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _value_size(value: Attribute) -> int:
     if isinstance(value, str):
-        # Most state is ASCII: its length is its size, without encoding a copy.
-        return len(value) if value.isascii() else len(value.encode())
+        return _text_size(value)
     text = number_text(value)
     significant = text.lstrip("-").replace(".", "").partition("e")[0].strip("0")
     return (max(1, len(significant)) + 1) // 2 + 1 + text.startswith("-")

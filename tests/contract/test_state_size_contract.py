@@ -70,10 +70,12 @@ def test_a_record_under_the_limit_is_stored(subject: StoreUnderTest) -> None:
     assert subject.store.load(KEY, now=NOW) == record
 
 
-def test_multibyte_text_counts_as_its_utf8_bytes(subject: StoreUnderTest) -> None:
-    # 140,000 characters, 420,000 bytes: refused, as DynamoDB counts bytes.
+def test_non_ascii_state_counts_as_the_json_stored(subject: StoreUnderTest) -> None:
+    # State is stored as ASCII JSON: each "€" is the 6 bytes of "\u20ac", so 70,000 of them
+    # (210,000 bytes of UTF-8) are 420,000 bytes stored, and refused.
     with pytest.raises(StateTooLarge):
-        subject.store.save(new_record(state={"name": "€" * 140_000}), expected_version=None)
+        subject.store.save(new_record(state={"name": "€" * 70_000}), expected_version=None)
+    assert subject.writes() == 0
 
 
 def test_the_count_of_dropped_trail_entries_round_trips(subject: StoreUnderTest) -> None:
