@@ -22,6 +22,7 @@ from tests.unit.engine.driver import ACCOUNT_ID, BASE_URL, Caller
 TOKEN = "digits-token"
 FIRST_URL = f"{BASE_URL}/pivot/bank?token={TOKEN}"
 PIN = "8642"
+FAILING_PIN = "9731"  # the PIN the pin step fails on
 NOW = 1_800_000_000.0  # a fixed clock: no timestamp in the record can contain the PIN
 
 flow = Flow(track_path=True)
@@ -41,7 +42,7 @@ def menu(call: Call) -> Node:
 
 @flow.step()
 def pin(call: Call) -> Node:
-    if call.digits == "0000":
+    if call.digits == FAILING_PIN:
         # A customer bug that puts the input in its message, as int("8642x") would.
         raise ValueError(f"no account for PIN {call.digits}")
     return tts("Your balance is ten euros.").then(hangup())
@@ -101,11 +102,11 @@ def test_a_failing_step_logs_no_digits(
     store: InMemoryStateStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="pivotkit"):
-        caller = run_call(store, "1", "0000")
+        caller = run_call(store, "1", FAILING_PIN)
     assert caller.answers[-1].status == 500
     (line,) = [r for r in caplog.records if r.getMessage() == "step pin of bank failed"]
     logged = logging.Formatter().format(line)
-    assert "0000" not in logged
+    assert FAILING_PIN not in logged
     # Still worth reading: the exception's type, and where in the step it was raised.
     assert "builtins.ValueError (message withheld" in logged
     assert 'raise ValueError(f"no account for PIN {call.digits}")' in logged
