@@ -31,6 +31,8 @@ from pivotkit.local.gateway import (
     proxy_response,
 )
 from pivotkit.local.lambda_context import DEFAULT_TIMEOUT_MS, LocalLambdaContext
+from pivotkit.media.redaction import loggable_path
+from pivotkit.redaction import Redactor
 
 logger = logging.getLogger("pivotkit.local")
 
@@ -38,7 +40,6 @@ LambdaHandler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 
 # Lambda's synchronous payload limit; API Gateway refuses bigger requests before Lambda.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
-REDACTED = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class LocalGateway:
     forwarded_proto: str = "http"
 
     def __post_init__(self) -> None:
-        self._secrets = frozenset(s for s in self.secrets if s)
+        self._redactor = Redactor(self.secrets)
 
     def dispatch(
         self,
@@ -104,12 +105,12 @@ class LocalGateway:
             facts = self._facts(route, target, headers, body, response)
         exchange = Exchange(
             method=method.upper(),
-            path=self.redact(raw_path),
+            path=self.redact(raw_path, route),
             status=response.status,
             duration_ms=(time.perf_counter() - started) * 1000,
             customer=route.customer if route else None,
-            call_id=facts.get("call_id"),
-            step=facts.get("step"),
+            call_id=self._redacted(facts.get("call_id")),
+            step=self._redacted(facts.get("step")),
             error=facts.get("error"),
         )
         if exchange.duration_ms > self.timeout_ms:
@@ -161,9 +162,17 @@ class LocalGateway:
             logger.exception("%s function raised", route.function)
         return _json(500, {"error": "internal_error", "message": "the function failed"})
 
-    def redact(self, path: str) -> str:
-        """The path with any token segment replaced (media URLs may carry one)."""
-        return "/".join(REDACTED if part in self._secrets else part for part in path.split("/"))
+    def redact(self, path: str, route: RouteMatch | None = None) -> str:
+        """The path as the request log shows it: any path but a routed Pivot one masked where
+        a media URL may carry a token (known or not, as the media function masks one; an
+        unrouted ``DELETE /media/acme/{token}/...`` too), and every known token blanked
+        wherever it is and however it is spelled."""
+        if route is None or route.function != "pivot":
+            path = loggable_path(path, self.customers or ())
+        return self._redactor(path)
+
+    def _redacted(self, value: str | None) -> str | None:
+        return None if value is None else self._redactor(value)
 
     def _facts(
         self,
