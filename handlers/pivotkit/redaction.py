@@ -9,7 +9,8 @@ leak one. ``Redactor`` applies two rules to a line:
 - every token it knows (given, or learned from a token source) is blanked wherever it
   appears and however a URL may spell it: raw, any subset of its characters
   percent-encoded in either hex case, encoded more than once (``%252D``), ``+`` for a
-  space, or its UTF-8 bytes read as Latin-1 (how ``http.server`` decodes a request line).
+  space, its UTF-8 bytes read as Latin-1 (how ``http.server`` decodes a request line), or
+  escaped as in a JSON log line (``\"``, ``\u00e4``).
 
 Where a token sits by position but is not known yet (a fresh function, a wrong token), the
 caller masks by position first: ``pivotkit.media.redaction`` does that for media paths.
@@ -19,6 +20,7 @@ The Lambda log formatter (``pivotkit.aws.redaction``), the media endpoint and
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -52,7 +54,16 @@ def _char_spellings(char: str) -> str:
         forms.append(r"\+")  # form encoding
     if len(utf8) > 1:
         forms.append(re.escape(utf8.decode("latin-1")))
+    in_json = json.dumps(char)[1:-1]  # a finished JSON log line escapes " \ and non-ASCII
+    if in_json != char:
+        forms.append(re.escape(in_json))
     return f"(?:{'|'.join(forms)})"
+
+
+def _leading_chars(secret: str) -> set[str]:
+    """Every character a spelling of ``secret`` can start with."""
+    first = secret[0]
+    return {first, "%", "+", "\\", first.encode("utf-8").decode("latin-1")[0]}
 
 
 def _hex_digit(value: int) -> str:
@@ -77,7 +88,12 @@ class Redactor:
         with self._lock:
             secrets = self._secrets | wanted
             alternatives = sorted(secrets, key=len, reverse=True)  # longest match first
-            self._pattern = re.compile("|".join(spellings(s) for s in alternatives))
+            # A one-character look-ahead first: most positions of a line fail it at once
+            # instead of trying every spelling of every token (about 3x faster).
+            leading = "".join(sorted(set().union(*map(_leading_chars, secrets))))
+            self._pattern = re.compile(
+                f"(?=[{re.escape(leading)}])(?:{'|'.join(spellings(s) for s in alternatives)})"
+            )
             self._secrets = frozenset(secrets)
 
     def __call__(self, text: str) -> str:

@@ -3,6 +3,8 @@ anywhere (encoded too), caller numbers and names masked."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pivotkit.aws.redaction import (
@@ -72,6 +74,16 @@ def test_spaces_and_non_ascii_in_a_token_are_matched_in_their_url_forms() -> Non
     utf8_as_latin1 = secret.encode().decode("latin-1")  # http.server's view of raw bytes
     for spelled in ("p%C3%A4ss+word+42", "p%c3%a4ss%20word 42", utf8_as_latin1, secret):
         assert redactor(f"x={spelled}&y") == f"x={MASK}&y"
+
+
+def test_a_known_token_is_blanked_from_a_finished_json_line() -> None:
+    """Powertools writes JSON with ASCII escapes: the line holds ``\u00e4`` and ``\"``."""
+    redactor = Redactor()
+    secret = 'kéy"with\\odd-chars'
+    redactor.learn([secret])
+    line = json.dumps({"message": f"media PUT /media/acme/{secret}/x.mp3 -> 400"})
+    assert secret not in json.loads(redactor(line))["message"]
+    assert json.loads(redactor(line))["message"] == f"media PUT /media/acme/{MASK}/x.mp3 -> 400"
 
 
 def test_structured_data_is_redacted_recursively() -> None:
