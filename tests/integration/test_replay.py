@@ -175,7 +175,9 @@ def test_unreadable_or_unroutable_events_fail(
 ) -> None:
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "elsewhere.json").write_text(
-        json.dumps({"version": "2.0", "rawPath": "/admin", "requestContext": {}}),
+        json.dumps(
+            {"version": "2.0", "rawPath": "/admin", "requestContext": {"http": {"method": "GET"}}}
+        ),
         encoding="utf-8",
     )
     assert replay(tmp_path, "--memory") == 1

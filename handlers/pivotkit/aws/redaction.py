@@ -1,10 +1,10 @@
 """What logs may say about a request: tokens never, caller IDs masked unless configured.
 
-Tokens travel in every URL the kit hands Kazoo (``?token=...`` on Pivot and ``record_call``
-URLs, a path segment on media URLs), so anything that logs a URL, a query or an answer can
-leak one. Two nets catch them: every ``token=`` value is blanked, whatever token it holds,
-and every token the function has seen valid (learned from its token source) is blanked
-wherever it appears, encoded or not, which covers the path form.
+Every finished log line of a function passes through ``Redactor`` (``pivotkit.redaction``,
+the kit's one definition of a token in a line): ``token=`` values blanked whatever they hold,
+and every token the function has seen valid blanked however a URL spells it.
+``LearningTokens`` is how it learns them: from the function's token source, as it hands
+them out.
 
 Caller numbers and names are personal data: logs carry them masked by default
 (``+14155****23``, ``J*** S****``), in full, or not at all (``PIVOTKIT_LOG_CALLER_IDS``).
@@ -12,22 +12,21 @@ Caller numbers and names are personal data: logs carry them masked by default
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
-from urllib.parse import quote
 
 from pivotkit.customers import TokenSource
+from pivotkit.redaction import MASK, Redactor
 
-MASK = "***"
-# ``token=`` and its percent-encoded form ``token%3D`` (a URL inside another URL's query);
-# the value ends where a query value, a quoted string or a line would.
-_TOKEN_VALUE = re.compile(r"(?i)(token(?:=|%3D))[^&\s\"'\\<>#]+")
-# A token shorter than this is not a secret worth the name (and blanking it everywhere
-# would mangle ordinary text); deployed tokens are far longer.
-MIN_SECRET_LENGTH = 8
+__all__ = [
+    "MASK",
+    "CallerIdMode",
+    "LearningTokens",
+    "Redactor",
+    "caller_id",
+    "mask_name",
+    "mask_number",
+]
+
 # Caller IDs come from the caller's network: cap what a log line carries.
 MAX_CALLER_ID_LOGGED = 128
 
@@ -47,48 +46,6 @@ class CallerIdMode(Enum):
             raise ValueError(
                 f"PIVOTKIT_LOG_CALLER_IDS must be full, masked or none, not {text!r}"
             ) from None
-
-
-class Redactor:
-    """Blanks token values and known tokens in text. Thread-safe; learns tokens as it goes."""
-
-    def __init__(self) -> None:
-        self._secrets: frozenset[str] = frozenset()
-        self._pattern: re.Pattern[str] | None = None
-        self._lock = threading.Lock()
-
-    def learn(self, tokens: Iterable[str]) -> None:
-        """Blank these tokens from now on (with their percent-encoded forms)."""
-        wanted = {t for t in tokens if len(t) >= MIN_SECRET_LENGTH}
-        wanted |= {quote(t, safe="") for t in wanted}
-        if wanted <= self._secrets:
-            return  # the usual case: nothing new, no lock
-        with self._lock:
-            secrets = self._secrets | wanted
-            alternatives = sorted(secrets, key=len, reverse=True)  # longest match first
-            self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
-            self._secrets = frozenset(secrets)
-
-    def __call__(self, text: str) -> str:
-        text = _TOKEN_VALUE.sub(_blank_value, text)
-        pattern = self._pattern
-        return text if pattern is None else pattern.sub(MASK, text)
-
-    def data(self, value: Any) -> Any:
-        """A copy of JSON-like ``value`` with every string redacted and ``token`` keys blanked."""
-        if isinstance(value, str):
-            return self(value)
-        if isinstance(value, Mapping):
-            return {
-                k: MASK if str(k).lower() == "token" else self.data(v) for k, v in value.items()
-            }
-        if isinstance(value, list | tuple):
-            return [self.data(item) for item in value]
-        return value
-
-
-def _blank_value(match: re.Match[str]) -> str:
-    return match.group(1) + MASK
 
 
 class LearningTokens:

@@ -118,14 +118,27 @@ def rest_v1_event(
     route: str = DEFAULT_ROUTE,
     context: EventContext | None = None,
     binary_media_types: tuple[str, ...] = (),
+    base_path: str = "",
 ) -> dict[str, Any]:
     """A REST API proxy event. ``path`` is relative to the stage; ``requestContext.path``
-    is the path as requested (stage included)."""
+    is the path as requested (stage included).
+
+    ``base_path`` (``/kazoo``) is a custom domain's base path mapping: the URL names no
+    stage, and the gateway keeps the mapping in ``path`` and ``requestContext.path`` alike
+    while ``route`` matches the rest (``/kazoo/pivot/acme`` on ``/pivot/{customer}``).
+    ``route="/{proxy+}"`` is SAM's catch-all resource.
+    """
     context = context or EventContext()
     full_path = request.path
-    prefix = f"/{stage}"
-    path = (full_path[len(prefix) :] or "/") if _has_prefix(full_path, prefix) else full_path
-    path_parameters = match_route(route, path)
+    if base_path:
+        if not _has_prefix(full_path, base_path):
+            raise ValueError(f"{full_path!r} does not start with the base path {base_path!r}")
+        path, routed = full_path, full_path[len(base_path) :] or "/"
+    else:
+        prefix = f"/{stage}"
+        path = (full_path[len(prefix) :] or "/") if _has_prefix(full_path, prefix) else full_path
+        routed = path
+    path_parameters = match_route(route, routed)
     headers = _forwarded(request, context, title_case=True)
     multi_query = _decoded_query(request.raw_query)
     content_type = request.header("content-type") or ""
@@ -133,7 +146,7 @@ def rest_v1_event(
     body, is_base64 = _body(request, base64_encoded=binary)
     domain = request.host
     return {
-        "resource": route if path_parameters is not None else path,
+        "resource": route if path_parameters is not None else routed,
         "path": path,
         "httpMethod": request.method,
         "headers": {name: values[-1] for name, values in headers.items()},

@@ -7,11 +7,15 @@ handler does can take the gateway down: an exception becomes a 500 JSON answer, 
 crashed function does behind a real API.
 
 ``LocalServer`` puts it behind ``http.server.ThreadingHTTPServer`` (one thread per
-connection, HTTP/1.1 keep-alive), which is what ``pivotkit serve`` runs.
+connection, HTTP/1.1 keep-alive), which is what ``pivotkit serve`` runs. It reads requests
+strictly and in time (``pivotkit.local.request_body``): a short or malformed body is a
+400, an idle connection is closed after ``idle_timeout`` seconds and a request must arrive
+whole within ``request_timeout``, so idle or slow clients cannot hold threads for ever.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -31,14 +35,19 @@ from pivotkit.local.gateway import (
     proxy_response,
 )
 from pivotkit.local.lambda_context import DEFAULT_TIMEOUT_MS, LocalLambdaContext
+from pivotkit.local.request_body import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
+    BodyRefused,
+    DeadlineReader,
+    read_body,
+)
+from pivotkit.media.redaction import loggable_path
+from pivotkit.redaction import Redactor
 
 logger = logging.getLogger("pivotkit.local")
 
 LambdaHandler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
-
-# Lambda's synchronous payload limit; API Gateway refuses bigger requests before Lambda.
-MAX_REQUEST_BYTES = 6 * 1024 * 1024
-REDACTED = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,7 @@ class LocalGateway:
     forwarded_proto: str = "http"
 
     def __post_init__(self) -> None:
-        self._secrets = frozenset(s for s in self.secrets if s)
+        self._redactor = Redactor(self.secrets)
 
     def dispatch(
         self,
@@ -104,12 +113,12 @@ class LocalGateway:
             facts = self._facts(route, target, headers, body, response)
         exchange = Exchange(
             method=method.upper(),
-            path=self.redact(raw_path),
+            path=self.redact(raw_path, route),
             status=response.status,
             duration_ms=(time.perf_counter() - started) * 1000,
             customer=route.customer if route else None,
-            call_id=facts.get("call_id"),
-            step=facts.get("step"),
+            call_id=self._redacted(facts.get("call_id")),
+            step=self._redacted(facts.get("step")),
             error=facts.get("error"),
         )
         if exchange.duration_ms > self.timeout_ms:
@@ -161,9 +170,17 @@ class LocalGateway:
             logger.exception("%s function raised", route.function)
         return _json(500, {"error": "internal_error", "message": "the function failed"})
 
-    def redact(self, path: str) -> str:
-        """The path with any token segment replaced (media URLs may carry one)."""
-        return "/".join(REDACTED if part in self._secrets else part for part in path.split("/"))
+    def redact(self, path: str, route: RouteMatch | None = None) -> str:
+        """The path as the request log shows it: any path but a routed Pivot one masked where
+        a media URL may carry a token (known or not, as the media function masks one; an
+        unrouted ``DELETE /media/acme/{token}/...`` too), and every known token blanked
+        wherever it is and however it is spelled."""
+        if route is None or route.function != "pivot":
+            path = loggable_path(path, self.customers or ())
+        return self._redactor(path)
+
+    def _redacted(self, value: str | None) -> str | None:
+        return None if value is None else self._redactor(value)
 
     def _facts(
         self,
@@ -224,13 +241,31 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
     server_version = "pivotkit-local"
     sys_version = ""
 
+    def setup(self) -> None:
+        super().setup()
+        # Reads go through a reader that knows the idle and request timeouts; the
+        # connection's own timeout covers writes (a client that does not read its answer).
+        self.connection.settimeout(self.server.idle_timeout)
+        self.rfile.close()
+        self._reader = DeadlineReader(
+            self.connection, idle=self.server.idle_timeout, request=self.server.request_timeout
+        )
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.new_request()
+        super().handle_one_request()  # a read that times out closes the connection
+
     def _handle(self) -> None:
         try:
-            body = self._read_body()
-        except _RequestRejected as rejected:
-            self._send(rejected.response)
-            self.close_connection = True
+            body = read_body(self.rfile, self.headers)
+        except BodyRefused as refused:
+            self._refuse(refused.status, refused.code, refused.message)
             return
+        except TimeoutError:
+            self._refuse(408, "request_timeout", "the request body did not arrive in time")
+            return
+        self.connection.settimeout(self.server.idle_timeout)  # for the answer's writes
         host = self.headers.get("Host") or self.server.authority
         response = self.server.gateway.dispatch(
             method=self.command,
@@ -244,37 +279,12 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length_text = self.headers.get("Content-Length") or "0"
-        if not length_text.isdigit():
-            raise _RequestRejected(_json(400, {"error": "bad_request", "message": "bad length"}))
-        length = int(length_text)
-        if length > MAX_REQUEST_BYTES:
-            raise _RequestRejected(_too_large())
-        return self.rfile.read(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise _RequestRejected(
-                    _json(400, {"error": "bad_request", "message": "bad chunk"})
-                ) from None
-            if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers
-                    pass
-                return b"".join(chunks)
-            total += size
-            if total > MAX_REQUEST_BYTES:
-                raise _RequestRejected(_too_large())
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """Answer a request that could not be read, and close: what is left on the
+        connection is not a request boundary the server can trust."""
+        self.connection.settimeout(self.server.idle_timeout)
+        self.close_connection = True
+        self._send(_json(status, {"error": code, "message": message}))
 
     def _send(self, response: ProxyResponse) -> None:
         self.send_response(response.status)
@@ -290,17 +300,6 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         """The gateway logs each exchange itself (without tokens); keep stdlib quiet."""
 
 
-class _RequestRejected(Exception):
-    def __init__(self, response: ProxyResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-def _too_large() -> ProxyResponse:
-    message = f"request body exceeds {MAX_REQUEST_BYTES} bytes"
-    return _json(413, {"error": "payload_too_large", "message": message})
-
-
 class LocalServer(ThreadingHTTPServer):
     """``ThreadingHTTPServer`` bound to a ``LocalGateway``."""
 
@@ -308,8 +307,20 @@ class LocalServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, gateway: LocalGateway, host: str = "127.0.0.1", port: int = 8080):
+    def __init__(
+        self,
+        gateway: LocalGateway,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ):
+        if idle_timeout <= 0 or request_timeout <= 0:
+            raise ValueError("idle_timeout and request_timeout must be positive")
         self.gateway = gateway
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
         super().__init__((host, port), _GatewayRequestHandler)
 
     @property

@@ -36,6 +36,9 @@ from pivotkit.errors import BadRequest, NotFound, Unauthorized
 MEDIA_ROOT = "media"
 RECORDINGS_SEGMENT = "recordings"
 CALLERS_SEGMENT = "callers"
+# The object keys' first level under the customer (``<customer>/recordings/...``).
+RECORDINGS_KEY_PREFIX = "recordings"
+STORAGE_KEY_PREFIX = "storage"
 # Kazoo formats a document without an account this way (kz_att_util:format_url_from_metadata).
 UNKNOWN_ACCOUNT = "unknown_account"
 
@@ -242,7 +245,7 @@ def _recording(
     call_id = check_name(call_id, "call_id")
     account = _account(fields.get("account_id") or UNKNOWN_ACCOUNT)
     year, month = _recording_period(fields, now)
-    key = _key(customer, "recordings", account, year, month, call_id, name)
+    key = _key(customer, RECORDINGS_KEY_PREFIX, account, year, month, call_id, name)
     return MediaTarget(
         customer=customer,
         token=token,
@@ -263,7 +266,9 @@ def _caller(customer: str, token: str, account: str, name: str, now: float) -> M
     call_id = check_name(match.group("stem"), "call id")
     account = _account(account)
     moment = datetime.fromtimestamp(now, UTC)
-    key = _key(customer, "recordings", account, f"{moment:%Y}", f"{moment:%m}", call_id, name)
+    key = _key(
+        customer, RECORDINGS_KEY_PREFIX, account, f"{moment:%Y}", f"{moment:%m}", call_id, name
+    )
     return MediaTarget(
         customer=customer,
         token=token,
@@ -286,7 +291,7 @@ def _storage(
         kind=MediaKind.STORAGE,
         account_id=account,
         name=name,
-        key=_key(customer, "storage", *parts),
+        key=_key(customer, STORAGE_KEY_PREFIX, *parts),
         owner_id=owner,
         doc_id=doc,
     )

@@ -136,6 +136,27 @@ FAILURES: dict[str, tuple[dict[str, Any], int, str]] = {
         400,
         "bad_request",
     ),
+    # A fresh function has learned no token yet: only the position mask stands between
+    # a token one segment late and the log.
+    "token after recordings": (
+        http_api_event(
+            "PUT", f"{BASE}/media/{SLUG}/recordings/{TOKEN}/call_recording_{CALL_ID}.mp3", AUDIO
+        ),
+        400,
+        "bad_request",
+    ),
+    "token after storage": (
+        http_api_event("PUT", f"{BASE}/media/{SLUG}/storage/{TOKEN}/{ACCOUNT_ID}/d/x.mp3", AUDIO),
+        400,
+        "bad_request",
+    ),
+    "encoded token after callers": (
+        http_api_event(
+            "PUT", f"{BASE}/media/{SLUG}/callers/{percent_encoded(TOKEN)}/{CALL_ID}.mp3", AUDIO
+        ),
+        400,
+        "bad_request",
+    ),
     "wrong token (path)": (http_api_event("PUT", vm_url(WRONG_TOKEN), AUDIO), 401, "unauthorized"),
     "wrong token (query)": (
         http_api_event("PUT", record_url(WRONG_TOKEN), AUDIO),

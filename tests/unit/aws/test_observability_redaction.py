@@ -3,9 +3,12 @@ anywhere (encoded too), caller numbers and names masked."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pivotkit.aws.redaction import (
+    MASK,
     CallerIdMode,
     LearningTokens,
     Redactor,
@@ -40,6 +43,47 @@ def test_known_tokens_are_blanked_anywhere_raw_or_percent_encoded() -> None:
     assert redactor(path) == "/media/acme/***/callers/x.mp3 and /media/acme/***/y"
     # A token too short to be a secret is left alone rather than blanked out of every word.
     assert redactor("a short note") == "a short note"
+
+
+LOCAL = "local-acme"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "local%2Dacme",  # what serve logged in clear
+        "local%2dacme",  # lower-case hex
+        "%6Cocal-acme",  # any one character encoded
+        "%6c%6F%63%61%6C%2D%61%63%6D%65",  # every one, hex case mixed
+        "local%252Dacme",  # encoded twice (a URL inside a URL)
+        "loc%252561l-acme",  # encoded three times
+    ],
+)
+def test_a_known_token_is_blanked_however_a_url_spells_it(spelled: str) -> None:
+    redactor = Redactor()
+    redactor.learn([LOCAL])
+    for line in (f"/media/acme/{spelled}/x.mp3", f"GET /pivot/acme?step=x&t={spelled}&a=1"):
+        shown = redactor(line)
+        assert MASK in shown and spelled not in shown, shown
+
+
+def test_spaces_and_non_ascii_in_a_token_are_matched_in_their_url_forms() -> None:
+    redactor = Redactor()
+    secret = "päss word 42"
+    redactor.learn([secret])
+    utf8_as_latin1 = secret.encode().decode("latin-1")  # http.server's view of raw bytes
+    for spelled in ("p%C3%A4ss+word+42", "p%c3%a4ss%20word 42", utf8_as_latin1, secret):
+        assert redactor(f"x={spelled}&y") == f"x={MASK}&y"
+
+
+def test_a_known_token_is_blanked_from_a_finished_json_line() -> None:
+    """Powertools writes JSON with ASCII escapes: the line holds ``\u00e4`` and ``\"``."""
+    redactor = Redactor()
+    secret = 'kéy"with\\odd-chars'
+    redactor.learn([secret])
+    line = json.dumps({"message": f"media PUT /media/acme/{secret}/x.mp3 -> 400"})
+    assert secret not in json.loads(redactor(line))["message"]
+    assert json.loads(redactor(line))["message"] == f"media PUT /media/acme/{MASK}/x.mp3 -> 400"
 
 
 def test_structured_data_is_redacted_recursively() -> None:

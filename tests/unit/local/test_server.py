@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -20,6 +21,8 @@ from pivotkit.local.gateway import (
 )
 from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.server import Exchange, LocalGateway, LocalServer
+
+SECRET = "local-acme"
 
 
 class RecordingFunction:
@@ -180,7 +183,7 @@ def test_proxy_result_decoding() -> None:
 def _gateway(function: RecordingFunction, seen: list[Exchange] | None = None) -> LocalGateway:
     return LocalGateway(
         functions={"pivot": function, "media": function},
-        secrets=["s3cr3t"],
+        secrets=[SECRET],
         customers={"acme"},
         entry_steps={"acme": "start"},
         observer=None if seen is None else seen.append,
@@ -195,7 +198,7 @@ def _dispatch(gateway: LocalGateway, target: str, method: str = "GET", body: byt
 
 def test_gateway_invokes_with_forwarded_proto_and_a_fresh_context() -> None:
     function = RecordingFunction()
-    response = _dispatch(_gateway(function), "/pivot/acme?token=s3cr3t&Call-ID=c1")
+    response = _dispatch(_gateway(function), f"/pivot/acme?token={SECRET}&Call-ID=c1")
     assert response.status == 200
     event, context = function.events[0], function.contexts[0]
     assert event["headers"]["x-forwarded-proto"] == "http"
@@ -208,7 +211,7 @@ def test_a_crashing_function_becomes_a_500_and_the_gateway_carries_on() -> None:
     function = RecordingFunction(RuntimeError("boom"))
     seen: list[Exchange] = []
     gateway = _gateway(function, seen)
-    response = _dispatch(gateway, "/pivot/acme?token=s3cr3t")
+    response = _dispatch(gateway, f"/pivot/acme?token={SECRET}")
     assert response.status == 500
     assert json.loads(response.body)["error"] == "internal_error"
     function.result = {"statusCode": 200, "body": "{}", "headers": {}}
@@ -228,15 +231,78 @@ def test_log_lines_carry_call_and_step_but_never_the_token() -> None:
     function = RecordingFunction()
     seen: list[Exchange] = []
     gateway = _gateway(function, seen)
-    _dispatch(gateway, "/pivot/acme?token=s3cr3t&step=menu&Call-ID=abc%40host")
-    _dispatch(gateway, "/pivot/acme?token=s3cr3t", "POST", b"Call-ID=from-body")
-    _dispatch(gateway, "/media/acme/s3cr3t/call.mp3", "PUT", b"audio")
+    _dispatch(gateway, f"/pivot/acme?token={SECRET}&step=menu&Call-ID=abc%40host")
+    _dispatch(gateway, f"/pivot/acme?token={SECRET}", "POST", b"Call-ID=from-body")
+    _dispatch(gateway, f"/media/acme/{SECRET}/call.mp3", "PUT", b"audio")
     lines = [e.log_line() for e in seen]
     assert lines[0].startswith("GET /pivot/acme 200 ")
     assert lines[0].endswith("call=abc@host step=menu")
     assert "call=from-body step=start" in lines[1]
     assert lines[2].startswith("PUT /media/acme/***/call.mp3 200")
-    assert not any("s3cr3t" in line for line in lines)
+    assert not any(SECRET in line for line in lines)
+
+
+def _unquoted(text: str) -> str:
+    """``text`` percent-decoded until it no longer changes (any spelling of a token shows)."""
+    while (decoded := unquote_plus(text)) != text:
+        text = decoded
+    return text
+
+
+# Where a token may sit in a request serve logs: its media token positions, mistaken ones
+# included, and anywhere at all once it is known (serve's own tokens), however spelled.
+MEDIA_TOKEN_PLACES = [
+    "/media/acme/local%2Dacme/call.mp3",
+    "/media/acme/%6cocal-acme/callers/c1.mp3",
+    "/media/acme/recordings/local-acme/call_recording_c1.mp3",
+    "/media/acme/storage/local%2dacme/acct/doc/x.wav",
+    "/media/acme/callers/local-acme/c1.mp3",
+    "/media/local-acme/callers/c1.mp3",
+]
+ANYWHERE = [
+    "/pivot/acme/local%252Dacme",
+    "/pivot/acme?token=x&Call-ID=local%2Dacme&step=local-acme",
+]
+
+
+@pytest.mark.parametrize(
+    ("target", "known"),
+    [
+        *((target, known) for target in MEDIA_TOKEN_PLACES for known in (True, False)),
+        *((target, True) for target in ANYWHERE),
+    ],
+)
+def test_serve_logs_no_token_in_any_spelling_or_position(target: str, known: bool) -> None:
+    """With the tokens known (local tokens) or not (tokens in Secrets Manager), a token in a
+    media token position is masked; a known one is masked anywhere, however spelled."""
+    seen: list[Exchange] = []
+    gateway = LocalGateway(
+        functions={"pivot": RecordingFunction(), "media": RecordingFunction()},
+        secrets=[SECRET] if known else [],
+        customers={"acme"},
+        observer=seen.append,
+    )
+    _dispatch(gateway, target, "PUT" if target.startswith("/media") else "GET", b"x")
+    (line,) = [e.log_line() for e in seen]
+    assert SECRET not in _unquoted(line), line
+    assert "***" in line
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("DELETE", "/media/acme/local-acme/x.mp3"),
+        ("GET", "/pivot/local-acme"),
+        ("GET", "/x/local-acme"),
+    ],
+)
+def test_unrouted_requests_log_no_unknown_token(method: str, target: str) -> None:
+    """API Gateway's own 404 is logged too, before any function could learn the token."""
+    seen: list[Exchange] = []
+    gateway = LocalGateway(functions={}, customers={"acme"}, observer=seen.append)
+    assert _dispatch(gateway, target, method).status == 404
+    (exchange,) = seen
+    assert SECRET not in exchange.log_line()
 
 
 def test_lambda_context_counts_down() -> None:
@@ -274,7 +340,7 @@ def test_server_keeps_connections_alive(served: tuple[LocalServer, RecordingFunc
     server, function = served
     connection = _connection(server)
     for _ in range(3):
-        connection.request("GET", "/pivot/acme?token=s3cr3t")
+        connection.request("GET", f"/pivot/acme?token={SECRET}")
         response = connection.getresponse()
         assert response.status == 200
         assert response.getheader("Content-Type") == "application/json"

@@ -98,6 +98,34 @@ PATH_FORM_FAILURES: dict[str, tuple[str, PathUrl, bytes, str, Callable[[], objec
         InMemoryMediaStore,
         404,
     ),
+    # The token one segment late, after a word where the token belongs (the S3 key's layout
+    # mistaken for the URL's): nothing has resolved or checked it, so no function knows it.
+    "token after recordings": (
+        "PUT",
+        lambda token: (
+            f"https://m.example.com/media/{SLUG}/recordings/{token}/call_recording_{CALL_ID}.mp3"
+        ),
+        b"x",
+        "",
+        InMemoryMediaStore,
+        400,
+    ),
+    "token after storage": (
+        "PUT",
+        lambda token: f"https://m.example.com/media/{SLUG}/storage/{token}/{ACCOUNT_ID}/d/x.wav",
+        b"x",
+        "",
+        InMemoryMediaStore,
+        400,
+    ),
+    "token after callers": (
+        "PUT",
+        lambda token: f"https://m.example.com/media/{SLUG}/callers/{token}/{CALL_ID}.mp3",
+        b"x",
+        "",
+        InMemoryMediaStore,
+        400,
+    ),
     "wrong method": ("DELETE", vm(), b"", "", InMemoryMediaStore, 405),
     "oversized": ("PUT", vm(), b"a" * (LIMIT + 1), "", InMemoryMediaStore, 413),
     "empty body": ("PUT", vm(), b"", "", InMemoryMediaStore, 400),
@@ -251,11 +279,19 @@ CUSTOMERS = frozenset({"acme"})
         ("/media/acme/recordings", "/media/acme/recordings"),
         ("/media/acme//T0k3n/x", "/media/acme//***/x"),  # empty segments do not shift it
         ("//media/acme/T0k3n", "//media/acme/***"),
-        ("/media/T0k3n/callers/x.mp3", "/media/***/***/x.mp3"),  # customer left out
+        ("/media/T0k3n/callers/x.mp3", "/media/***/callers/***"),  # customer left out
         ("/media/stranger/T0k3n/x", "/media/***/***/x"),  # only served customers are named
         ("/pivot/acme/T0k3n", "/***/***/***"),  # not a media path: no shape to trust
-        ("/media/acme/recordings/token=T0k3n", "/media/acme/recordings/token=***"),
-        ("/media/acme/recordings/u%3Ftoken%3DT0k3n", "/media/acme/recordings/u%3Ftoken%3D***"),
+        (
+            "/media/acme/recordings/T0k3n/call_recording_c1.mp3",
+            "/media/acme/recordings/***/call_recording_c1.mp3",
+        ),
+        ("/media/acme/storage/T0k3n/a/d/x.wav", "/media/acme/storage/***/a/d/x.wav"),
+        ("/media/acme/%63allers/T0k3n/c1.mp3", "/media/acme/%63allers/***/c1.mp3"),
+        ("/media/acme/recordings/callers/T0k3n", "/media/acme/recordings/callers/***"),
+        ("/media/acme/T0k3n/recordings/x", "/media/acme/***/recordings/x"),
+        ("/media/acme/x/token=T0k3n", "/media/acme/***/token=***"),
+        ("/media/acme/x/u%3Ftoken%3DT0k3n", "/media/acme/***/u%3Ftoken%3D***"),
         ("/media/acme/x/a\nforged line", "/media/acme/***/a\\x0aforged line"),
         ("", ""),
     ],

@@ -2,8 +2,9 @@
 ``sam local invoke -e`` without Docker.
 
 Each FILE is an API Gateway (v1/v2) or Function URL event as JSON; a directory means every
-event below it. The event goes to the function its path names (/pivot/... or /media/...)
-on an in-process moto AWS (default), in-memory stores (--memory) or real AWS (--aws).
+event below it. The event goes to the function its path names (/pivot/... or /media/...),
+read as the handlers read it (no REST stage, base path mapping or /{proxy+} resource in
+the way), on an in-process moto AWS (default), in-memory stores (--memory) or real AWS (--aws).
 Files replay in order through one set of handlers, so a continuation event sees the state
 an earlier one left. Each answer is printed; a 200 callflow is checked against Kazoo's
 schemas when they are available; and when <scenario>.expected.json sits beside
@@ -29,11 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pivotkit.errors import PivotkitError
+from pivotkit.http import from_lambda_event
 from pivotkit.local.gateway import ProxyResponse, proxy_response
 from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.runtime import Backend, LocalRuntime, Validate, kazoo_validator, local_runtime
 
 GOLDEN_SUFFIX = ".expected.json"
+# What the handlers strip from paths when set (pivotkit.aws.settings); replay routes alike.
+PUBLIC_URL_VARIABLE = "PIVOTKIT_PUBLIC_URL"
 
 
 def register(subparsers: Any) -> None:
@@ -105,7 +110,15 @@ def golden_path(event_path: Path) -> Path:
 
 def invoke(runtime: LocalRuntime, event: Mapping[str, Any]) -> ProxyResponse:
     """Run ``event`` through the function its path names, as API Gateway would."""
-    function = _function_for(event)
+    return _invoke(runtime, event, function_for(runtime, event))
+
+
+def function_for(runtime: LocalRuntime, event: Mapping[str, Any]) -> str:
+    """The function (``pivot`` or ``media``) API Gateway would invoke for ``event``."""
+    return _function_for(event, runtime.environment.get(PUBLIC_URL_VARIABLE))
+
+
+def _invoke(runtime: LocalRuntime, event: Mapping[str, Any], function: str) -> ProxyResponse:
     handler = runtime.functions.get(function)
     if handler is None:
         raise LookupError(f"no {function} function is available")
@@ -120,14 +133,15 @@ def _replay_one(
         event = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(event, dict):
             raise ValueError("the file does not hold a JSON object")
-        response = invoke(runtime, event)
+        function = function_for(runtime, event)
+        response = _invoke(runtime, event, function)
     except (OSError, ValueError, LookupError) as exc:
         print(f"FAIL {path}: {exc}")
         return False
     replayed = Replayed(response.status, _body(response))
     ok = True
     problems: list[str] = []
-    is_callflow = _function_for(event) == "pivot"  # media answers are not callflows
+    is_callflow = function == "pivot"  # media answers are not callflows
     if validator is not None and is_callflow and response.status == 200:
         errors = validator(replayed.body)
         if errors:
@@ -152,18 +166,22 @@ def _replay_one(
     return ok
 
 
-def _function_for(event: Mapping[str, Any]) -> str:
-    path = event.get("rawPath") or event.get("path") or ""
-    context = event.get("requestContext")
-    if isinstance(context, Mapping) and not event.get("rawPath"):
-        # REST APIs: requestContext.resourcePath names the route without the stage.
-        path = context.get("resourcePath") or path
-    if not isinstance(path, str):
-        raise ValueError("the event has no path")
-    for function in ("pivot", "media"):
-        if f"/{function}/" in f"{path}/":
-            return function
-    raise ValueError(f"path {path!r} is neither a /pivot nor a /media route")
+def _function_for(event: Mapping[str, Any], public_url: str | None = None) -> str:
+    """``pivot`` or ``media``: the first segment of the path the handlers route on.
+
+    The path is read as the handlers read it (``pivotkit.http``), so a REST API's stage, a
+    custom domain's base path mapping and SAM's catch-all ``/{proxy+}`` resource (whose
+    ``resourcePath`` names no function) route as deployed.
+    """
+    routable = {key: value for key, value in event.items() if key != "body"}  # path only
+    try:
+        request = from_lambda_event(routable, public_url=public_url)
+    except PivotkitError as exc:
+        raise ValueError(f"not an HTTP event a function takes: {exc}") from None
+    head = request.segments[0] if request.segments else ""
+    if head in ("pivot", "media"):
+        return head
+    raise ValueError(f"path {request.path!r} is neither a /pivot nor a /media route")
 
 
 def _body(response: ProxyResponse) -> Any:

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from pivotkit.local.kazoo_encoding import pivot_http_request
+from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
 from pivotkit.local.server import Exchange, LocalServer
 from pivotkit.local.simulator import Caller
@@ -62,7 +63,31 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="write the base URL to PATH once the server accepts requests",
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_positive_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection idle this long (default %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive_seconds,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="a request must arrive whole this soon after its first byte (default %(default)s)",
+    )
     parser.set_defaults(func=run, backend="embedded")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return seconds
 
 
 class _Stop(Exception):
@@ -90,7 +115,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         gateway = runtime.gateway(observer=_request_logger(out))
         try:
-            server = LocalServer(gateway, args.host, args.port)
+            server = LocalServer(
+                gateway,
+                args.host,
+                args.port,
+                idle_timeout=args.idle_timeout,
+                request_timeout=args.request_timeout,
+            )
         except OSError as exc:
             print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
