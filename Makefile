@@ -9,8 +9,6 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-KAZOO_SCHEMAS ?= ../shared/kazoo/schemas
-export KAZOO_SCHEMAS
 # uv keeps its cache inside the project so a fresh machine needs nothing outside it.
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never

@@ -155,11 +155,11 @@ def local_mode(handler: LambdaHandler) -> LambdaHandler:
 
 def kazoo_validator() -> tuple[Validate | None, str]:
     """Kazoo's schema check for answers, and a label saying what it covers (or why not)."""
-    from pivotkit.local.schemas import ENV_VAR, load_schema_sets, validate_callflow
+    from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 
     versions = sorted(load_schema_sets())
     if not versions:
-        return None, f"skipped: Kazoo schemas not found (set ${ENV_VAR})"
+        return None, f"skipped: {NOT_FOUND}"
 
     def validate(tree: Mapping[str, Any]) -> list[str]:
         return validate_callflow(tree, versions)

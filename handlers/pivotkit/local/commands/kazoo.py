@@ -25,7 +25,7 @@ from pivotkit.callflow import hangup, pivot, tts
 from pivotkit.callflow.control import PIVOT_MAX_TIMEOUT_MS
 from pivotkit.customers import DEFAULT_FALLBACK_MESSAGE, SLUG_PATTERN, StaticTokens
 from pivotkit.errors import CallflowError
-from pivotkit.local.schemas import load_schema_sets, validate_callflow
+from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
 
 # callflows.json: each number is 1-36 characters and the list has no repeats.
@@ -40,7 +40,7 @@ Print the callflow document Crossbar stores for a customer's Pivot endpoint: the
 that route to it and a pivot node whose voice_url is the endpoint with the customer's token,
 req_format "kazoo", req_timeout_ms, and a "_" fallback (an apology, then hang up) that Kazoo
 runs when the endpoint fails or is too slow. The flow is checked against Kazoo's schemas when
-they are available ($KAZOO_SCHEMAS or ../shared/kazoo/schemas).
+they are available (`pivotkit schemas fetch` gets them; `pivotkit schemas where` says which).
 
 With --crossbar, --account-id and --auth-token the callflow is created instead, with
 PUT /v2/accounts/{ACCOUNT_ID}/callflows, and Crossbar's answer is printed.
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     errors = schema_errors(document["data"]["flow"])
     if errors is None:
-        print("note: Kazoo schemas not found; the flow was not validated", file=sys.stderr)
+        print(f"note: the flow was not validated: {NOT_FOUND}", file=sys.stderr)
     elif errors:
         print("the callflow does not validate against Kazoo's schemas:", file=sys.stderr)
         for problem in errors:
