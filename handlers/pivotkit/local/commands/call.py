@@ -13,6 +13,9 @@ Against a URL (serve, a tunnel, a deployment):
   pivotkit call --url 'http://127.0.0.1:8080/pivot/acme?token=local-acme' --digits 1234#,2
 In-process (no server; in-memory state; token local-<slug> or from PIVOTKIT_TOKENS):
   pivotkit call --customer acme --digits 1234#,2 --bridge NO_ANSWER --diagram call.mmd
+Saved as replayable events (the deployed HTTP API's shape) with the answers as goldens:
+  pivotkit call --customer acme --digits 1234#,2 --save-events events/acme-sales
+  pivotkit replay events/acme-sales
 """
 
 from __future__ import annotations
@@ -25,6 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from pivotkit.local.diagram import markdown, mermaid
+from pivotkit.local.event_recorder import (
+    DEPLOYED_SHAPE,
+    EventRecorder,
+    existing_events,
+    save_events,
+)
+from pivotkit.local.events import endpoint_url
 from pivotkit.local.runtime import kazoo_validator, local_runtime
 from pivotkit.local.simulator import (
     DEFAULT_ACCOUNT_ID,
@@ -92,6 +102,13 @@ def register(subparsers: Any) -> None:
     output.add_argument(
         "--diagram", type=Path, metavar="FILE", help="write the call's path as Mermaid"
     )
+    output.add_argument(
+        "--save-events",
+        type=Path,
+        metavar="DIR",
+        help="with --customer: write each request as a Lambda event, and its answer as the"
+        " golden beside it, into DIR (new or empty) for `pivotkit replay DIR`",
+    )
     output.add_argument("--max-requests", type=int, default=Limits.max_requests)
     output.add_argument("--max-steps", type=int, default=Limits.max_steps)
     parser.set_defaults(func=run)
@@ -115,7 +132,22 @@ def run(args: argparse.Namespace) -> int:
         user_ids=tuple(args.user_id),
         language=args.language,
     )
+    if args.save_events is not None:
+        if args.url is not None:
+            print(
+                "pivotkit call: --save-events records an in-process call: use --customer",
+                file=sys.stderr,
+            )
+            return 2
+        if existing_events(args.save_events):
+            print(
+                f"pivotkit call: {args.save_events} already holds events; choose a new or"
+                " empty directory (replay runs a whole directory as one call)",
+                file=sys.stderr,
+            )
+            return 2
     validator, label = kazoo_validator()
+    saved: list[Path] = []
     live = None if args.json else _print_event
     with contextlib.ExitStack() as stack:
         try:
@@ -135,7 +167,11 @@ def run(args: argparse.Namespace) -> int:
             limits=Limits(max_requests=args.max_requests, max_steps=args.max_steps),
             listener=live,
         )
+        if isinstance(transport, EventRecorder):
+            saved = save_events(transport.recorded, args.save_events)
     _report(transcript, args)
+    if args.save_events is not None and not args.json:
+        print(f"saved {len(saved)} event(s) with goldens: pivotkit replay {args.save_events}")
     return 0 if transcript.ok else 1
 
 
@@ -154,6 +190,10 @@ def _transport(args: argparse.Namespace) -> Iterator[tuple[Transport, str]]:
         token = runtime.token_for(args.customer)
         if token is None:
             raise LookupError(f"PIVOTKIT_TOKENS has no token for {args.customer!r}")
+        if args.save_events is not None:
+            recorder = EventRecorder(runtime)
+            yield recorder, f"{endpoint_url(DEPLOYED_SHAPE, args.customer)}?token={token}"
+            return
         gateway = runtime.gateway(forwarded_proto="https")
         yield (
             InProcessTransport(gateway),
