@@ -14,10 +14,8 @@ a second run never adds a duplicate. Nothing printed in that mode carries a toke
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
-import pkgutil
 import re
 import sys
 import urllib.error
@@ -29,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
-from pivotkit.customers import SLUG_PATTERN, Customer, StaticTokens
+from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
@@ -104,7 +102,12 @@ def register(subparsers: Any) -> None:
         help=f"the customer's token (default ${TOKEN_ENV}, else the first one for the customer"
         " in $PIVOTKIT_TOKENS); deployed: read it from the customer's tokens secret",
     )
-    callflow.add_argument("--method", choices=("get", "post"), default="get")
+    callflow.add_argument(
+        "--method",
+        choices=("get", "post"),
+        default="get",
+        help="how Kazoo sends the Pivot request (default get)",
+    )
     callflow.add_argument(
         "--body-format", choices=("form", "json"), help="req_body_format for --method post"
     )
@@ -170,22 +173,10 @@ def run(args: argparse.Namespace) -> int:
 
 def load_customer(slug: str) -> Customer:
     """The customer package ``slug``; a typo gets the closest names instead of a callflow."""
-    if SLUG_PATTERN.match(slug):
-        try:
-            return find_customers(slug)[slug]
-        except UnknownCustomer:
-            pass
-    names = customer_names()
-    close = difflib.get_close_matches(slug.lower(), names, n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}?" if close else f"customers: {', '.join(names)}"
-    raise UsageError(f"no customer {slug!r} (a package under handlers/customers/); {hint}")
-
-
-def customer_names() -> list[str]:
-    """The customer packages, found without importing any of them."""
-    import customers  # the package of customer packages (handlers/customers)
-
-    return sorted(m.name for m in pkgutil.iter_modules(customers.__path__) if m.ispkg)
+    try:
+        return find_customers(slug)[slug]
+    except UnknownCustomer as error:
+        raise UsageError(str(error)) from None
 
 
 def build_document(
