@@ -9,8 +9,6 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-KAZOO_SCHEMAS ?= ../shared/kazoo/schemas
-export KAZOO_SCHEMAS
 # uv keeps its cache inside the project so a fresh machine needs nothing outside it.
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never
@@ -18,11 +16,23 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: help setup run test lint typecheck architecture unit bench clean
 
 help:
-	@echo "make run    set up everything and start the local Pivot endpoint"
-	@echo "make test   set up everything and run every check and test"
-	@echo "make bench  measure (prints a table, writes docs/benchmarks.md)"
-	@echo "make synth  CloudFormation templates in cdk.out/ (offline)"
-	@echo "make fuzz / faults / load / audit   deeper reliability and security runs"
+	@echo "make run                 set up everything and start the local Pivot endpoint"
+	@echo "make test                set up everything and run every check and test"
+	@echo "make setup               create .venv/ with every dependency (the others do it too)"
+	@echo "make lint                ruff check and ruff format --check"
+	@echo "make typecheck           mypy --strict"
+	@echo "make architecture        import-linter: the core imports no AWS SDK"
+	@echo "make unit                the pytest suite alone"
+	@echo "make bench               measure (prints a table, writes docs/benchmarks.md)"
+	@echo "make synth               CloudFormation templates in cdk.out/ (offline, no Docker)"
+	@echo "make infra-lint          cfn-lint and checkov on the synthesised templates"
+	@echo "make asset-sizes         sizes of the deployed function assets and the layer"
+	@echo "make layer-requirements  regenerate layers/requirements.txt from uv.lock"
+	@echo "make fuzz                the fuzz suite at depth (10,000+ cases)"
+	@echo "make faults              the fault-injection suite and its table"
+	@echo "make load                serve under 50 concurrent calls"
+	@echo "make audit               bandit rules and pip-audit of the Lambda layer"
+	@echo "make clean               remove .venv/, caches, cdk.out/ and node_modules/"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -17,9 +17,9 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.dependency_layer import PipLayerBuilder, find_pip
-from infra.discovery import discover_customer_slugs, select_customers
+from infra.discovery import CustomerDiscoveryError, discover_customer_slugs, select_customers
 from infra.platform import LAMBDA_PLATFORM
-from infra.settings import DeploymentSettings
+from infra.settings import DeploymentSettings, SettingsError
 from infra.stack import PivotkitStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,10 +90,14 @@ def context_values(app: App) -> Mapping[str, object]:
 def main() -> None:
     app = App()
     handlers_dir = PROJECT_ROOT / "handlers"
-    discovered = discover_customer_slugs(handlers_dir / "customers")
-    # `-c customers=acme,switchboard` deploys only those (the kit's examples are many).
-    customers = select_customers(discovered, app.node.try_get_context("customers"))
-    settings = DeploymentSettings.from_context(context_values(app), customers)
+    try:
+        discovered = discover_customer_slugs(handlers_dir / "customers")
+        # `-c customers=acme,switchboard` deploys only those (the kit's examples are many).
+        customers = select_customers(discovered, app.node.try_get_context("customers"))
+        settings = DeploymentSettings.from_context(context_values(app), customers)
+    except (CustomerDiscoveryError, SettingsError) as error:
+        # A mistyped -c value is the user's to fix: their message, not a traceback.
+        raise SystemExit(f"pivotkit CDK app: {error}") from None
     add_stack(
         app,
         settings,

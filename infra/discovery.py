@@ -8,6 +8,7 @@ package the function can load.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -56,9 +57,11 @@ def select_customers(discovered: tuple[str, ...], wanted: object) -> tuple[str, 
     names = tuple(dict.fromkeys(n.strip() for n in wanted.split(",") if n.strip()))
     unknown = [n for n in names if n not in discovered]
     if unknown:
+        close = [m for n in unknown for m in difflib.get_close_matches(n, discovered, n=1)]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise CustomerDiscoveryError(
             f"context customers names {', '.join(unknown)}, not found in handlers/customers"
-            f" (found: {', '.join(discovered)})"
+            f" (found: {', '.join(discovered)}){hint}"
         )
     if not names:
         raise CustomerDiscoveryError("context customers is empty")

@@ -20,6 +20,7 @@ node_modules/.installed: package.json package-lock.json
 # so an unacknowledged finding fails here.
 synth: setup node_modules/.installed
 	$(INFRA_ENV) npx --no-install aws-cdk synth --quiet $(CDK_ARGS)
+	@echo "make synth: wrote $$(ls $(CDK_OUT)/*.template.json | tr '\n' ' ')(offline; deploy with npx aws-cdk deploy)"
 
 # W3005 (a DependsOn that a GetAtt already implies) is how CDK orders a function after its
 # role's policy; it is harmless, so only errors fail the build.

@@ -19,7 +19,7 @@ import json
 import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,16 @@ ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 QUEUE_ACCOUNT_ID = "5a3b1e0000000000000000000000e7e5"
 STAFF_USER = "5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f"
 FIRST_REQUEST_AT = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
+# frontdesk's feature keys and the Kazoo module each answers with (the event file names).
+FEATURE_MODULES = {
+    "1": "group_pickup",
+    "2": "intercept",
+    "3": "eavesdrop",
+    "4": "page_group",
+    "5": "hotdesk",
+    "6": "call_forward",
+    "7": "do_not_disturb",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Scenario:
     presses: Sequence[Press] = ()
     prefix: str = ""  # file name prefix when a customer has several scenarios
     caller_number: str = "+14155550123"
+    dialled: str | None = None  # the number dialled (To and Request); default KazooCall's
     user_ids: tuple[str, ...] = ()
     account_id: str = ACCOUNT_ID
     shape: EventShape = "v2"
@@ -116,6 +127,19 @@ SCENARIOS: tuple[Scenario, ...] = (
         prefix="staff-",
         user_ids=(STAFF_USER,),
     ),
+    # A staff phone dialling a feature code (*8<key>) gets the feature in the first answer:
+    # one event per feature the spoken menu's single sample above does not reach.
+    *(
+        Scenario(
+            "frontdesk",
+            FEATURE_MODULES[key],
+            prefix=f"staff-code-8{key}-",
+            dialled=f"*8{key}",
+            user_ids=(STAFF_USER,),
+        )
+        for key in sorted(FEATURE_MODULES)
+        if key != "1"
+    ),
     Scenario(
         "hours",
         "open-or-closed",
@@ -171,6 +195,8 @@ def _walk(scenario: Scenario, runtime: LocalRuntime) -> Iterator[SampleFile]:
         from_user=scenario.caller_number,
         user_ids=scenario.user_ids,
     )
+    if scenario.dialled is not None:
+        call = replace(call, to_user=scenario.dialled, request_user=scenario.dialled)
     voice_url, method = f"{base}?token={token}", scenario.method
     answer: Mapping[str, Any] | None = None
     steps = [(scenario.first, None, scenario.first_golden), *_presses(scenario.presses)]

@@ -91,3 +91,42 @@ def test_staff_pressing_nothing_hear_goodbye(capsys: pytest.CaptureFixture[str])
     transcript = cli_call(capsys, "frontdesk", "--user-id", STAFF_USER, "--digits", "8,")
     assert "That is not a feature." in said(transcript)
     assert transcript["heard"][-1] == "Goodbye."
+
+
+@pytest.mark.parametrize("key", sorted(FEATURES))
+def test_a_staff_phone_dialling_a_feature_code_gets_it_in_the_first_answer(
+    capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    transcript = cli_call(capsys, "frontdesk", "--user-id", STAFF_USER, "--dialled", f"*8{key}")
+    module, data = EXPECTED_FEATURES[key]
+    assert transcript["requests"] == 1
+    assert answered(transcript, module) == [data]
+    assert transcript["heard"] == []  # no menu read out first
+
+
+@pytest.mark.parametrize(
+    ("options", "first_module"),
+    [
+        (["--user-id", STAFF_USER, "--dialled", "*89", "--digits", ""], "tts"),  # no such code
+        (["--user-id", STAFF_USER, "--dialled", "83", "--digits", ""], "tts"),  # no star
+        (["--dialled", "*83", "--branch", "menu=0"], "webhook"),  # not a staff phone
+    ],
+)
+def test_only_a_staff_phone_dialling_a_known_code_skips_the_menu(
+    capsys: pytest.CaptureFixture[str], options: list[str], first_module: str
+) -> None:
+    transcript = cli_call(capsys, "frontdesk", *options)
+    first_answer = next(e for e in transcript["events"] if e["kind"] == "answer")
+    assert first_answer["callflow"]["module"] == first_module
+    assert not answered(transcript, "eavesdrop")
+
+
+def test_voice_calls_on_the_main_line_are_recorded_before_the_menu(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    transcript = cli_call(capsys, "frontdesk", "--branch", "menu=0")
+    (recording,) = answered(transcript, "record_call")
+    assert recording["action"] == "start"
+    assert recording["url"].startswith("https://pivotkit.local/media/frontdesk/recordings?token=")
+    modules = [e.get("module") for e in transcript["events"] if e["kind"] in ("action", "branch")]
+    assert modules.index("record_call") < modules.index("menu")

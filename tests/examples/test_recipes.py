@@ -29,7 +29,7 @@ TALK_FEATURES = {
     "resources", "voicemail", "faxbox", "collect_dtmf", "manual_presence", "set_cid",
     "dynamic_cid", "prepend_cid", "cidlistmatch", "check_cid", "eavesdrop", "group_pickup",
     "intercept", "page_group", "hotdesk", "call_forward", "do_not_disturb", "directory",
-    "disa", "fax_detect", "menu", "webhook", "Flow", "call.gather", "call.goto",
+    "disa", "fax_detect", "menu", "webhook", "call.record_call", "Flow", "call.gather", "call.goto",
     "call.request.digits", "is_open",
 }  # fmt: skip
 

@@ -271,3 +271,18 @@ def test_calls_whose_trail_was_cut_are_counted_as_truncated() -> None:
     assert "1 call(s) passed more than 200 steps: only their last ones are counted" in render(
         result
     )
+
+
+def test_stats_against_a_dead_port_says_so_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    assert main(["stats", "--customer", "survey", "--endpoint", f"http://127.0.0.1:{port}"]) == 1
+    assert time.monotonic() - started < 3  # not the store's retry budget
+    err = capsys.readouterr().err
+    assert f"nothing answers at http://127.0.0.1:{port}" in err
+    assert "is `pivotkit serve` running?" in err

@@ -67,3 +67,27 @@ def test_context_selects_a_subset_of_customers() -> None:
         select_customers(found, "acme,nobody")
     with pytest.raises(CustomerDiscoveryError, match="empty"):
         select_customers(found, " , ")
+
+
+def test_a_mistyped_customer_gets_the_closest_name() -> None:
+    from infra.discovery import select_customers
+
+    with pytest.raises(CustomerDiscoveryError, match=r"did you mean switchboard\?"):
+        select_customers(("acme", "switchboard"), "switchbaord")
+
+
+def test_the_cdk_app_says_a_bad_context_value_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from aws_cdk import App
+
+    from infra import app
+
+    # `cdk synth -c customers=acmee` hands the app this context.
+    monkeypatch.setattr(
+        app, "App", lambda: App(context={"customers": "acmee"}, outdir=str(tmp_path))
+    )
+    with pytest.raises(SystemExit) as exited:
+        app.main()
+    assert str(exited.value).startswith("pivotkit CDK app: context customers names acmee")
+    assert "did you mean acme?" in str(exited.value)

@@ -1,13 +1,17 @@
 """Front desk: the office's main line and its staff feature line, in one flow.
 
-start ─┬─ a staff desk phone (Kazoo sends its owner's User-ID) ─► feature menu ─► feature
+start ─┬─ a staff desk phone (Kazoo sends its owner's User-ID) ─┬─ dialled *81..*87 ─► feature
+       │                                                        └─ else ─► feature menu ─► feature
        └─ from outside ─► tell the CRM (webhook) ─► fax_detect ─┬─ ON_FAX ─► fax box
-                                                                 └─ ON_VOICE ─► stored menu:
+                                                 └─ ON_VOICE ─► record the call ─► stored menu:
             1 directory · 2 sales · 9 remote staff (DISA) · 0, timeout or retries ─► reception
 
 The features act on the caller's own phone or user (forwarding, do not disturb, hot desk),
 or on someone else's call (pickup, intercept, eavesdrop) where Kazoo checks the approved
-group; paging rings speakers that answer on their own.
+group; paging rings speakers that answer on their own. Staff reach a feature by its key from
+the spoken menu, or at once by dialling its feature code (``*8`` and the key): the Pivot
+callflow lists those numbers too (Kazoo sends the number dialled as ``Request``), so the
+first request already answers with the feature.
 """
 
 from collections.abc import Callable
@@ -69,6 +73,7 @@ FEATURES: dict[str, tuple[str, Callable[[], Node]]] = {
     "7": ("turn do not disturb on or off", lambda: do_not_disturb(action="toggle")),
 }
 FEATURE_MENU = " ".join(f"To {label}, press {key}." for key, (label, _) in FEATURES.items())
+FEATURE_CODE_PREFIX = "*8"  # *81 picks up sales, ... *87 toggles do not disturb
 
 flow = Flow()
 
@@ -93,10 +98,23 @@ def main_menu() -> Node:
 @flow.step()
 def start(call: Call) -> Node:
     if call.request.user_ids:
+        code = dialled_feature(call)
+        if code is not None:
+            return code
         return call.gather("feature", prompt=tts(FEATURE_MENU))
     announce = webhook(CRM_WEBHOOK, http_verb="post", retries=2, custom_data={"line": "main"})
-    detect = fax_detect(duration=3).on(ON_FAX, faxbox(ids.FAXBOX)).on(ON_VOICE, main_menu())
+    # Voice calls are recorded (for training); Kazoo uploads the file when the call ends.
+    talk = call.record_call().then(main_menu())
+    detect = fax_detect(duration=3).on(ON_FAX, faxbox(ids.FAXBOX)).on(ON_VOICE, talk)
     return announce.then(detect)
+
+
+def dialled_feature(call: Call) -> Node | None:
+    """The feature whose code (``*8<key>``) the staff phone dialled, if it dialled one."""
+    dialled = (call.request.request or "").split("@", 1)[0]
+    key = dialled.removeprefix(FEATURE_CODE_PREFIX) if dialled.startswith("*") else ""
+    chosen = FEATURES.get(key)
+    return chosen[1]() if chosen is not None else None
 
 
 @flow.step()

@@ -10,13 +10,16 @@ environment mapping, so local runs exercise the deployed code paths.
 from __future__ import annotations
 
 import contextlib
+import difflib
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
-from pivotkit.customers import Customer, discover_customers
+from pivotkit.customers import SLUG_PATTERN, Customer, discover_customers
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
 from pivotkit.local.server import LambdaHandler, LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
@@ -120,15 +123,32 @@ class UnknownCustomer(LookupError):
 
 
 def find_customers(only: str | None = None) -> dict[str, Customer]:
-    """Every customer package, or just ``only`` (``UnknownCustomer`` if it has none)."""
+    """Every customer package, or just ``only`` (``UnknownCustomer`` if it has none, with
+    the closest names, so a typo is not a dead end)."""
+    if only is not None and not SLUG_PATTERN.match(only):
+        raise _unknown(only)  # never handed to importlib: "../x" is no package name
     try:
         return discover_customers(only=only)
     except ModuleNotFoundError as exc:
         if only is not None and exc.name in (f"customers.{only}", "customers"):
-            raise UnknownCustomer(
-                f"no customer {only!r}: expected a package handlers/customers/{only}/"
-            ) from None
+            raise _unknown(only) from None
         raise
+
+
+def _unknown(slug: str) -> UnknownCustomer:
+    names = customer_names()
+    close = difflib.get_close_matches(slug.lower(), names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"customers: {', '.join(names)}"
+    return UnknownCustomer(f"no customer {slug!r} (a package under handlers/customers/); {hint}")
+
+
+def customer_names() -> list[str]:
+    """The customer packages, found without importing any of them."""
+    try:
+        package = importlib.import_module("customers")
+    except ModuleNotFoundError:
+        return []
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
 
 
 def build_functions(environ: Mapping[str, str]) -> dict[str, LambdaHandler]:
@@ -155,11 +175,11 @@ def local_mode(handler: LambdaHandler) -> LambdaHandler:
 
 def kazoo_validator() -> tuple[Validate | None, str]:
     """Kazoo's schema check for answers, and a label saying what it covers (or why not)."""
-    from pivotkit.local.schemas import ENV_VAR, load_schema_sets, validate_callflow
+    from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 
     versions = sorted(load_schema_sets())
     if not versions:
-        return None, f"skipped: Kazoo schemas not found (set ${ENV_VAR})"
+        return None, f"skipped: {NOT_FOUND}"
 
     def validate(tree: Mapping[str, Any]) -> list[str]:
         return validate_callflow(tree, versions)

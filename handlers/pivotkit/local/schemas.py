@@ -12,9 +12,15 @@ Kazoo validates a Pivot answer as one ``callflows.action`` node, plus a Kazoo-on
 5. every child is checked the same way.
 
 Kazoo's host blacklist and jesse's ``format`` checks are not reproduced. The schemas are
-read from ``$KAZOO_SCHEMAS`` or ``../shared/kazoo/schemas`` (seen from the working directory
-or from the project root), one sub-directory per Kazoo line (``4.3``, ``master``); they are
-never copied into the project.
+Kazoo's, never copied into the project: one sub-directory per Kazoo line (``4.3``,
+``master``) under the first of
+
+1. ``$KAZOO_SCHEMAS`` when it is set (relative to the working directory or the project root),
+   even when it holds nothing: setting it is how a run chooses, or turns off, validation;
+2. the cache ``pivotkit schemas fetch`` fills (``$XDG_CACHE_HOME/pivotkit/kazoo-schemas``,
+   default ``~/.cache/pivotkit/kazoo-schemas``; see ``pivotkit.local.schema_fetch``);
+3. ``../shared/kazoo/schemas`` beside the project root, where this repository's own CI keeps
+   them.
 """
 
 from __future__ import annotations
@@ -36,9 +42,13 @@ from referencing.jsonschema import DRAFT4
 
 KNOWN_VERSIONS: tuple[str, ...] = ("4.3", "master")
 ENV_VAR = "KAZOO_SCHEMAS"
-_DEFAULT_RELATIVE = Path("..") / "shared" / "kazoo" / "schemas"
+# What every tool says when validation is off, so a user always learns how to turn it on.
+HOW_TO_ENABLE = f"run `pivotkit schemas fetch` (or set ${ENV_VAR})"
+NOT_FOUND = f"Kazoo schemas not found, validation is off: {HOW_TO_ENABLE}"
+SOURCE_FILE = "SOURCE"  # where a fetched set came from; not *.json, which the loader reads
 # handlers/pivotkit/local/schemas.py -> the project root is three directories up.
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
+_CI_SCHEMAS = _PROJECT_ROOT / ".." / "shared" / "kazoo" / "schemas"
 # Fields kz_json_schema_extensions checks with url_validation (scheme http or https).
 _CLIENT_URL_FIELDS: Mapping[str, str] = {
     "pivot": "voice_url",
@@ -124,17 +134,57 @@ class Validator:
         return f"[{self.version}] {path}: {message}"
 
 
+@dataclass(frozen=True)
+class SchemaLocation:
+    """Where the schemas were found, and which rule of the resolution order found them."""
+
+    directory: Path
+    origin: str  # "KAZOO_SCHEMAS", "cache" or "project"
+
+    @property
+    def versions(self) -> list[str]:
+        return [v for v in KNOWN_VERSIONS if (self.directory / v).is_dir()]
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/pivotkit/kazoo-schemas`` (default ``~/.cache/...``).
+
+    The XDG spec says a relative ``XDG_CACHE_HOME`` is invalid and is to be ignored.
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get("XDG_CACHE_HOME", "")
+    base = Path(configured) if configured and Path(configured).is_absolute() else None
+    if base is None:
+        base = Path(env.get("HOME") or Path.home()) / ".cache"
+    return base / "pivotkit" / "kazoo-schemas"
+
+
+def locate_schemas() -> SchemaLocation | None:
+    """The first directory of the resolution order (module docstring) holding a Kazoo line."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        relative = Path(configured)
+        candidates = (
+            [relative]
+            if relative.is_absolute()
+            else [Path.cwd() / relative, _PROJECT_ROOT / relative]
+        )
+        found = next((c for c in candidates if _holds_a_line(c)), None)
+        return SchemaLocation(found.resolve(), ENV_VAR) if found is not None else None
+    for candidate, origin in ((cache_root(), "cache"), (_CI_SCHEMAS, "project")):
+        if _holds_a_line(candidate):
+            return SchemaLocation(candidate.resolve(), origin)
+    return None
+
+
 def schemas_root() -> Path | None:
     """The directory holding ``4.3/`` and ``master/``, or ``None`` when there is none."""
-    configured = os.environ.get(ENV_VAR)
-    relative = Path(configured) if configured else _DEFAULT_RELATIVE
-    candidates = [relative] if relative.is_absolute() else [Path.cwd() / relative]
-    if not relative.is_absolute():
-        candidates.append(_PROJECT_ROOT / relative)
-    for candidate in candidates:
-        if any((candidate / version).is_dir() for version in KNOWN_VERSIONS):
-            return candidate.resolve()
-    return None
+    location = locate_schemas()
+    return location.directory if location is not None else None
+
+
+def _holds_a_line(candidate: Path) -> bool:
+    return any((candidate / version).is_dir() for version in KNOWN_VERSIONS)
 
 
 def load_schema_sets(root: Path | None = None) -> dict[str, Validator]:
@@ -171,10 +221,10 @@ def validate_callflow(
     available = load_schema_sets(root)
     wanted = list(versions) if versions is not None else list(available)
     if not wanted:
-        raise LookupError(f"no Kazoo schemas found (set ${ENV_VAR})")
+        raise LookupError(f"no Kazoo schemas found: {HOW_TO_ENABLE}")
     missing = [v for v in wanted if v not in available]
     if missing:
-        raise LookupError(f"Kazoo schemas not found for {', '.join(missing)} (set ${ENV_VAR})")
+        raise LookupError(f"Kazoo schemas not found for {', '.join(missing)}: {HOW_TO_ENABLE}")
     errors: list[str] = []
     for version in wanted:
         errors.extend(available[version].errors(tree))

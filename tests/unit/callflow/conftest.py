@@ -1,7 +1,7 @@
 """Shared fixture: validate rendered callflows against Kazoo 4.3 and master schemas.
 
 Tests that need the schemas take ``kazoo_errors``; they are skipped (not failed) when the
-schemas are absent, e.g. on a machine without ``../shared/kazoo/schemas``.
+schemas are absent (``pivotkit schemas fetch`` gets them; see ``pivotkit.local.schemas``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pivotkit.callflow import Node, render
-from pivotkit.local.schemas import KNOWN_VERSIONS, load_schema_sets, schemas_root
+from pivotkit.local.schemas import HOW_TO_ENABLE, KNOWN_VERSIONS, load_schema_sets, schemas_root
 
 KazooErrors = Callable[[Node | dict[str, Any]], list[str]]
 
@@ -28,8 +28,8 @@ def kazoo_errors() -> KazooErrors:
     missing = [v for v in KNOWN_VERSIONS if v not in sets]
     if missing:
         pytest.skip(
-            f"Kazoo schemas for {', '.join(missing)} not found under "
-            f"{schemas_root() or '$KAZOO_SCHEMAS or ../shared/kazoo/schemas'}"
+            f"Kazoo schemas for {', '.join(missing)} not found"
+            f"{f' under {root}' if (root := schemas_root()) else ''}: {HOW_TO_ENABLE}"
         )
 
     def errors(tree: Node | dict[str, Any]) -> list[str]:

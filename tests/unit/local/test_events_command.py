@@ -21,17 +21,37 @@ def generate(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     return event
 
 
-def test_default_is_a_function_url_get(capsys: pytest.CaptureFixture[str]) -> None:
-    event = generate(capsys)
+@pytest.fixture(autouse=True)
+def _local_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIVOTKIT_TOKENS", raising=False)
+
+
+def test_default_is_the_deployed_http_api_with_the_local_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["events", "--customer", "acme"]) == 0
+    captured = capsys.readouterr()
+    event = json.loads(captured.out)
+    assert captured.err == ""  # no warning: the token is the one the local tools accept
     assert event["version"] == "2.0"
-    assert event["requestContext"]["domainName"].endswith(".lambda-url.us-east-1.on.aws")
+    assert event["requestContext"]["domainName"].endswith(".execute-api.us-east-1.amazonaws.com")
     assert event["rawPath"] == "/pivot/acme"
     http = from_lambda_event(event)
     decoded = decode_pivot_request(http)
     assert decoded.caller_id_number == "+14155550123"
     assert decoded.call_id.endswith("@10.0.0.5")
     assert decoded.collections == {}
-    assert query_params(http)["token"] == "T0K"
+    assert query_params(http)["token"] == "local-acme"
+
+
+def test_the_token_follows_pivotkit_tokens_or_the_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIVOTKIT_TOKENS", json.dumps({"acme": ["first", "second"]}))
+    assert main(["events", "--customer", "acme"]) == 0
+    assert query_params(from_lambda_event(json.loads(capsys.readouterr().out)))["token"] == "first"
+    event = generate(capsys)
+    assert query_params(from_lambda_event(event))["token"] == "T0K"
 
 
 @pytest.mark.parametrize("shape", ["v1", "v2", "url"])
@@ -46,36 +66,44 @@ def test_every_option_reaches_the_decoded_request(
         capsys,
         "--shape", shape,
         *request_args,
-        "--digits", "menu_2=1",
-        "--digits", "pin_3=",
         "--user-id", "owner-a",
         "--user-id", "owner-b",
-        "--var", "session=a,b=c",
-        "--step", "menu",
-        "--hop", "2",
-        "--seq", "5",
-        "--collection", "menu_2",
         "--call-id", "call-1@10.0.0.5",
         "--account-id", ACCOUNT,
         "--caller-number", "+442071234567",
+        "--dialled", "*83",
     )  # fmt: skip
     http = from_lambda_event(event)
     decoded = decode_pivot_request(http)
     assert decoded.account_id == ACCOUNT
     assert decoded.call_id == "call-1@10.0.0.5"
     assert decoded.caller_id_number == decoded.from_ == "+442071234567"
-    assert decoded.collections == {"menu_2": "1", "pin_3": ""}
+    assert decoded.request == "*83"
     assert decoded.user_ids == ("owner-a", "owner-b")
-    assert decoded.custom_application_vars == {"session": "a,b=c"}
-    params = query_params(http)
-    assert params["token"] == "T0K"
-    assert (params["step"], params["hop"], params["seq"], params["g"]) == (
-        "menu",
-        "2",
-        "5",
-        "menu_2",
-    )
+    assert query_params(http)["token"] == "T0K"
     assert http.method == request_args[1].upper()
+
+
+def test_digits_give_the_request_kazoo_sends_after_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No step, hop or seq to type: the walk through acme's flow finds the continuation."""
+    assert main(["events", "--customer", "acme", "--digits", "1234#,2"]) == 0
+    event = json.loads(capsys.readouterr().out)
+    http = from_lambda_event(event)
+    decoded = decode_pivot_request(http)
+    params = query_params(http)
+    assert params["token"] == "local-acme"
+    assert params["step"] == "menu_choice"
+    assert decoded.collections == {"check_pin_1": "1234", params["g"]: "2"}
+
+
+def test_digits_that_lead_nowhere_are_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    # frontdesk's outside line asks nothing of the caller through Pivot (its menu is Kazoo's).
+    assert main(["events", "--customer", "frontdesk", "--digits", "1"]) == 2
+    assert "the call made no request after the digits" in capsys.readouterr().err
+    assert main(["events", "--customer", "nobody", "--digits", "1"]) == 2
+    assert "no customer 'nobody'" in capsys.readouterr().err
 
 
 def test_v1_stage_and_region(capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,13 +132,6 @@ def test_unwritable_output_fails_cleanly(
     assert "cannot write" in capsys.readouterr().err
 
 
-def test_missing_token_is_allowed_but_warned(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["events", "--customer", "acme"]) == 0
-    captured = capsys.readouterr()
-    assert "no --token" in captured.err
-    assert "token" not in query_params(from_lambda_event(json.loads(captured.out)))
-
-
 def test_body_format_without_post_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["events", "--customer", "acme", "--body-format", "json"]) == 2
     assert "--method post" in capsys.readouterr().err
@@ -123,11 +144,8 @@ def test_body_format_without_post_is_refused(capsys: pytest.CaptureFixture[str])
         (["--customer", "../etc"], "customer slug"),
         (["--customer", "acme", "--shape", "alb"], "invalid choice"),
         (["--customer", "acme", "--method", "put"], "invalid choice"),
-        (["--customer", "acme", "--digits", "nothing"], "NAME=VALUE"),
-        (["--customer", "acme", "--var", "=v"], "NAME=VALUE"),
-        (["--customer", "acme", "--seq", "-1"], "non-negative integer"),
-        (["--customer", "acme", "--hop", "x"], "non-negative integer"),
         (["--customer", "acme", "--account-id", ACCOUNT.upper()], "32 lower-case hex"),
+        (["--customer", "acme", "--step", "menu"], "unrecognized arguments"),
     ],
 )
 def test_bad_options_exit_non_zero_with_a_message(

@@ -12,7 +12,7 @@ from pivotkit.callflow import Node, render
 from pivotkit.customers import StaticTokens
 from pivotkit.flow import Call, CallState
 from pivotkit.http import HttpRequest
-from pivotkit.local.schemas import KNOWN_VERSIONS, load_schema_sets
+from pivotkit.local.schemas import KNOWN_VERSIONS, NOT_FOUND, load_schema_sets
 from pivotkit.media import InMemoryMediaStore, MediaApp
 from pivotkit.request import PivotRequest
 from tests.unit.media.audio import wav_bytes
@@ -83,7 +83,7 @@ def test_record_caller_node() -> None:
 def test_nodes_validate_against_kazoo_schemas() -> None:
     sets = load_schema_sets()
     if any(version not in sets for version in KNOWN_VERSIONS):
-        pytest.skip("Kazoo schemas not found ($KAZOO_SCHEMAS or ../shared/kazoo/schemas)")
+        pytest.skip(NOT_FOUND)
     call = make_call()
     for node in (call.record_call(), call.record_call(action="stop"), call.record_caller()):
         tree = json.loads(render(node))

@@ -13,6 +13,9 @@ Against a URL (serve, a tunnel, a deployment):
   pivotkit call --url 'http://127.0.0.1:8080/pivot/acme?token=local-acme' --digits 1234#,2
 In-process (no server; in-memory state; token local-<slug> or from PIVOTKIT_TOKENS):
   pivotkit call --customer acme --digits 1234#,2 --bridge NO_ANSWER --diagram call.mmd
+Saved as replayable events (the deployed HTTP API's shape) with the answers as goldens:
+  pivotkit call --customer acme --digits 1234#,2 --save-events events/acme-sales
+  pivotkit replay events/acme-sales
 """
 
 from __future__ import annotations
@@ -25,6 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from pivotkit.local.diagram import markdown, mermaid
+from pivotkit.local.event_recorder import (
+    DEPLOYED_SHAPE,
+    EventRecorder,
+    existing_events,
+    save_events,
+)
+from pivotkit.local.events import endpoint_url
 from pivotkit.local.runtime import kazoo_validator, local_runtime
 from pivotkit.local.simulator import (
     DEFAULT_ACCOUNT_ID,
@@ -39,6 +49,7 @@ from pivotkit.local.simulator import (
     Transport,
     simulate,
 )
+from pivotkit.local.style import Style, colour_enabled, paint
 from pivotkit.local.transcript import Event, Transcript, render_event
 
 # The in-process gateway's host: continuation URLs point here and come back in-process.
@@ -55,8 +66,18 @@ def register(subparsers: Any) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the pivot node's voice_url (token included)")
     where.add_argument("--customer", metavar="SLUG", help="call this customer in-process")
-    parser.add_argument("--method", choices=("get", "post"), default="get")
-    parser.add_argument("--body-format", choices=("form", "json"), default="form")
+    parser.add_argument(
+        "--method",
+        choices=("get", "post"),
+        default="get",
+        help="method of the first pivot node (default get)",
+    )
+    parser.add_argument(
+        "--body-format",
+        choices=("form", "json"),
+        default="form",
+        help="req_body_format of the first pivot node, for --method post (default form)",
+    )
     parser.add_argument(
         "--timeout-ms",
         type=int,
@@ -64,15 +85,25 @@ def register(subparsers: Any) -> None:
         help="req_timeout_ms of the first pivot node (at most 5000)",
     )
     caller = parser.add_argument_group("caller")
-    caller.add_argument("--caller-number", default=Caller.number)
-    caller.add_argument("--caller-name", default=Caller.name)
+    caller.add_argument(
+        "--caller-number", default=Caller.number, help=f"Caller-ID-Number (default {Caller.number})"
+    )
+    caller.add_argument(
+        "--caller-name", default=Caller.name, help=f"Caller-ID-Name (default {Caller.name!r})"
+    )
     caller.add_argument("--dialled", default=Caller.dialled, help="Request/To number")
-    caller.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
+    caller.add_argument(
+        "--account-id",
+        default=DEFAULT_ACCOUNT_ID,
+        help=f"Kazoo Account-ID, 32 hex characters (default {DEFAULT_ACCOUNT_ID})",
+    )
     caller.add_argument("--call-id", help="Call-ID (default: a new random one)")
     caller.add_argument(
         "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
     )
-    caller.add_argument("--language", default=Caller.language)
+    caller.add_argument(
+        "--language", default=Caller.language, help=f"Language (default {Caller.language})"
+    )
     script = parser.add_argument_group("what the caller does")
     script.add_argument("--digits", help='one entry per collect_dtmf, e.g. "1234#,2,,0"')
     script.add_argument(
@@ -92,8 +123,25 @@ def register(subparsers: Any) -> None:
     output.add_argument(
         "--diagram", type=Path, metavar="FILE", help="write the call's path as Mermaid"
     )
-    output.add_argument("--max-requests", type=int, default=Limits.max_requests)
-    output.add_argument("--max-steps", type=int, default=Limits.max_steps)
+    output.add_argument(
+        "--save-events",
+        type=Path,
+        metavar="DIR",
+        help="with --customer: write each request as a Lambda event, and its answer as the"
+        " golden beside it, into DIR (new or empty) for `pivotkit replay DIR`",
+    )
+    output.add_argument(
+        "--max-requests",
+        type=int,
+        default=Limits.max_requests,
+        help=f"loop guard: stop after this many Pivot requests (default {Limits.max_requests})",
+    )
+    output.add_argument(
+        "--max-steps",
+        type=int,
+        default=Limits.max_steps,
+        help=f"loop guard: stop after this many callflow nodes (default {Limits.max_steps})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -115,7 +163,22 @@ def run(args: argparse.Namespace) -> int:
         user_ids=tuple(args.user_id),
         language=args.language,
     )
+    if args.save_events is not None:
+        if args.url is not None:
+            print(
+                "pivotkit call: --save-events records an in-process call: use --customer",
+                file=sys.stderr,
+            )
+            return 2
+        if existing_events(args.save_events):
+            print(
+                f"pivotkit call: {args.save_events} already holds events; choose a new or"
+                " empty directory (replay runs a whole directory as one call)",
+                file=sys.stderr,
+            )
+            return 2
     validator, label = kazoo_validator()
+    saved: list[Path] = []
     live = None if args.json else _print_event
     with contextlib.ExitStack() as stack:
         try:
@@ -135,7 +198,11 @@ def run(args: argparse.Namespace) -> int:
             limits=Limits(max_requests=args.max_requests, max_steps=args.max_steps),
             listener=live,
         )
+        if isinstance(transport, EventRecorder):
+            saved = save_events(transport.recorded, args.save_events)
     _report(transcript, args)
+    if args.save_events is not None and not args.json:
+        print(f"saved {len(saved)} event(s) with goldens: pivotkit replay {args.save_events}")
     return 0 if transcript.ok else 1
 
 
@@ -154,6 +221,10 @@ def _transport(args: argparse.Namespace) -> Iterator[tuple[Transport, str]]:
         token = runtime.token_for(args.customer)
         if token is None:
             raise LookupError(f"PIVOTKIT_TOKENS has no token for {args.customer!r}")
+        if args.save_events is not None:
+            recorder = EventRecorder(runtime)
+            yield recorder, f"{endpoint_url(DEPLOYED_SHAPE, args.customer)}?token={token}"
+            return
         gateway = runtime.gateway(forwarded_proto="https")
         yield (
             InProcessTransport(gateway),
@@ -165,7 +236,10 @@ def _report(transcript: Transcript, args: argparse.Namespace) -> None:
     if args.json:
         print(transcript.dumps())
     else:
-        print("\n".join(transcript.summary()))
+        ending, verdict = transcript.summary()
+        colour = colour_enabled(sys.stdout)
+        print(ending)
+        print(paint(verdict, "ok" if transcript.ok else "bad", enabled=colour))
     if args.diagram is not None:
         is_markdown = args.diagram.suffix.lower() in (".md", ".markdown")
         text = markdown(transcript) if is_markdown else mermaid(transcript)
@@ -174,10 +248,17 @@ def _report(transcript: Transcript, args: argparse.Namespace) -> None:
             print(f"diagram written to {args.diagram}")
 
 
+_EVENT_STYLES: dict[str, Style] = {"request": "request", "answer": "answer", "failure": "failure"}
+
+
 def _print_event(event: Event) -> None:
     line = render_event(event)
-    if line is not None:
-        print(line, flush=True)
+    if line is None:
+        return
+    style = _EVENT_STYLES.get(event.kind)
+    if style is not None:
+        line = paint(line, style, enabled=colour_enabled(sys.stdout))
+    print(line, flush=True)
 
 
 def _ask(question: str) -> str | None:

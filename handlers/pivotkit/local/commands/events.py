@@ -1,23 +1,35 @@
-"""``pivotkit events``: write a sample Lambda event for a customer's Pivot route.
+"""``pivotkit events``: write the Lambda event for a Pivot request Kazoo would send.
 
 The event is what AWS would hand the pivot function when Kazoo's pivot node calls the
-customer's URL: Kazoo's parameters encoded exactly as Kazoo encodes them, wrapped in a REST
-API (v1), HTTP API (v2) or Function URL event. Feed it to ``pivotkit replay`` or a test.
+customer's URL: Kazoo's parameters encoded exactly as Kazoo encodes them, in the deployed
+HTTP API's shape by default (or a REST API or Function URL event), with the customer's local
+token. Only what a person would say is asked for: the customer, the caller, the digits
+pressed. With ``--digits`` the call is walked in this process, through the customer's
+flow, and the event is the request Kazoo sends after the last of them, continuation URL and
+all, which is why the engine's own parameters (step, hop, seq) are never typed. Feed it to
+``pivotkit replay`` or a test; for every request of a call, ``pivotkit call --save-events``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from pivotkit.local.events import DEFAULT_REGION, DEFAULT_STAGE, endpoint_url, lambda_event
-from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.events import (
+    DEFAULT_REGION,
+    DEFAULT_STAGE,
+    EventShape,
+    endpoint_url,
+    lambda_event,
+)
+from pivotkit.local.kazoo_encoding import pivot_http_request
+from pivotkit.local.tokens import local_token
 from pivotkit.request import ACCOUNT_ID_PATTERN
 
 DEFAULT_ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
@@ -27,58 +39,24 @@ _CUSTOMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "events",
-        help="write a sample Lambda event for a Pivot request",
-        description=(
-            "Write the Lambda event AWS would deliver when a Kazoo pivot node calls the "
-            "customer's Pivot URL: Kazoo's parameters encoded exactly as Kazoo encodes them, "
-            "in a REST API (v1), HTTP API (v2) or Function URL event. Replay it with "
-            "'pivotkit replay' or use it in a test."
-        ),
+        help="write the Lambda event of a Pivot request (first, or after some digits)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--customer", required=True, type=_customer, help="customer slug")
     parser.add_argument(
-        "--shape",
-        choices=("v1", "v2", "url"),
-        default="url",
-        help="v1: API Gateway REST; v2: HTTP API; url: Lambda Function URL (default)",
-    )
-    parser.add_argument(
-        "--method", choices=("get", "post"), default="get", help="the pivot node's method"
-    )
-    parser.add_argument(
-        "--body-format",
-        choices=("form", "json"),
-        default="form",
-        help="req_body_format of the pivot node (POST only)",
-    )
-    parser.add_argument(
         "--digits",
+        help='what the caller pressed, one entry per prompt, e.g. "1234#,2": the event is'
+        " the request after the last entry (the call is walked in-process)",
+    )
+    parser.add_argument("--caller-number", default="+14155550123", help="Caller-ID-Number")
+    parser.add_argument("--dialled", default="+14155550199", help="the number dialled (Request)")
+    parser.add_argument(
+        "--user-id",
         action="append",
-        type=_assignment,
         default=[],
-        metavar="NAME=VALUE",
-        help="a DTMF collection (repeatable): Digits[NAME]=VALUE",
+        help="owner of the calling device, for a call from a desk phone (repeatable)",
     )
-    parser.add_argument(
-        "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
-    )
-    parser.add_argument(
-        "--var",
-        action="append",
-        type=_assignment,
-        default=[],
-        metavar="KEY=VALUE",
-        help="a custom application variable (repeatable)",
-    )
-    parser.add_argument("--step", help="continuation: the step to run")
-    parser.add_argument("--seq", type=_non_negative, help="continuation: step sequence number")
-    parser.add_argument("--hop", type=_non_negative, help="continuation: hop counter")
-    parser.add_argument(
-        "--collection",
-        metavar="NAME",
-        help="continuation: the collection the step reads its digits from (the g parameter)",
-    )
-    parser.add_argument("--token", help="the customer's secret (the token query parameter)")
     parser.add_argument("--call-id", help="Call-ID (default: a new random one)")
     parser.add_argument(
         "--account-id",
@@ -86,9 +64,30 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_ACCOUNT_ID,
         help=f"Kazoo Account-ID (default: {DEFAULT_ACCOUNT_ID})",
     )
-    parser.add_argument("--caller-number", default="+14155550123", help="Caller-ID-Number")
-    parser.add_argument("--region", default=DEFAULT_REGION, help="AWS region in the host name")
-    parser.add_argument("--stage", default=DEFAULT_STAGE, help="REST API stage (v1 only)")
+    parser.add_argument(
+        "--token",
+        help="the customer's token (default: its local one, local-<slug> or the first in"
+        " $PIVOTKIT_TOKENS, which serve, call and replay accept)",
+    )
+    kazoo = parser.add_argument_group("the pivot node and the gateway")
+    kazoo.add_argument(
+        "--method", choices=("get", "post"), default="get", help="the pivot node's method"
+    )
+    kazoo.add_argument(
+        "--body-format",
+        choices=("form", "json"),
+        default="form",
+        help="req_body_format of the pivot node (POST only)",
+    )
+    kazoo.add_argument(
+        "--shape",
+        choices=("v2", "v1", "url"),
+        default="v2",
+        help="v2: HTTP API, what the stack deploys (default); v1: API Gateway REST;"
+        " url: Lambda Function URL",
+    )
+    kazoo.add_argument("--region", default=DEFAULT_REGION, help="AWS region in the host name")
+    kazoo.add_argument("--stage", default=DEFAULT_STAGE, help="REST API stage (v1 only)")
     parser.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
     parser.set_defaults(func=run)
 
@@ -97,38 +96,18 @@ def run(args: argparse.Namespace) -> int:
     if args.body_format != "form" and args.method != "post":
         print("pivotkit events: --body-format applies to --method post only", file=sys.stderr)
         return 2
-    if args.token is None:
-        print(
-            "pivotkit events: no --token given; the endpoint will answer 401 to this event",
-            file=sys.stderr,
-        )
-    call = KazooCall(
-        account_id=args.account_id,
-        call_id=args.call_id or f"{uuid.uuid4().hex}@10.0.0.5",
-        caller_id_number=args.caller_number,
-        from_user=args.caller_number,
-        user_ids=tuple(args.user_id),
-        collections=dict(args.digits) if args.digits else None,
-        custom_application_vars=dict(args.var),
-    )
-    continuation = {
-        name: value
-        for name, value in (
-            ("token", args.token),
-            ("step", args.step),
-            ("hop", args.hop),
-            ("seq", args.seq),
-            ("g", args.collection),
-        )
-        if value is not None
-    }
-    voice_url = endpoint_url(args.shape, args.customer, region=args.region, stage=args.stage)
-    if continuation:
-        voice_url += "?" + urlencode(continuation, quote_via=quote)
-    request = pivot_http_request(
-        call, voice_url, method=args.method, req_body_format=args.body_format
-    )
-    event = lambda_event(request, args.shape, stage=args.stage)
+    token = args.token or _local_token(args.customer)
+    shape: EventShape = args.shape
+    base = endpoint_url(shape, args.customer, region=args.region, stage=args.stage)
+    voice_url = f"{base}?token={token}" if token else base
+    if args.digits is None:
+        event = _first_event(args, voice_url, shape)
+    else:
+        try:
+            event = _event_after_digits(args, voice_url, shape)
+        except LookupError as exc:
+            print(f"pivotkit events: {exc}", file=sys.stderr)
+            return 2
     text = json.dumps(event, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
@@ -142,22 +121,67 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _caller(args: argparse.Namespace) -> Any:
+    from pivotkit.local.simulator import Caller
+
+    return Caller(
+        number=args.caller_number,
+        dialled=args.dialled,
+        account_id=args.account_id,
+        call_id=args.call_id or f"{uuid.uuid4().hex}@10.0.0.5",
+        user_ids=tuple(args.user_id),
+    )
+
+
+def _first_event(args: argparse.Namespace, voice_url: str, shape: EventShape) -> dict[str, Any]:
+    request = pivot_http_request(
+        _caller(args).kazoo_call(),
+        voice_url,
+        method=args.method,
+        req_body_format=args.body_format,
+    )
+    return lambda_event(request, shape, stage=args.stage)
+
+
+def _event_after_digits(
+    args: argparse.Namespace, voice_url: str, shape: EventShape
+) -> dict[str, Any]:
+    """Walk the call in-process with ``--digits``; the last request Kazoo sent."""
+    # Imported here: a first-request event needs none of the handlers.
+    from pivotkit.local.event_recorder import EventRecorder
+    from pivotkit.local.runtime import local_runtime
+    from pivotkit.local.simulator import PivotTarget, Script, ScriptError, simulate
+
+    try:
+        script = Script.parse(args.digits)
+    except ScriptError as exc:
+        raise LookupError(f"--digits: {exc}") from None
+    with local_runtime("memory", customer=args.customer) as runtime:
+        recorder = EventRecorder(runtime, shape)
+        target = PivotTarget(voice_url, args.method, args.body_format)
+        transcript = simulate(recorder, target, _caller(args), script)
+    if len(recorder.recorded) < 2:
+        raise LookupError(
+            f"the call made no request after the digits ({transcript.reason});"
+            " drop --digits for the first request"
+        )
+    return dict(recorder.recorded[-1].event)
+
+
+def _local_token(customer: str) -> str:
+    """The token the local tools accept for ``customer``: what ``serve`` prints."""
+    configured = os.environ.get("PIVOTKIT_TOKENS")
+    if not configured:
+        return local_token(customer)
+    from pivotkit.customers import StaticTokens
+
+    tokens = StaticTokens.from_json(configured).tokens_for(customer)
+    return tokens[0] if tokens else ""
+
+
 def _customer(text: str) -> str:
     if not _CUSTOMER.fullmatch(text):
         raise argparse.ArgumentTypeError("a customer slug is letters, digits, '-' and '_'")
-    return text
-
-
-def _assignment(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
-
-
-def _non_negative(text: str) -> str:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return text
 
 

@@ -1,11 +1,14 @@
 """``pivotkit kazoo callflow``: point a Kazoo callflow at a customer's Pivot endpoint.
 
 Builds the callflow document Crossbar stores: the numbers that route to it and a ``pivot``
-node whose ``voice_url`` is the customer's endpoint with its token, ``req_format: kazoo``,
-the request timeout, and a ``_`` fallback (an apology, then hang up) that Kazoo runs when the
-endpoint fails or is too slow. The flow is checked against Kazoo's schemas when they are
-available. Without --crossbar the Crossbar request body is printed; with it the callflow is
-created with ``PUT /v2/accounts/{ACCOUNT_ID}/callflows`` and Crossbar's answer is printed.
+node whose ``voice_url`` is the customer's endpoint with its token, ``req_format: kazoo``, and
+the customer's own ``request_timeout_ms`` and fallback (its message, then its fallback target),
+the same as on every pivot node the kit emits later in the call: the first request is the one
+most likely to meet a cold start, so it must fail over like the others. The flow is checked
+against Kazoo's schemas when they are available. Without --crossbar the Crossbar request body
+is printed. With it, the callflow already holding one of the numbers is updated (``POST
+/v2/accounts/{ACCOUNT_ID}/callflows/{ID}``) or, when there is none, one is created (``PUT``);
+a second run never adds a duplicate. Nothing printed in that mode carries a token.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -21,29 +25,41 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pivotkit.callflow import hangup, pivot, tts
-from pivotkit.callflow.control import PIVOT_MAX_TIMEOUT_MS
-from pivotkit.customers import DEFAULT_FALLBACK_MESSAGE, SLUG_PATTERN, StaticTokens
+from pivotkit.callflow import Node, pivot, tts
+from pivotkit.callflow.types import check_http_url
+from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
-from pivotkit.local.schemas import load_schema_sets, validate_callflow
+from pivotkit.local.runtime import UnknownCustomer, find_customers
+from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
 
 # callflows.json: each number is 1-36 characters and the list has no repeats.
 MAX_NUMBER_LENGTH = 36
 CROSSBAR_TIMEOUT_S = 15.0
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_PAGES = 200  # Crossbar pages 50 documents: 10,000 callflows is far beyond one account
 TOKEN_ENV = "PIVOTKIT_TOKEN"  # noqa: S105 - a variable name, not a secret
 AUTH_TOKEN_ENV = "KAZOO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
+REDACTED = "<redacted>"
+MIN_LITERAL_SECRET = 8
+# Crossbar documents are 32 hex characters, like accounts; an id goes into a URL path.
+_DOCUMENT_ID = ACCOUNT_ID_PATTERN
+# A token in a URL's query and Crossbar's envelope field (every answer echoes the auth token).
+_QUERY_TOKEN = re.compile(r"([?&]token=)[^&#\s\"']+")
+_AUTH_TOKEN_FIELD = re.compile(r'("auth_token"\s*:\s*)"[^"]*"')
 
 
 DESCRIPTION = """\
 Print the callflow document Crossbar stores for a customer's Pivot endpoint: the numbers
 that route to it and a pivot node whose voice_url is the endpoint with the customer's token,
-req_format "kazoo", req_timeout_ms, and a "_" fallback (an apology, then hang up) that Kazoo
-runs when the endpoint fails or is too slow. The flow is checked against Kazoo's schemas when
-they are available ($KAZOO_SCHEMAS or ../shared/kazoo/schemas).
+req_format "kazoo", and the customer's own req_timeout_ms and "_" fallback (its fallback
+message, then its fallback target), as on every later pivot node of the call. The flow is
+checked against Kazoo's schemas when they are available (`pivotkit schemas fetch` gets them).
+The printed document carries the customer's token in voice_url: it is what Crossbar stores.
 
-With --crossbar, --account-id and --auth-token the callflow is created instead, with
-PUT /v2/accounts/{ACCOUNT_ID}/callflows, and Crossbar's answer is printed.
+With --crossbar, --account-id and --auth-token the callflow is sent to Crossbar instead: the
+callflow already holding one of the numbers is updated (it must be a pivot callflow), else
+one is created. Nothing printed then carries a token.
 
 example:
   pivotkit kazoo callflow --customer acme --numbers 5551234 \\
@@ -86,23 +102,21 @@ def register(subparsers: Any) -> None:
         help=f"the customer's token (default ${TOKEN_ENV}, else the first one for the customer"
         " in $PIVOTKIT_TOKENS); deployed: read it from the customer's tokens secret",
     )
-    callflow.add_argument("--method", choices=("get", "post"), default="get")
+    callflow.add_argument(
+        "--method",
+        choices=("get", "post"),
+        default="get",
+        help="how Kazoo sends the Pivot request (default get)",
+    )
     callflow.add_argument(
         "--body-format", choices=("form", "json"), help="req_body_format for --method post"
     )
-    callflow.add_argument(
-        "--timeout-ms",
-        type=int,
-        default=PIVOT_MAX_TIMEOUT_MS,
-        help=f"req_timeout_ms, 1-{PIVOT_MAX_TIMEOUT_MS} (default {PIVOT_MAX_TIMEOUT_MS})",
-    )
     callflow.add_argument("--name", help="callflow name (default: pivotkit <customer>)")
     callflow.add_argument(
-        "--fallback-text",
-        default=DEFAULT_FALLBACK_MESSAGE,
-        help="what the caller hears when the endpoint fails, before Kazoo hangs up",
+        "--crossbar",
+        help="Crossbar base URL, e.g. https://kazoo:8443: create the callflow, or update the"
+        " one already holding these numbers",
     )
-    callflow.add_argument("--crossbar", help="Crossbar base URL, e.g. https://kazoo:8443")
     callflow.add_argument("--account-id", help="Kazoo account id (32 hex characters)")
     callflow.add_argument("--auth-token", help=f"Crossbar auth token (default ${AUTH_TOKEN_ENV})")
     callflow.set_defaults(func=run)
@@ -123,50 +137,77 @@ class CrossbarTarget:
 
 
 def run(args: argparse.Namespace) -> int:
+    secrets = [t for t in (args.token, os.environ.get(TOKEN_ENV), args.auth_token) if t]
+    secrets.append(os.environ.get(AUTH_TOKEN_ENV) or "")
+
+    def fail(message: str) -> None:
+        print(redact(message, secrets), file=sys.stderr)
+
     try:
-        document = build_document(args, os.environ)
+        customer = load_customer(args.customer)
+        document = build_document(args, customer, os.environ)
         target = crossbar_target(args, os.environ)
     except (UsageError, CallflowError) as error:
-        print(f"pivotkit kazoo callflow: {error}", file=sys.stderr)
+        fail(f"pivotkit kazoo callflow: {error}")
         return 2
     errors = schema_errors(document["data"]["flow"])
     if errors is None:
-        print("note: Kazoo schemas not found; the flow was not validated", file=sys.stderr)
+        print(f"note: the flow was not validated: {NOT_FOUND}", file=sys.stderr)
     elif errors:
-        print("the callflow does not validate against Kazoo's schemas:", file=sys.stderr)
+        fail("the callflow does not validate against Kazoo's schemas:")
         for problem in errors:
-            print(f"  {problem}", file=sys.stderr)
+            fail(f"  {problem}")
         return 1
     if target is None:
         print(json.dumps(document, indent=2))
         return 0
-    return put_callflow(target, document)
+    try:
+        answer, summary = send_callflow(target, document)
+    except CrossbarError as error:
+        fail(str(error))
+        return 1
+    print(summary, file=sys.stderr)
+    print(redact(json.dumps(answer, indent=2), secrets))
+    return 0
 
 
-def build_document(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, Any]:
+def load_customer(slug: str) -> Customer:
+    """The customer package ``slug``; a typo gets the closest names instead of a callflow."""
+    try:
+        return find_customers(slug)[slug]
+    except UnknownCustomer as error:
+        raise UsageError(str(error)) from None
+
+
+def build_document(
+    args: argparse.Namespace, customer: Customer, environ: Mapping[str, str]
+) -> dict[str, Any]:
     """The Crossbar request body: ``{"data": {"name", "numbers", "flow"}}``."""
-    customer = args.customer
-    if not SLUG_PATTERN.match(customer):
-        raise UsageError(f"{customer!r} is not a customer slug")
-    voice_url = voice_url_for(customer, args.url or environ.get("PIVOTKIT_PUBLIC_URL"))
-    voice_url = with_token(voice_url, customer, args.token or environ.get(TOKEN_ENV), environ)
+    slug = customer.slug
+    voice_url = voice_url_for(slug, args.url or environ.get("PIVOTKIT_PUBLIC_URL"))
+    voice_url = with_token(voice_url, slug, args.token or environ.get(TOKEN_ENV), environ)
     if args.body_format is not None and args.method != "post":
         raise UsageError("--body-format applies to --method post only")
     node = pivot(
         voice_url,
         method=args.method,
         req_body_format=args.body_format,
-        req_timeout_ms=args.timeout_ms,
+        req_timeout_ms=customer.request_timeout_ms,
     )
     # Runs only when the request fails or times out: a successful answer replaces the flow.
-    node.then(tts(args.fallback_text).then(hangup()))
+    node.then(first_fallback(customer))
     return {
         "data": {
-            "name": args.name or f"pivotkit {customer}",
+            "name": args.name or f"pivotkit {slug}",
             "numbers": parse_numbers(args.numbers),
             "flow": node.to_dict(),
         }
     }
+
+
+def first_fallback(customer: Customer) -> Node:
+    """The fallback ``Call.fallback`` gives every later pivot node: message, then target."""
+    return tts(customer.fallback_message).then(customer.fallback_target())
 
 
 def voice_url_for(customer: str, url: str | None) -> str:
@@ -184,7 +225,9 @@ def voice_url_for(customer: str, url: str | None) -> str:
         if "/pivot/" in f"{path}/":
             raise UsageError(f"--url {url!r} is not {customer}'s endpoint (…{route})")
         path += route
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    voice_url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    # The builder's rule (scheme, Kazoo's host blacklist, no userinfo), said about --url.
+    return check_http_url("--url", voice_url)
 
 
 def with_token(url: str, customer: str, token: str | None, environ: Mapping[str, str]) -> str:
@@ -247,11 +290,79 @@ def schema_errors(flow: Mapping[str, Any]) -> list[str] | None:
     return validate_callflow(flow)
 
 
-def put_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> int:
+class CrossbarError(Exception):
+    """Crossbar could not take the callflow (said on stderr, redacted; exit status 1)."""
+
+
+def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[Any, str]:
+    """Update the callflow already holding one of the numbers, else create one.
+
+    Returns Crossbar's answer and a line saying what was done. Refuses to guess when the
+    numbers are spread over several callflows, and never rewrites a callflow that is not a
+    pivot callflow (someone else's routing).
+    """
+    numbers: list[str] = document["data"]["numbers"]
+    holders = [cf for cf in list_callflows(target) if set(cf.get("numbers") or ()) & set(numbers)]
+    if not holders:
+        answer = crossbar_request(target, "PUT", target.callflows_url, document)
+        created = _data(answer).get("id", "?")
+        return answer, f"created callflow {created} for {', '.join(numbers)}"
+    if len(holders) > 1:
+        ids = ", ".join(f"{cf.get('id')} ({cf.get('name', '')})" for cf in holders)
+        raise CrossbarError(
+            f"the numbers are on {len(holders)} callflows ({ids}); refusing to guess which to"
+            " update: pass the numbers of one callflow"
+        )
+    callflow_id = str(holders[0].get("id", ""))
+    if not _DOCUMENT_ID.fullmatch(callflow_id):
+        raise CrossbarError(
+            f"Crossbar listed a callflow id that is not 32 hex characters: {callflow_id!r:.40}"
+        )
+    url = f"{target.callflows_url}/{callflow_id}"
+    existing = _data(crossbar_request(target, "GET", url))
+    module = (existing.get("flow") or {}).get("module")
+    if module != "pivot":
+        raise CrossbarError(
+            f"callflow {callflow_id} ({existing.get('name', '')}) already routes these numbers"
+            f" to {module!r}, not to a pivot endpoint; not overwriting it: free the numbers"
+            " first or choose others"
+        )
+    # POST replaces the whole document: keep what the kit does not set (a featurecode, a
+    # contact list) rather than PATCH, whose deep merge would keep stale keys of the old flow.
+    updated = {**existing, **document["data"]}
+    answer = crossbar_request(target, "POST", url, {"data": updated})
+    summary = f"updated callflow {callflow_id} for {', '.join(numbers)}"
+    dropped = [n for n in existing.get("numbers") or () if n not in numbers]
+    if dropped:
+        summary += f" (no longer routes {', '.join(dropped)})"
+    return answer, summary
+
+
+def list_callflows(target: CrossbarTarget) -> list[dict[str, Any]]:
+    """Every callflow of the account, following Crossbar's pages (``next_start_key``)."""
+    found: list[dict[str, Any]] = []
+    query: dict[str, str] = {}
+    for _ in range(MAX_PAGES):
+        url = target.callflows_url + (f"?{urlencode(query)}" if query else "")
+        answer = crossbar_request(target, "GET", url)
+        page = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(page, list):
+            raise CrossbarError(f"{target.callflows_url} did not answer a list of callflows")
+        found.extend(cf for cf in page if isinstance(cf, dict))
+        next_key = answer.get("next_start_key")
+        if next_key is None:
+            return found
+        query = {"start_key": json.dumps(next_key) if not isinstance(next_key, str) else next_key}
+    raise CrossbarError(f"{target.callflows_url} has more than {MAX_PAGES} pages of callflows")
+
+
+def crossbar_request(
+    target: CrossbarTarget, method: str, url: str, body: Mapping[str, Any] | None = None
+) -> Any:
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked to be http(s)
-        target.callflows_url,
-        data=json.dumps(document).encode("utf-8"),
-        method="PUT",
+        url,
+        data=None if body is None else json.dumps(body).encode("utf-8"),
+        method=method,
         headers={
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -260,13 +371,33 @@ def put_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=CROSSBAR_TIMEOUT_S) as response:  # noqa: S310
-            body = response.read().decode("utf-8", "replace")
+            raw = response.read(MAX_ANSWER_BYTES)
     except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")[:2000]
-        print(f"Crossbar answered {error.code} {error.reason}: {detail}", file=sys.stderr)
-        return 1
+        detail = error.read(2000).decode("utf-8", "replace")
+        raise CrossbarError(
+            f"Crossbar answered {method} {url} with {error.code} {error.reason}: {detail}"
+        ) from None
     except (urllib.error.URLError, TimeoutError) as error:
-        print(f"cannot reach Crossbar at {target.callflows_url}: {error}", file=sys.stderr)
-        return 1
-    print(body)
-    return 0
+        raise CrossbarError(f"cannot reach Crossbar at {url}: {error}") from None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CrossbarError(f"Crossbar answered {method} {url} with something not JSON") from None
+
+
+def _data(answer: Any) -> dict[str, Any]:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict):
+        raise CrossbarError("Crossbar answered without a callflow in data")
+    return data
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` without tokens: the given secrets, ``token=`` in URLs, Crossbar's auth_token."""
+    # A very short "secret" would blank ordinary words; the patterns below still catch it.
+    for secret in sorted(
+        (s for s in secrets if len(s) >= MIN_LITERAL_SECRET), key=len, reverse=True
+    ):
+        text = text.replace(secret, REDACTED)
+    text = _QUERY_TOKEN.sub(rf"\1{REDACTED}", text)
+    return _AUTH_TOKEN_FIELD.sub(rf'\1"{REDACTED}"', text)

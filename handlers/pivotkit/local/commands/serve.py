@@ -180,6 +180,7 @@ def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
         if token and first_url is None:
             first_url = voice_url
     lines.append(f"  media: {url}/media/<customer>/<token>/...")
+    lines.append(f"  schemas: {_schemas_note()}")
     if first_url is not None:
         request = pivot_http_request(Caller().kazoo_call(), first_url)
         lines += [
@@ -189,6 +190,16 @@ def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
             f"    pivotkit call --url {shlex.quote(first_url)}",
         ]
     print("\n".join(lines), file=out, flush=True)
+
+
+def _schemas_note() -> str:
+    """Serve answers whatever the flow builds; `call` and `replay` are what validate it."""
+    from pivotkit.local.schemas import NOT_FOUND, locate_schemas
+
+    location = locate_schemas()
+    if location is None:
+        return NOT_FOUND
+    return f"{location.directory} ({' + '.join(location.versions)}; `pivotkit call` validates)"
 
 
 def _write_ready_file(path: Path, url: str) -> None:

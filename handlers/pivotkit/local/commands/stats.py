@@ -19,10 +19,12 @@ import argparse
 import contextlib
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pivotkit.errors import PivotkitError
 from pivotkit.local.stats import Funnel, funnel, render
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 SCAN_CONNECT_TIMEOUT_SECONDS = 5.0
 SCAN_READ_TIMEOUT_SECONDS = 30.0
 SCAN_BUDGET_SECONDS = 300.0
+PROBE_TIMEOUT_SECONDS = 1.0  # the embedded AWS is on this machine: it answers at once or never
 
 
 def register(subparsers: Any) -> None:
@@ -83,6 +86,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.endpoint is not None:
+        problem = _unreachable(args.endpoint)
+        if problem is not None:
+            # Said at once: the store's retries would otherwise spend their whole budget on a
+            # port where nothing listens, silently.
+            print(
+                f"pivotkit stats: nothing answers at {args.endpoint} ({problem}); is"
+                " `pivotkit serve` running? Its banner prints the embedded AWS address",
+                file=sys.stderr,
+            )
+            return 1
     from botocore.exceptions import BotoCoreError
 
     now = time.time()
@@ -111,6 +125,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 Reader = Callable[[str], Sequence["CallRecord"]]
+
+
+def _unreachable(endpoint: str) -> str | None:
+    """Why nothing can be reached at ``endpoint`` (a quick TCP connect), or ``None``."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "not a valid port"
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=PROBE_TIMEOUT_SECONDS):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 @contextlib.contextmanager
