@@ -260,9 +260,12 @@ def _v1_query(event: Mapping[str, Any]) -> str:
     """REST APIs give no raw query string; rebuild one from the multi-value map.
 
     The values there are already percent-decoded, so they are re-encoded the way Kazoo
-    encodes (space as ``+``); keys are kept literal, brackets included. An unpaired surrogate
-    (an event can carry one as a JSON ``\\udXXX`` escape) is encoded as its raw bytes, which
-    decoding then rejects as invalid UTF-8 (a 400) instead of failing here.
+    encodes (space as ``+``). Keys are written as they are, as Kazoo writes them and as
+    ``pivotkit.request`` reads them; only ``&`` and ``=``, which would cut the rebuilt string
+    in the wrong place, are written as ``%26`` and ``%3D`` (and then read as those three
+    characters: such a key was ambiguous on the wire already). An unpaired surrogate (an
+    event can carry one as a JSON ``\\udXXX`` escape) makes the string, or the value once
+    decoded, invalid UTF-8, which decoding rejects (a 400) instead of failing here.
     """
     multi = event.get("multiValueQueryStringParameters")
     if not isinstance(multi, Mapping):
@@ -274,7 +277,7 @@ def _v1_query(event: Mapping[str, Any]) -> str:
             continue
         for value in values:
             if isinstance(value, str):
-                name = quote(key, safe="[]", errors="surrogatepass")
+                name = key.replace("&", "%26").replace("=", "%3D")
                 text = quote(value, safe="", errors="surrogatepass").replace("%20", "+")
                 pairs.append(f"{name}={text}")
     return "&".join(pairs)

@@ -21,8 +21,9 @@ decoder sits on the request path and must never turn garbage into a 500.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from pydantic import (
@@ -35,9 +36,12 @@ from pydantic import (
 )
 
 from pivotkit.errors import BadRequest, MethodNotAllowed, NotAPivotRequest, UnsupportedMediaType
+from pivotkit.escaping import escaped
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+logger = logging.getLogger("pivotkit.request")
 
 # Kazoo nests at most two levels (``Custom-SIP-Headers[Name]``); anything near this limit is
 # not Kazoo and would only cost us time.
@@ -80,12 +84,17 @@ def parse_params(raw: str) -> dict[str, Any]:
 
     ``Digits[menu]=1`` gives ``{"Digits": {"menu": "1"}}``; ``User-ID[]=a&User-ID[]=b``
     gives ``{"User-ID": ["a", "b"]}``; ``a[b][c]=v`` nests deeper. Values are strings.
-    Brackets may also arrive percent-encoded (``%5B``/``%5D``), as some clients send them.
+
+    Keys are taken exactly as written, because that is how Kazoo writes them
+    (``kz_http_util:json_to_querystring`` encodes values only): ``+`` and ``%41`` in a key
+    are a plus sign and three characters, not a space and an ``A`` (docs/kazoo-notes.md,
+    "Keys and values on the wire"). A key Kazoo could not have written unambiguously (one
+    whose brackets do not form ``name[seg]...[seg]``: the marks of a custom variable name
+    holding ``&``, ``=``, ``#`` or a bracket) is kept as one literal key and logged.
 
     A plain key sent twice keeps its last value: Kazoo never repeats one, and on a GET
     Kazoo's parameters come *after* ``voice_url``'s own query, so last-wins means Kazoo's
-    value beats anything a URL author put there under the same name. A key whose brackets do
-    not form ``name[seg]...[seg]`` (``a[b``, ``a[b]c``, ``[x]``) is kept as one literal key.
+    value beats anything a URL author put there under the same name.
 
     Raises ``BadRequest`` for malformed percent-escapes in values, invalid UTF-8, one
     parameter used both as a plain value and as a nested one (``a=1&a[b]=2``), more than
@@ -93,60 +102,90 @@ def parse_params(raw: str) -> dict[str, Any]:
     but at the end of a key.
     """
     _check_text(raw)
-    unescaped = _unescape_all_but_held_back(raw)
-    if unescaped is None:
+    keys, values = _split_pairs(raw)
+    decoded = _decode_all_values(values)
+    if decoded is None:
         # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
-        # key and value on its own, which finds the first problem and names it.
-        return _tree(raw.split("&"), _decode_key, _decode_value)
+        # value on its own, which finds the first problem and names it.
+        decoded = [_decode_value(value) for value in values]
+    return _tree(keys, decoded)
+
+
+def _split_pairs(raw: str) -> tuple[list[str], list[str]]:
+    """Keys and still-encoded values of the non-empty segments, in order."""
+    keys: list[str] = []
+    values: list[str] = []
+    for segment in raw.split("&"):
+        if segment:
+            key, _, value = segment.partition("=")
+            keys.append(key)
+            values.append(value)
+    if len(keys) > MAX_PARAMS:
+        raise BadRequest(f"more than {MAX_PARAMS} parameters")
+    return keys, values
+
+
+def _decode_all_values(values: list[str]) -> list[str] | None:
+    """Every value decoded in one pass over all of them; ``None`` if one has a malformed
+    escape or is not UTF-8 (then ``_decode_value`` decodes them one by one).
+
+    Kazoo escapes every value, so this is where decoding spends its time: one regular
+    expression pass instead of one per value. The values are joined with ``&``, which no
+    encoded value contains; ``%26``, ``%25`` and ``%3D`` stay encoded through that pass
+    (they would change how the string splits back, or decode twice) and are decoded once
+    the values are apart again.
+    """
+    joined = "&".join(values)
+    if "%" not in joined:
+        return [value.replace("+", " ") for value in values] if "+" in joined else values
+    unescaped = _unescape_all_but_held_back(joined)
+    if unescaped is None:
+        return None
+    parts = unescaped.split("&")
     if "%" not in unescaped:
-        return _tree(unescaped.split("&"), None, None)
-    return _tree(unescaped.split("&"), _unescape_held_back, _unescape_held_back)
+        return parts
+    return [_unescape_held_back(part) if "%" in part else part for part in parts]
 
 
-def _tree(
-    segments: list[str],
-    decode_key: Callable[[str], str] | None,
-    decode_value: Callable[[str], str] | None,
-) -> dict[str, Any]:
-    """The parameter tree of ``segments`` (``key=value`` each); ``None`` decoders mean
-    nothing in them needs decoding."""
-    # Counting the non-empty segments (where the error must surface) is only worth its cost
-    # when there are more segments than the limit allows parameters.
-    counting = len(segments) > MAX_PARAMS
-    count = 0
+def _tree(keys: list[str], values: list[str]) -> dict[str, Any]:
+    """The parameter tree of decoded ``keys`` and ``values``."""
     tree: dict[str, Any] = {}
-    for segment in segments:
-        if not segment:
-            continue
-        if counting:
-            count += 1
-            if count > MAX_PARAMS:
-                raise BadRequest(f"more than {MAX_PARAMS} parameters")
-        key, _, value = segment.partition("=")
-        if decode_key is not None and ("%" in key or "+" in key):
-            key = decode_key(key)
-        if decode_value is not None and ("%" in value or "+" in value):
-            value = decode_value(value)
-        if "[" in key:
+    ambiguous: list[str] = []
+    for key, value in zip(keys, values, strict=True):
+        if "[" in key or "]" in key:
             base, path = _split_key(key)
-            if base:  # PHP drops nameless parameters too; Kazoo never sends them
+            if not path:
+                ambiguous.append(key)
+                _insert(tree, key, (), value)
+            elif base:  # PHP drops nameless parameters too; Kazoo never sends them
                 _insert(tree, base, path, value)
         elif key:
             if type(tree.get(key, value)) is not str:  # already a nested dict or list
                 raise _conflict(key)
             tree[key] = value
+    if ambiguous:
+        _log_ambiguous_keys(ambiguous)
     return tree
 
 
-def _unescape_all_but_held_back(raw: str) -> str | None:
-    """``raw`` with ``+`` and every escape decoded except ``%25``, ``%26`` and ``%3D``, in one
-    pass over the whole string; ``None`` if it has a malformed escape or invalid UTF-8.
+# A Kazoo parameter name, its bracket and the start of the variable's name.
+_LOGGED_KEY_CHARS: Final = 40
 
-    Kazoo escapes every value, so this is where decoding spends its time: one regular
-    expression pass instead of one per value. The three escapes left alone are those whose
-    characters (``%``, ``&``, ``=``) would change how the string splits or decode twice;
-    ``_unescape_held_back`` decodes them once each key and value is cut out.
-    """
+
+def _log_ambiguous_keys(keys: list[str]) -> None:
+    # One line per request, whatever the count: the keys are the sender's text, so the line
+    # shows only a short escaped form of the first.
+    logger.warning(
+        "%d parameter key(s) are not name[seg]...[seg]; kept literal, first: %s"
+        " (a custom variable name with & = # [ or ] cannot be sent unambiguously)",
+        len(keys),
+        escaped(keys[0], limit=_LOGGED_KEY_CHARS),
+    )
+
+
+def _unescape_all_but_held_back(raw: str) -> str | None:
+    """``raw`` with ``+`` and every escape decoded except ``%25``, ``%26`` and ``%3D``;
+    ``None`` if it has a malformed escape or invalid UTF-8."""
     if _BAD_ESCAPE.search(raw):
         return None
     try:
@@ -170,48 +209,30 @@ def _check_text(raw: str) -> None:
 
 
 def _pairs(raw: str) -> Iterator[tuple[str, str]]:
-    """Decoded (key, value) pairs in order; empty segments skipped; limits enforced."""
+    """(key, decoded value) pairs in order, keys as written; empty segments skipped."""
     _check_text(raw)
-    count = 0
-    for segment in raw.split("&"):
-        if not segment:
-            continue
-        count += 1
-        if count > MAX_PARAMS:
-            raise BadRequest(f"more than {MAX_PARAMS} parameters")
-        key, _, value = segment.partition("=")
-        yield _decode(key, strict=False), _decode(value, strict=True)
+    keys, values = _split_pairs(raw)
+    for key, value in zip(keys, values, strict=True):
+        yield key, _decode_value(value)
 
 
-def _decode(text: str, *, strict: bool) -> str:
-    """Form-decode one key or value.
+def _decode_value(text: str) -> str:
+    """Form-decode one value: ``+`` is a space, ``%XX`` a byte of UTF-8.
 
-    Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits there is
-    garbage (``strict``). Kazoo does *not* encode keys, so a literal ``%`` in a key (a custom
-    variable named ``100%``) is legitimate and kept as it is. ``+`` is a space in both, as
-    in any form; Kazoo's own names never contain one, and other clients encode theirs.
+    Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits is garbage.
     """
     if "+" in text:
         text = text.replace("+", " ")
     if "%" not in text:
         return text
-    if strict and _BAD_ESCAPE.search(text):
+    if _BAD_ESCAPE.search(text):
         raise BadRequest("malformed percent-escape in a parameter value")
     try:
-        # Each run of escapes is decoded on its own (malformed escapes stay literal, which is
-        # what keys want). A run holds whole UTF-8 sequences in any valid input, so a run
-        # that does not decode means the text as a whole does not either.
+        # Each run of escapes is decoded on its own. A run holds whole UTF-8 sequences in
+        # any valid input, so a run that does not decode means the text as a whole does not.
         return _ESCAPE_RUN.sub(_unescape_run, text)
     except UnicodeDecodeError:
         raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
-
-
-def _decode_key(text: str) -> str:
-    return _decode(text, strict=False)
-
-
-def _decode_value(text: str) -> str:
-    return _decode(text, strict=True)
 
 
 def _unescape_run(match: re.Match[str]) -> str:
@@ -223,7 +244,8 @@ def _unescape_run(match: re.Match[str]) -> str:
 
 
 def _split_key(key: str) -> tuple[str, tuple[str, ...]]:
-    """``Digits[menu]`` -> ``("Digits", ("menu",))``; ``User-ID[]`` -> ``("User-ID", ("",))``."""
+    """``Digits[menu]`` -> ``("Digits", ("menu",))``; ``User-ID[]`` -> ``("User-ID", ("",))``;
+    a key whose brackets are not that syntax -> ``(key, ())``."""
     open_at = key.find("[")
     if open_at <= 0 or not key.endswith("]"):
         return key, ()
@@ -479,5 +501,5 @@ def query_params(http: HttpRequest, names: frozenset[str] | None = None) -> dict
     for segment in http.raw_query.split("&"):
         key, _, value = segment.partition("=")
         if key in names:
-            wanted[key] = _decode(value, strict=True)
+            wanted[key] = _decode_value(value)
     return wanted
