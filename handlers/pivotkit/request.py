@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from pydantic import (
     BaseModel,
@@ -55,6 +56,17 @@ ACCOUNT_ID_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
 
 # Call-ID becomes part of a DynamoDB key; SIP Call-IDs are far shorter than this in practice.
 MAX_CALL_ID_LENGTH: Final = 512
+
+# Free text that reaches Kazoo from the caller's side (the SIP display name, SIP header
+# values, channel variables) and that Kazoo passes on byte for byte, UTF-8 or not
+# (docs/kazoo-notes.md, "Text that is not UTF-8"). Their values are decoded leniently: a
+# byte that is not part of UTF-8 is read as Latin-1 when it is a printable Latin-1
+# character (0xA0-0xFF) and as U+FFFD otherwise, so a stray byte in a caller's name never
+# costs the call. Everything else (ids, numbers, realms, digits, the continuation
+# parameters and every key) is an identifier and stays strict: not UTF-8 is a 400.
+DISPLAY_FIELDS: Final = frozenset(
+    {"Caller-ID-Name", "Custom-Application-Vars", "Custom-SIP-Headers", "Transcription-Text"}
+)
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A JSON \u escape for a UTF-16 surrogate; only then can json.loads yield an unpaired one.
@@ -107,7 +119,7 @@ def parse_params(raw: str) -> dict[str, Any]:
     if decoded is None:
         # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
         # value on its own, which finds the first problem and names it.
-        decoded = [_decode_value(value) for value in values]
+        decoded = [_decode_value_of(key, value) for key, value in zip(keys, values, strict=True)]
     return _tree(keys, decoded)
 
 
@@ -213,7 +225,7 @@ def _pairs(raw: str) -> Iterator[tuple[str, str]]:
     _check_text(raw)
     keys, values = _split_pairs(raw)
     for key, value in zip(keys, values, strict=True):
-        yield key, _decode_value(value)
+        yield key, _decode_value_of(key, value)
 
 
 def _decode_value(text: str) -> str:
@@ -221,18 +233,56 @@ def _decode_value(text: str) -> str:
 
     Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits is garbage.
     """
+    try:
+        return _unescape_value(text)
+    except UnicodeDecodeError:
+        raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+
+
+def _decode_value_of(key: str, text: str) -> str:
+    """``_decode_value``, but lenient about UTF-8 in the values of ``DISPLAY_FIELDS``."""
+    try:
+        return _unescape_value(text)
+    except UnicodeDecodeError:
+        if key.partition("[")[0] not in DISPLAY_FIELDS:
+            raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+    return display_text(unquote_to_bytes(text.replace("+", " ")))
+
+
+def _unescape_value(text: str) -> str:
     if "+" in text:
         text = text.replace("+", " ")
     if "%" not in text:
         return text
     if _BAD_ESCAPE.search(text):
         raise BadRequest("malformed percent-escape in a parameter value")
-    try:
-        # Each run of escapes is decoded on its own. A run holds whole UTF-8 sequences in
-        # any valid input, so a run that does not decode means the text as a whole does not.
-        return _ESCAPE_RUN.sub(_unescape_run, text)
-    except UnicodeDecodeError:
-        raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+    # Each run of escapes is decoded on its own. A run holds whole UTF-8 sequences in any
+    # valid input, so a run that does not decode means the text as a whole does not.
+    return _ESCAPE_RUN.sub(_unescape_run, text)
+
+
+def display_text(data: bytes) -> str:
+    """``data`` as text, however it is encoded: UTF-8 where it is UTF-8; any other byte as
+    its Latin-1 character if that is printable (0xA0-0xFF, as Kazoo's own Latin-1 retry
+    reads it), else U+FFFD. Never fails."""
+    return data.decode("utf-8", "surrogateescape").translate(_STRAY_BYTES)
+
+
+def _display_strings(value: Any) -> Any:
+    """Every string in a JSON value (not the keys) repaired as ``display_text`` does."""
+    if isinstance(value, str):
+        return value.translate(_STRAY_BYTES)
+    if isinstance(value, dict):
+        return {key: _display_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_display_strings(item) for item in value]
+    return value
+
+
+# surrogateescape decodes a byte 0x80-0xFF that is not UTF-8 as U+DC80-U+DCFF.
+_STRAY_BYTES: Final = {
+    0xDC00 + byte: chr(byte) if byte >= 0xA0 else "\ufffd" for byte in range(0x80, 0x100)
+}
 
 
 def _unescape_run(match: re.Match[str]) -> str:
@@ -298,21 +348,35 @@ def _describe(name: str) -> str:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output)."""
+    """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output).
+
+    Bytes that are not UTF-8 are tolerated inside the values of ``DISPLAY_FIELDS`` (read as
+    ``display_text`` reads them) and refused anywhere else.
+    """
     try:
         text = body.decode("utf-8")
+        stray_bytes = False
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "surrogateescape")
+        stray_bytes = True
+    try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise BadRequest("JSON body is nested too deeply") from None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError, oversized integers
+    except ValueError:  # JSONDecodeError, oversized integers
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest("JSON body is not an object")
     _check_json_limits(value)
-    if _SURROGATE_ESCAPE.search(text):
+    if stray_bytes:
+        for name in DISPLAY_FIELDS & value.keys():
+            value[name] = _display_strings(value[name])
+    if stray_bytes or _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
+            if stray_bytes:
+                raise BadRequest("JSON body is not valid UTF-8") from None
             raise BadRequest("JSON body has an unpaired UTF-16 surrogate") from None
     return value
 
