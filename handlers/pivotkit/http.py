@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,13 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
+from pivotkit.escaping import escaped
 
 JSON_CONTENT_TYPE = "application/json"
+
+logger = logging.getLogger("pivotkit.http")
+# Enough of a withheld error message to see what failed (a field name and its rule).
+_LOGGED_DETAIL_CHARS = 120
 
 # Kazoo's Pivot requests are a few KiB at most; media has its own, larger limit.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -89,8 +95,21 @@ def json_response(
 
 
 def error_response(error: PivotkitError) -> HttpResponse:
-    """A short JSON error. Never echoes request input beyond the error's own message."""
-    return json_response(error.status, {"error": error.code, "message": error.message})
+    """A short JSON error that never echoes request input (``PivotkitError.public_message``).
+
+    When the body withholds the error's message, a warning keeps it (short and escaped, and
+    through the deployed formatter's token redaction), so the cause is not lost; whoever
+    raised the error logs the error itself (a failed step's traceback, for one).
+    """
+    public = error.public_message
+    if public != error.message:
+        logger.warning(
+            "answered %d %s; detail not sent: %s",
+            error.status,
+            error.code,
+            escaped(error.message, limit=_LOGGED_DETAIL_CHARS),
+        )
+    return json_response(error.status, {"error": error.code, "message": public})
 
 
 def from_lambda_event(

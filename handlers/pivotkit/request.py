@@ -71,7 +71,6 @@ DISPLAY_FIELDS: Final = frozenset(
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A JSON \u escape for a UTF-16 surrogate; only then can json.loads yield an unpaired one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # Runs of escapes. Each pattern starts with a literal "%" outside any group, which lets
 # the regular expression engine skip ahead to the next "%" (several times faster).
 _ESCAPE_RUN = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
@@ -340,8 +339,8 @@ def _conflict(base: str) -> BadRequest:
 
 
 def _describe(name: str) -> str:
-    """Name a parameter in an error message without echoing arbitrary input."""
-    return f"parameter {name}" if _SAFE_NAME.fullmatch(name) else "a parameter"
+    """Name a parameter in an error message: only Kazoo's own names, never input."""
+    return f"parameter {name}" if name in _WIRE_NAMES else "a parameter"
 
 
 # --- JSON decoding -----------------------------------------------------------------------

@@ -164,8 +164,10 @@ def test_nameless_parameters_are_dropped() -> None:
     ],
 )
 def test_conflicting_shapes_are_rejected(raw: str) -> None:
-    with pytest.raises(BadRequest, match="parameter a is sent both"):
+    with pytest.raises(BadRequest, match="a parameter is sent both"):
         parse_params(raw)
+    with pytest.raises(BadRequest, match="parameter Digits is sent both"):
+        parse_params(raw.replace("a", "Digits"))
 
 
 def test_conflict_message_does_not_echo_arbitrary_names() -> None:
