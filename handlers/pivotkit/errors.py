@@ -7,6 +7,12 @@ fault, not about whether the caller hears a fallback (they always do):
 
 - ``ClientError`` (4xx): what the sender sent is wrong; nothing is stored.
 - ``ServerError`` (5xx): we could not answer with a valid callflow, or storage failed.
+
+An error body never echoes request input (``public_message``): a ``ClientError``'s message
+is written by the kit from its own names and limits, so the body carries it; a
+``ServerError``'s message may quote what a step built from the request (a SIP header value
+in a header or URL, a language a caller's device sent), so the body carries only the class's
+fixed ``summary`` and the message goes to the log, short and escaped.
 """
 
 from __future__ import annotations
@@ -17,10 +23,17 @@ class PivotkitError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    summary: str = "internal error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def public_message(self) -> str:
+        """What an error body may say: the fixed ``summary`` unless the class knows its
+        messages hold no request input."""
+        return self.summary
 
 
 class ClientError(PivotkitError):
@@ -28,6 +41,11 @@ class ClientError(PivotkitError):
 
     status = 400
     code = "bad_request"
+
+    @property
+    def public_message(self) -> str:
+        # Client errors are raised with the kit's own text (names, limits), never input.
+        return self.message
 
 
 class BadRequest(ClientError):
@@ -95,18 +113,21 @@ class ServerError(PivotkitError):
 
     status = 500
     code = "internal_error"
+    summary = "could not answer with a valid callflow"
 
 
 class CallflowError(ServerError, ValueError):
     """A callflow that Kazoo would reject or misread (raised while building or rendering)."""
 
     code = "invalid_callflow"
+    summary = "the step built a callflow Kazoo would refuse"
 
 
 class StepError(ServerError):
     """A customer's step raised or returned something that is not a callflow."""
 
     code = "step_failed"
+    summary = "the step failed"
 
 
 class StateUnavailable(ServerError):
@@ -114,6 +135,7 @@ class StateUnavailable(ServerError):
 
     status = 503
     code = "state_unavailable"
+    summary = "call state is unavailable"
 
 
 class MediaUnavailable(ServerError):
@@ -121,6 +143,7 @@ class MediaUnavailable(ServerError):
 
     status = 503
     code = "media_unavailable"
+    summary = "media storage is unavailable"
 
 
 class StateTooLarge(ServerError):
@@ -129,3 +152,4 @@ class StateTooLarge(ServerError):
 
     status = 500
     code = "state_too_large"
+    summary = "the call's state is too large to store"

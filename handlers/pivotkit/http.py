@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,13 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
+from pivotkit.escaping import escaped
 
 JSON_CONTENT_TYPE = "application/json"
+
+logger = logging.getLogger("pivotkit.http")
+# Enough of a withheld error message to see what failed (a field name and its rule).
+_LOGGED_DETAIL_CHARS = 120
 
 # Kazoo's Pivot requests are a few KiB at most; media has its own, larger limit.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -89,8 +95,21 @@ def json_response(
 
 
 def error_response(error: PivotkitError) -> HttpResponse:
-    """A short JSON error. Never echoes request input beyond the error's own message."""
-    return json_response(error.status, {"error": error.code, "message": error.message})
+    """A short JSON error that never echoes request input (``PivotkitError.public_message``).
+
+    When the body withholds the error's message, a warning keeps it (short and escaped, and
+    through the deployed formatter's token redaction), so the cause is not lost; whoever
+    raised the error logs the error itself (a failed step's traceback, for one).
+    """
+    public = error.public_message
+    if public != error.message:
+        logger.warning(
+            "answered %d %s; detail not sent: %s",
+            error.status,
+            error.code,
+            escaped(error.message, limit=_LOGGED_DETAIL_CHARS),
+        )
+    return json_response(error.status, {"error": error.code, "message": public})
 
 
 def from_lambda_event(
@@ -260,9 +279,12 @@ def _v1_query(event: Mapping[str, Any]) -> str:
     """REST APIs give no raw query string; rebuild one from the multi-value map.
 
     The values there are already percent-decoded, so they are re-encoded the way Kazoo
-    encodes (space as ``+``); keys are kept literal, brackets included. An unpaired surrogate
-    (an event can carry one as a JSON ``\\udXXX`` escape) is encoded as its raw bytes, which
-    decoding then rejects as invalid UTF-8 (a 400) instead of failing here.
+    encodes (space as ``+``). Keys are written as they are, as Kazoo writes them and as
+    ``pivotkit.request`` reads them; only ``&`` and ``=``, which would cut the rebuilt string
+    in the wrong place, are written as ``%26`` and ``%3D`` (and then read as those three
+    characters: such a key was ambiguous on the wire already). An unpaired surrogate (an
+    event can carry one as a JSON ``\\udXXX`` escape) makes the string, or the value once
+    decoded, invalid UTF-8, which decoding rejects (a 400) instead of failing here.
     """
     multi = event.get("multiValueQueryStringParameters")
     if not isinstance(multi, Mapping):
@@ -274,7 +296,7 @@ def _v1_query(event: Mapping[str, Any]) -> str:
             continue
         for value in values:
             if isinstance(value, str):
-                name = quote(key, safe="[]", errors="surrogatepass")
+                name = key.replace("&", "%26").replace("=", "%3D")
                 text = quote(value, safe="", errors="surrogatepass").replace("%20", "+")
                 pairs.append(f"{name}={text}")
     return "&".join(pairs)

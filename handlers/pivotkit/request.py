@@ -21,9 +21,11 @@ decoder sits on the request path and must never turn garbage into a 500.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from pydantic import (
     BaseModel,
@@ -35,9 +37,12 @@ from pydantic import (
 )
 
 from pivotkit.errors import BadRequest, MethodNotAllowed, NotAPivotRequest, UnsupportedMediaType
+from pivotkit.escaping import escaped
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+logger = logging.getLogger("pivotkit.request")
 
 # Kazoo nests at most two levels (``Custom-SIP-Headers[Name]``); anything near this limit is
 # not Kazoo and would only cost us time.
@@ -52,10 +57,20 @@ ACCOUNT_ID_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
 # Call-ID becomes part of a DynamoDB key; SIP Call-IDs are far shorter than this in practice.
 MAX_CALL_ID_LENGTH: Final = 512
 
+# Free text that reaches Kazoo from the caller's side (the SIP display name, SIP header
+# values, channel variables) and that Kazoo passes on byte for byte, UTF-8 or not
+# (docs/kazoo-notes.md, "Text that is not UTF-8"). Their values are decoded leniently: a
+# byte that is not part of UTF-8 is read as Latin-1 when it is a printable Latin-1
+# character (0xA0-0xFF) and as U+FFFD otherwise, so a stray byte in a caller's name never
+# costs the call. Everything else (ids, numbers, realms, digits, the continuation
+# parameters and every key) is an identifier and stays strict: not UTF-8 is a 400.
+DISPLAY_FIELDS: Final = frozenset(
+    {"Caller-ID-Name", "Custom-Application-Vars", "Custom-SIP-Headers", "Transcription-Text"}
+)
+
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A JSON \u escape for a UTF-16 surrogate; only then can json.loads yield an unpaired one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # Runs of escapes. Each pattern starts with a literal "%" outside any group, which lets
 # the regular expression engine skip ahead to the next "%" (several times faster).
 _ESCAPE_RUN = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
@@ -80,12 +95,17 @@ def parse_params(raw: str) -> dict[str, Any]:
 
     ``Digits[menu]=1`` gives ``{"Digits": {"menu": "1"}}``; ``User-ID[]=a&User-ID[]=b``
     gives ``{"User-ID": ["a", "b"]}``; ``a[b][c]=v`` nests deeper. Values are strings.
-    Brackets may also arrive percent-encoded (``%5B``/``%5D``), as some clients send them.
+
+    Keys are taken exactly as written, because that is how Kazoo writes them
+    (``kz_http_util:json_to_querystring`` encodes values only): ``+`` and ``%41`` in a key
+    are a plus sign and three characters, not a space and an ``A`` (docs/kazoo-notes.md,
+    "Keys and values on the wire"). A key Kazoo could not have written unambiguously (one
+    whose brackets do not form ``name[seg]...[seg]``: the marks of a custom variable name
+    holding ``&``, ``=``, ``#`` or a bracket) is kept as one literal key and logged.
 
     A plain key sent twice keeps its last value: Kazoo never repeats one, and on a GET
     Kazoo's parameters come *after* ``voice_url``'s own query, so last-wins means Kazoo's
-    value beats anything a URL author put there under the same name. A key whose brackets do
-    not form ``name[seg]...[seg]`` (``a[b``, ``a[b]c``, ``[x]``) is kept as one literal key.
+    value beats anything a URL author put there under the same name.
 
     Raises ``BadRequest`` for malformed percent-escapes in values, invalid UTF-8, one
     parameter used both as a plain value and as a nested one (``a=1&a[b]=2``), more than
@@ -93,60 +113,90 @@ def parse_params(raw: str) -> dict[str, Any]:
     but at the end of a key.
     """
     _check_text(raw)
-    unescaped = _unescape_all_but_held_back(raw)
-    if unescaped is None:
+    keys, values = _split_pairs(raw)
+    decoded = _decode_all_values(values)
+    if decoded is None:
         # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
-        # key and value on its own, which finds the first problem and names it.
-        return _tree(raw.split("&"), _decode_key, _decode_value)
+        # value on its own, which finds the first problem and names it.
+        decoded = [_decode_value_of(key, value) for key, value in zip(keys, values, strict=True)]
+    return _tree(keys, decoded)
+
+
+def _split_pairs(raw: str) -> tuple[list[str], list[str]]:
+    """Keys and still-encoded values of the non-empty segments, in order."""
+    keys: list[str] = []
+    values: list[str] = []
+    for segment in raw.split("&"):
+        if segment:
+            key, _, value = segment.partition("=")
+            keys.append(key)
+            values.append(value)
+    if len(keys) > MAX_PARAMS:
+        raise BadRequest(f"more than {MAX_PARAMS} parameters")
+    return keys, values
+
+
+def _decode_all_values(values: list[str]) -> list[str] | None:
+    """Every value decoded in one pass over all of them; ``None`` if one has a malformed
+    escape or is not UTF-8 (then ``_decode_value`` decodes them one by one).
+
+    Kazoo escapes every value, so this is where decoding spends its time: one regular
+    expression pass instead of one per value. The values are joined with ``&``, which no
+    encoded value contains; ``%26``, ``%25`` and ``%3D`` stay encoded through that pass
+    (they would change how the string splits back, or decode twice) and are decoded once
+    the values are apart again.
+    """
+    joined = "&".join(values)
+    if "%" not in joined:
+        return [value.replace("+", " ") for value in values] if "+" in joined else values
+    unescaped = _unescape_all_but_held_back(joined)
+    if unescaped is None:
+        return None
+    parts = unescaped.split("&")
     if "%" not in unescaped:
-        return _tree(unescaped.split("&"), None, None)
-    return _tree(unescaped.split("&"), _unescape_held_back, _unescape_held_back)
+        return parts
+    return [_unescape_held_back(part) if "%" in part else part for part in parts]
 
 
-def _tree(
-    segments: list[str],
-    decode_key: Callable[[str], str] | None,
-    decode_value: Callable[[str], str] | None,
-) -> dict[str, Any]:
-    """The parameter tree of ``segments`` (``key=value`` each); ``None`` decoders mean
-    nothing in them needs decoding."""
-    # Counting the non-empty segments (where the error must surface) is only worth its cost
-    # when there are more segments than the limit allows parameters.
-    counting = len(segments) > MAX_PARAMS
-    count = 0
+def _tree(keys: list[str], values: list[str]) -> dict[str, Any]:
+    """The parameter tree of decoded ``keys`` and ``values``."""
     tree: dict[str, Any] = {}
-    for segment in segments:
-        if not segment:
-            continue
-        if counting:
-            count += 1
-            if count > MAX_PARAMS:
-                raise BadRequest(f"more than {MAX_PARAMS} parameters")
-        key, _, value = segment.partition("=")
-        if decode_key is not None and ("%" in key or "+" in key):
-            key = decode_key(key)
-        if decode_value is not None and ("%" in value or "+" in value):
-            value = decode_value(value)
-        if "[" in key:
+    ambiguous: list[str] = []
+    for key, value in zip(keys, values, strict=True):
+        if "[" in key or "]" in key:
             base, path = _split_key(key)
-            if base:  # PHP drops nameless parameters too; Kazoo never sends them
+            if not path:
+                ambiguous.append(key)
+                _insert(tree, key, (), value)
+            elif base:  # PHP drops nameless parameters too; Kazoo never sends them
                 _insert(tree, base, path, value)
         elif key:
             if type(tree.get(key, value)) is not str:  # already a nested dict or list
                 raise _conflict(key)
             tree[key] = value
+    if ambiguous:
+        _log_ambiguous_keys(ambiguous)
     return tree
 
 
-def _unescape_all_but_held_back(raw: str) -> str | None:
-    """``raw`` with ``+`` and every escape decoded except ``%25``, ``%26`` and ``%3D``, in one
-    pass over the whole string; ``None`` if it has a malformed escape or invalid UTF-8.
+# A Kazoo parameter name, its bracket and the start of the variable's name.
+_LOGGED_KEY_CHARS: Final = 40
 
-    Kazoo escapes every value, so this is where decoding spends its time: one regular
-    expression pass instead of one per value. The three escapes left alone are those whose
-    characters (``%``, ``&``, ``=``) would change how the string splits or decode twice;
-    ``_unescape_held_back`` decodes them once each key and value is cut out.
-    """
+
+def _log_ambiguous_keys(keys: list[str]) -> None:
+    # One line per request, whatever the count: the keys are the sender's text, so the line
+    # shows only a short escaped form of the first.
+    logger.warning(
+        "%d parameter key(s) are not name[seg]...[seg]; kept literal, first: %s"
+        " (a custom variable name with & = # [ or ] cannot be sent unambiguously)",
+        len(keys),
+        escaped(keys[0], limit=_LOGGED_KEY_CHARS),
+    )
+
+
+def _unescape_all_but_held_back(raw: str) -> str | None:
+    """``raw`` with ``+`` and every escape decoded except ``%25``, ``%26`` and ``%3D``;
+    ``None`` if it has a malformed escape or invalid UTF-8."""
     if _BAD_ESCAPE.search(raw):
         return None
     try:
@@ -170,48 +220,68 @@ def _check_text(raw: str) -> None:
 
 
 def _pairs(raw: str) -> Iterator[tuple[str, str]]:
-    """Decoded (key, value) pairs in order; empty segments skipped; limits enforced."""
+    """(key, decoded value) pairs in order, keys as written; empty segments skipped."""
     _check_text(raw)
-    count = 0
-    for segment in raw.split("&"):
-        if not segment:
-            continue
-        count += 1
-        if count > MAX_PARAMS:
-            raise BadRequest(f"more than {MAX_PARAMS} parameters")
-        key, _, value = segment.partition("=")
-        yield _decode(key, strict=False), _decode(value, strict=True)
+    keys, values = _split_pairs(raw)
+    for key, value in zip(keys, values, strict=True):
+        yield key, _decode_value_of(key, value)
 
 
-def _decode(text: str, *, strict: bool) -> str:
-    """Form-decode one key or value.
+def _decode_value(text: str) -> str:
+    """Form-decode one value: ``+`` is a space, ``%XX`` a byte of UTF-8.
 
-    Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits there is
-    garbage (``strict``). Kazoo does *not* encode keys, so a literal ``%`` in a key (a custom
-    variable named ``100%``) is legitimate and kept as it is. ``+`` is a space in both, as
-    in any form; Kazoo's own names never contain one, and other clients encode theirs.
+    Kazoo percent-encodes every value, so a ``%`` not followed by two hex digits is garbage.
     """
-    if "+" in text:
-        text = text.replace("+", " ")
-    if "%" not in text:
-        return text
-    if strict and _BAD_ESCAPE.search(text):
-        raise BadRequest("malformed percent-escape in a parameter value")
     try:
-        # Each run of escapes is decoded on its own (malformed escapes stay literal, which is
-        # what keys want). A run holds whole UTF-8 sequences in any valid input, so a run
-        # that does not decode means the text as a whole does not either.
-        return _ESCAPE_RUN.sub(_unescape_run, text)
+        return _unescape_value(text)
     except UnicodeDecodeError:
         raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
 
 
-def _decode_key(text: str) -> str:
-    return _decode(text, strict=False)
+def _decode_value_of(key: str, text: str) -> str:
+    """``_decode_value``, but lenient about UTF-8 in the values of ``DISPLAY_FIELDS``."""
+    try:
+        return _unescape_value(text)
+    except UnicodeDecodeError:
+        if key.partition("[")[0] not in DISPLAY_FIELDS:
+            raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
+    return display_text(unquote_to_bytes(text.replace("+", " ")))
 
 
-def _decode_value(text: str) -> str:
-    return _decode(text, strict=True)
+def _unescape_value(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if _BAD_ESCAPE.search(text):
+        raise BadRequest("malformed percent-escape in a parameter value")
+    # Each run of escapes is decoded on its own. A run holds whole UTF-8 sequences in any
+    # valid input, so a run that does not decode means the text as a whole does not.
+    return _ESCAPE_RUN.sub(_unescape_run, text)
+
+
+def display_text(data: bytes) -> str:
+    """``data`` as text, however it is encoded: UTF-8 where it is UTF-8; any other byte as
+    its Latin-1 character if that is printable (0xA0-0xFF, as Kazoo's own Latin-1 retry
+    reads it), else U+FFFD. Never fails."""
+    return data.decode("utf-8", "surrogateescape").translate(_STRAY_BYTES)
+
+
+def _display_strings(value: Any) -> Any:
+    """Every string in a JSON value (not the keys) repaired as ``display_text`` does."""
+    if isinstance(value, str):
+        return value.translate(_STRAY_BYTES)
+    if isinstance(value, dict):
+        return {key: _display_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_display_strings(item) for item in value]
+    return value
+
+
+# surrogateescape decodes a byte 0x80-0xFF that is not UTF-8 as U+DC80-U+DCFF.
+_STRAY_BYTES: Final = {
+    0xDC00 + byte: chr(byte) if byte >= 0xA0 else "\ufffd" for byte in range(0x80, 0x100)
+}
 
 
 def _unescape_run(match: re.Match[str]) -> str:
@@ -223,7 +293,8 @@ def _unescape_run(match: re.Match[str]) -> str:
 
 
 def _split_key(key: str) -> tuple[str, tuple[str, ...]]:
-    """``Digits[menu]`` -> ``("Digits", ("menu",))``; ``User-ID[]`` -> ``("User-ID", ("",))``."""
+    """``Digits[menu]`` -> ``("Digits", ("menu",))``; ``User-ID[]`` -> ``("User-ID", ("",))``;
+    a key whose brackets are not that syntax -> ``(key, ())``."""
     open_at = key.find("[")
     if open_at <= 0 or not key.endswith("]"):
         return key, ()
@@ -268,29 +339,43 @@ def _conflict(base: str) -> BadRequest:
 
 
 def _describe(name: str) -> str:
-    """Name a parameter in an error message without echoing arbitrary input."""
-    return f"parameter {name}" if _SAFE_NAME.fullmatch(name) else "a parameter"
+    """Name a parameter in an error message: only Kazoo's own names, never input."""
+    return f"parameter {name}" if name in _WIRE_NAMES else "a parameter"
 
 
 # --- JSON decoding -----------------------------------------------------------------------
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output)."""
+    """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output).
+
+    Bytes that are not UTF-8 are tolerated inside the values of ``DISPLAY_FIELDS`` (read as
+    ``display_text`` reads them) and refused anywhere else.
+    """
     try:
         text = body.decode("utf-8")
+        stray_bytes = False
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "surrogateescape")
+        stray_bytes = True
+    try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise BadRequest("JSON body is nested too deeply") from None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError, oversized integers
+    except ValueError:  # JSONDecodeError, oversized integers
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest("JSON body is not an object")
     _check_json_limits(value)
-    if _SURROGATE_ESCAPE.search(text):
+    if stray_bytes:
+        for name in DISPLAY_FIELDS & value.keys():
+            value[name] = _display_strings(value[name])
+    if stray_bytes or _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
+            if stray_bytes:
+                raise BadRequest("JSON body is not valid UTF-8") from None
             raise BadRequest("JSON body has an unpaired UTF-16 surrogate") from None
     return value
 
@@ -479,5 +564,5 @@ def query_params(http: HttpRequest, names: frozenset[str] | None = None) -> dict
     for segment in http.raw_query.split("&"):
         key, _, value = segment.partition("=")
         if key in names:
-            wanted[key] = _decode(value, strict=True)
+            wanted[key] = _decode_value(value)
     return wanted

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -66,6 +67,44 @@ _ascii_junk = st.lists(
 junk = _ascii_junk | st.text(max_size=40)
 
 
+# Display text as Kazoo passes it on from a SIP device: bytes, often Latin-1, sometimes
+# not text at all (docs/kazoo-notes.md, "Text that is not UTF-8").
+display_bytes = (
+    st.lists(st.integers(0x20, 0xFF), max_size=16).map(bytes)
+    | st.binary(max_size=16)
+    | st.text(max_size=8).map(lambda text: text.encode("utf-8", "surrogatepass"))
+)
+# Names a custom variable or SIP header can have that Kazoo writes unambiguously (keys go
+# out raw: '+', '%41' and the like must come back as they are) ...
+plain_key_pieces = [*"aZ09-._!%*+`'~ :/", "é", "☎", "%41", "%2B", "%", "%%", "+%20"]
+plain_keys = st.lists(st.sampled_from(plain_key_pieces), min_size=1, max_size=6).map("".join)
+# ... and names with the characters that make the bytes ambiguous (& = # [ ]).
+odd_keys = plain_keys | st.lists(
+    st.sampled_from([*plain_key_pieces, "&", "=", "#", "[", "]", "[]", "]["]),
+    min_size=1,
+    max_size=8,
+).map("".join)
+# X-Forwarded-Proto and -Host as a client may forge them; none may leave the API's domain.
+forwarded_protos = (
+    st.sampled_from(
+        [
+            *("https", "http", "HTTPS", "https, http", "ftp", "", "javascript", "https:"),
+            *("https://evil.example/steal?x=", "http://evil.example#", "//evil.example/"),
+        ]
+    )
+    | junk
+)
+forwarded_hosts = (
+    st.sampled_from(
+        [
+            *("evil.example", "evil.example:443", "evil.example/steal?x=", "user:pw@evil.example"),
+            *(HOST, f"{HOST}.evil.example", f"{HOST}@evil.example", "[::1]", "localhost"),
+        ]
+    )
+    | junk
+)
+
+
 # What a case may get wrong. Each case is a real Kazoo request with a few of these faults
 # injected; hypothesis prefers small sets, so many cases are whole requests that reach a
 # step and many carry one or two faults that must be refused.
@@ -86,6 +125,9 @@ FAULTS = (
     "encoding",
     "content_type",
     "headers",
+    "display",
+    "keys",
+    "forwarded",
 )
 faults = st.sets(st.sampled_from(FAULTS), max_size=3)
 
@@ -134,6 +176,7 @@ def kazoo_parameters(draw: st.DrawFn, wrong: frozenset[str]) -> dict[str, Any]:
         custom_application_vars={"plan": "gold"},
     )
     params: dict[str, Any] = dict(kazoo_params(call))
+    cosmetic_oddities(draw, params, wrong, keys=odd_keys)
     if "parameters" in wrong:
         for name in draw(st.lists(st.sampled_from(sorted(params)), max_size=3)):
             if draw(st.booleans()):
@@ -142,6 +185,65 @@ def kazoo_parameters(draw: st.DrawFn, wrong: frozenset[str]) -> dict[str, Any]:
                 params[name] = draw(json_values)
         params.update(draw(st.dictionaries(junk, json_values, max_size=3)))
     return params
+
+
+def cosmetic_oddities(
+    draw: st.DrawFn, params: dict[str, Any], wrong: frozenset[str], keys: st.SearchStrategy[str]
+) -> None:
+    """Put into ``params`` what Kazoo really sends and a call must survive: display fields
+    that are not UTF-8 (``display``) and custom variable and SIP header names with odd
+    characters (``keys``)."""
+    headers = {"X-Carrier": "one"}
+    if "display" in wrong:
+        params["Caller-ID-Name"] = draw(display_bytes)
+        headers["X-Name"] = draw(display_bytes)
+    if "keys" in wrong:
+        values = st.text(max_size=8) | display_bytes
+        params["Custom-Application-Vars"] = draw(st.dictionaries(keys, values, max_size=3))
+        headers.update(draw(st.dictionaries(keys, values, max_size=3)))
+    params["Custom-SIP-Headers"] = headers
+
+
+def json_body(params: dict[str, Any]) -> bytes:
+    """``encode_json`` for parameters that may hold raw bytes: those go into the body as
+    they are, escaped only where JSON syntax needs it (quote, backslash, controls)."""
+    raw: list[bytes] = []
+
+    def placeholder(value: Any) -> Any:
+        if isinstance(value, bytes):
+            raw.append(value)
+            return f"\x00pivotkit-raw-bytes-{len(raw) - 1}\x00"
+        if isinstance(value, dict):
+            return {key: placeholder(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [placeholder(item) for item in value]
+        return value
+
+    text = encode_json(placeholder(params)).encode("utf-8", "surrogatepass")
+    return re.sub(
+        rb"\\u0000pivotkit-raw-bytes-(\d+)\\u0000", lambda m: _json_bytes(raw[int(m[1])]), text
+    )
+
+
+def _json_bytes(data: bytes) -> bytes:
+    escaped = bytearray()
+    for byte in data:
+        if byte < 0x20 or byte in b'"\\':
+            escaped += json.dumps(chr(byte)).encode()[1:-1]
+        else:
+            escaped.append(byte)
+    return bytes(escaped)
+
+
+def forwarded_headers(draw: st.DrawFn, wrong: frozenset[str]) -> dict[str, str]:
+    """Forwarding headers a client may forge (``forwarded``)."""
+    if "forwarded" not in wrong:
+        return {}
+    return {
+        "x-forwarded-proto": draw(forwarded_protos),
+        "x-forwarded-host": draw(forwarded_hosts),
+        "forwarded": f"proto={draw(forwarded_protos)};host={draw(forwarded_hosts)}",
+    }
 
 
 @st.composite
@@ -201,7 +303,7 @@ def pivot_requests(draw: st.DrawFn) -> tuple[str, str, str, dict[str, str], byte
         if draw(st.booleans()):
             body, content_type = encoded.encode("utf-8", "surrogatepass"), FORM
         else:
-            body, content_type = encode_json(params).encode(), "application/json"
+            body, content_type = json_body(params), "application/json"
         if "encoding" in wrong and draw(st.booleans()):
             body = draw(st.binary(max_size=200))
         if "content_type" in wrong:
@@ -209,7 +311,29 @@ def pivot_requests(draw: st.DrawFn) -> tuple[str, str, str, dict[str, str], byte
         headers["content-type"] = content_type
     if "headers" in wrong:
         headers.update(draw(st.dictionaries(junk.map(str.lower), junk, max_size=3)))
+    headers.update(forwarded_headers(draw, wrong))
     return method, path, query, headers, body
+
+
+@st.composite
+def cosmetic_first_requests(draw: st.DrawFn) -> tuple[str, str, str, dict[str, str], bytes]:
+    """A new call's first request, valid in every way that matters, carrying only what
+    must not cost the call: display fields that are not UTF-8, odd but unambiguous custom
+    variable and SIP header names, forged forwarding headers."""
+    wrong = frozenset(draw(st.sets(st.sampled_from(["display", "keys", "forwarded"]))))
+    call_id = f"cosmetic-{draw(st.uuids())}@10.0.0.5"
+    params: dict[str, Any] = dict(kazoo_params(KazooCall(account_id=ACCOUNT_ID, call_id=call_id)))
+    cosmetic_oddities(draw, params, wrong, keys=plain_keys)
+    method = draw(st.sampled_from(["GET", "POST"]))
+    query = f"token={FUZZ_TOKEN}"
+    headers = forwarded_headers(draw, wrong)
+    if method == "GET":
+        return method, "/pivot/fuzz", f"{query}&{encode_form(params)}", headers, b""
+    if draw(st.booleans()):
+        body, headers["content-type"] = encode_form(params).encode(), FORM
+    else:
+        body, headers["content-type"] = json_body(params), "application/json"
+    return method, "/pivot/fuzz", query, headers, body
 
 
 FORM = "application/x-www-form-urlencoded"

@@ -43,6 +43,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
 from pivotkit.caller_input import choice as _choice
+from pivotkit.escaping import escaped
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
@@ -57,8 +58,6 @@ UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
 KIT_LOGGERS = ("pivotkit", "customers")
-# What a log line keeps of request-controlled text that is not a known name.
-MAX_ECHOED = 64
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -251,7 +250,7 @@ class Telemetry:
             "state_retries": retries,
         }
         if not known:
-            line["requested_customer"] = outcome.customer[:MAX_ECHOED]
+            line["requested_customer"] = escaped(outcome.customer)
         optional = {
             "call_id": outcome.call_id,
             "account_id": outcome.account_id,
@@ -280,7 +279,7 @@ class Telemetry:
             return NO_STEP
         if step in self._steps.get(customer, ()):
             return step
-        return step[:MAX_ECHOED] if echo else UNKNOWN
+        return escaped(step) if echo else UNKNOWN
 
     def _calls_since_start(self) -> int:
         return self.sdk_calls.calls - int(getattr(self._local, "calls_at_start", 0))

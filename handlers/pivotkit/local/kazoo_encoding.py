@@ -18,7 +18,9 @@ from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from pivotkit.http import HttpRequest
 
-KazooScalar: TypeAlias = str | int | float | bool
+# bytes: text Kazoo passes on byte for byte without it being UTF-8 (a Latin-1 phone's
+# display name); the form encoder escapes each byte (docs/kazoo-notes.md).
+KazooScalar: TypeAlias = str | int | float | bool | bytes
 KazooValue: TypeAlias = KazooScalar | Sequence[KazooScalar] | Mapping[str, "KazooValue"]
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
@@ -32,9 +34,10 @@ DIRECTION: Final = "inbound"
 # --- form encoding (kz_http_util) -----------------------------------------------------------
 
 
-def urlencode_value(text: str) -> str:
+def urlencode_value(text: str | bytes) -> str:
     """``kz_http_util:urlencode(V, legacy)``: space as ``+``, only ``A-Z a-z 0-9 . - ~ _``
-    left as they are, every other UTF-8 byte as upper-case ``%XX``.
+    left as they are, every other byte (of UTF-8, or of ``bytes`` as they are) as
+    upper-case ``%XX``.
 
     Python's ``quote_plus`` with nothing extra marked safe is exactly that set.
     """
@@ -49,6 +52,8 @@ def scalar_text(value: KazooScalar) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        raise TypeError("bytes are escaped as they are, not written as text")
     if isinstance(value, int | float):
         return repr(value)
     raise TypeError(f"Kazoo cannot form-encode a {type(value).__name__}")
@@ -76,10 +81,14 @@ def _encode_member(name: str, value: KazooValue) -> str:
     if isinstance(value, Mapping):
         return "&".join(_encode_members(value, prefix=name))
     if isinstance(value, list | tuple):
-        return "&".join(f"{name}[]={urlencode_value(scalar_text(item))}" for item in value)
-    if isinstance(value, str | int | float):  # bool is an int
-        return f"{name}={urlencode_value(scalar_text(value))}"
+        return "&".join(f"{name}[]={_encoded(item)}" for item in value)
+    if isinstance(value, str | int | float | bytes):  # bool is an int
+        return f"{name}={_encoded(value)}"
     raise TypeError(f"Kazoo cannot form-encode a {type(value).__name__} (parameter {name})")
+
+
+def _encoded(value: KazooScalar) -> str:
+    return urlencode_value(value if isinstance(value, bytes) else scalar_text(value))
 
 
 def encode_json(params: Mapping[str, KazooValue]) -> str:
@@ -88,6 +97,9 @@ def encode_json(params: Mapping[str, KazooValue]) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        # What jiffy does with bytes that are not UTF-8 is not modelled: forms only.
+        raise TypeError("raw bytes are modelled for form encoding only")
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

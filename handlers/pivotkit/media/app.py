@@ -101,7 +101,7 @@ class MediaApp:
         error: PivotkitError | None = None
         try:
             if http.method not in ALLOWED_METHODS:
-                raise MethodNotAllowed(f"{http.method} is not allowed on media URLs")
+                raise MethodNotAllowed("media URLs take PUT, POST and GET")
             target = parse_media_request(http.path, http.raw_query, now=self.clock())
             customer = self._authenticate(target)
             if http.method == "GET":

@@ -169,7 +169,7 @@ def test_request_input_never_becomes_a_dimension(build: Build, capsys: Capture) 
     steps = {d.get("step") for d in emitted.metrics}
     assert customers == {"unknown", "probe"} and steps == {"none", "unknown"}
     unknown, bad_step = emitted.requests()
-    assert unknown["customer"] == "unknown" and len(unknown["requested_customer"]) == 64
+    assert unknown["customer"] == "unknown" and len(unknown["requested_customer"]) < 40
     assert (bad_step["step"], bad_step["error"], bad_step["fallback"]) == (
         "nosuchstep",
         "not_found",

@@ -57,7 +57,7 @@ def test_rest_query_falls_back_to_the_single_value_map() -> None:
 @pytest.mark.parametrize(
     "multi",
     [
-        {"Caller-ID-Name": ["\ud800"]},  # an unpaired surrogate from a JSON escape
+        {"From": ["\ud800"]},  # an unpaired surrogate from a JSON escape
         {"Digits[\udfff]": ["1"]},
     ],
 )
@@ -67,6 +67,12 @@ def test_rest_query_with_unpaired_surrogates_is_a_bad_request(
     event = rest_event({"Account-ID": [ACCOUNT], "Call-ID": ["c"], **multi})
     with pytest.raises(BadRequest, match="UTF-8"):
         decode_pivot_request(from_lambda_event(event))
+
+
+def test_rest_query_with_an_unpaired_surrogate_in_a_display_field_still_decodes() -> None:
+    # Caller-ID-Name is free text: its bytes are repaired, not refused.
+    event = rest_event({"Account-ID": [ACCOUNT], "Call-ID": ["c"], "Caller-ID-Name": ["\ud800"]})
+    assert decode_pivot_request(from_lambda_event(event)).caller_id_name == "\xed\xa0\ufffd"
 
 
 def test_v2_raw_query_string_is_read_as_sent() -> None:

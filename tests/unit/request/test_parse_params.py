@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from pivotkit.errors import BadRequest
+from pivotkit.local.kazoo_encoding import encode_form
 from pivotkit.request import MAX_DEPTH, MAX_PARAMS, parse_params
 
 
@@ -56,11 +59,72 @@ def test_values_are_form_decoded(raw: str, value: str) -> None:
     assert parse_params(raw) == {"v": value}
 
 
-def test_brackets_may_arrive_percent_encoded() -> None:
-    assert parse_params("Digits%5Bmenu%5D=2&User-ID%5B%5D=a&User-ID[]=b") == {
-        "Digits": {"menu": "2"},
-        "User-ID": ["a", "b"],
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # kz_http_util:json_to_querystring writes keys raw and encodes only values.
+        ("Custom-Application-Vars[a+b]=1", {"Custom-Application-Vars": {"a+b": "1"}}),
+        ("Custom-Application-Vars[pct%41]=1", {"Custom-Application-Vars": {"pct%41": "1"}}),
+        ("Custom-SIP-Headers[X-A+B]=v%2Bw", {"Custom-SIP-Headers": {"X-A+B": "v+w"}}),
+        ("Custom-Application-Vars[caf\u00e9]=x", {"Custom-Application-Vars": {"caf\u00e9": "x"}}),
+        ("Digits%5Bmenu%5D=2", {"Digits%5Bmenu%5D": "2"}),  # not bracket syntax
+        ("k%FF=v", {"k%FF": "v"}),
+    ],
+)
+def test_keys_are_taken_as_kazoo_writes_them(raw: str, expected: dict[str, object]) -> None:
+    assert parse_params(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["a+b", "pct%41", "100%", "x y", "a~b!c*d'e", "%2B", "caf\u00e9", "X-A+B"]
+)
+def test_every_key_kazoo_can_write_unambiguously_comes_back(name: str) -> None:
+    params = {
+        "Custom-Application-Vars": {name: "v 1"},
+        "Custom-SIP-Headers": {name: "v&2"},
+        "Digits": {name: "3"},
     }
+    assert parse_params(encode_form(params)) == params
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [("a&b", "Custom-Application-Vars[a"), ("a=b", "Custom-Application-Vars[a")],
+)
+def test_a_key_kazoo_writes_ambiguously_is_logged_not_dropped_silently(
+    name: str, first: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = encode_form({"Custom-Application-Vars": {name: "1", "ok": "2"}})
+    with caplog.at_level(logging.WARNING, logger="pivotkit.request"):
+        tree = parse_params(raw)
+    assert tree["Custom-Application-Vars"] == {"ok": "2"}
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert first in record.getMessage()
+
+
+def test_a_get_cut_at_a_hash_in_a_key_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    # On a GET an HTTP client sends nothing after '#': the query ends inside the key.
+    raw = encode_form({"Call-ID": "c", "Custom-Application-Vars": {"a#b": "1"}})
+    cut = raw.partition("#")[0]
+    with caplog.at_level(logging.WARNING, logger="pivotkit.request"):
+        assert parse_params(cut) == {"Call-ID": "c", "Custom-Application-Vars[a": ""}
+    assert "Custom-Application-Vars[a" in caplog.text
+
+
+def test_the_logged_key_is_short_and_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    key = "Custom-Application-Vars[\n\x1b[31m" + "x" * 200
+    with caplog.at_level(logging.WARNING, logger="pivotkit.request"):
+        parse_params(f"{key}=1")
+    message = caplog.records[0].getMessage()
+    assert "\n" not in message and "\x1b" not in message and "x" * 40 not in message
+    assert "\\n" in message
+
+
+def test_well_formed_keys_log_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="pivotkit.request"):
+        parse_params("Digits[menu]=1&User-ID[]=a&Custom-SIP-Headers[X-A+B]=v&token=t&flag")
+    assert caplog.records == []
 
 
 def test_keys_are_literal_so_a_stray_percent_in_a_key_is_kept() -> None:
@@ -100,8 +164,10 @@ def test_nameless_parameters_are_dropped() -> None:
     ],
 )
 def test_conflicting_shapes_are_rejected(raw: str) -> None:
-    with pytest.raises(BadRequest, match="parameter a is sent both"):
+    with pytest.raises(BadRequest, match="a parameter is sent both"):
         parse_params(raw)
+    with pytest.raises(BadRequest, match="parameter Digits is sent both"):
+        parse_params(raw.replace("a", "Digits"))
 
 
 def test_conflict_message_does_not_echo_arbitrary_names() -> None:
@@ -116,7 +182,7 @@ def test_malformed_percent_escapes_in_values_are_rejected(raw: str) -> None:
         parse_params(raw)
 
 
-@pytest.mark.parametrize("raw", ["v=%C3", "v=%FF", "v=%ED%A0%80", "v=%C3%28", "k%FF=v"])
+@pytest.mark.parametrize("raw", ["v=%C3", "v=%FF", "v=%ED%A0%80", "v=%C3%28"])
 def test_invalid_utf8_is_rejected(raw: str) -> None:
     with pytest.raises(BadRequest, match="UTF-8"):
         parse_params(raw)
