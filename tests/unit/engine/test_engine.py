@@ -15,6 +15,7 @@ from pivotkit.customers import StaticTokens
 from pivotkit.errors import StateUnavailable
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.state import CallKey, CallRecord, InMemoryStateStore, WriteConflict
+from tests.signing import signed
 from tests.unit.engine.driver import ACCOUNT_ID, BASE_URL, Caller, find_module, to_http
 
 TOKEN = "s3cr3t-token"
@@ -76,9 +77,8 @@ def test_first_request_asks_for_the_pin_without_touching_state(app, store, outco
     assert pivot is not None
     assert pivot["data"]["req_format"] == "kazoo"
     assert pivot["data"]["req_timeout_ms"] == 4000
-    assert pivot["data"]["voice_url"] == (
-        f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&hop=1&seq=0&g=check_pin_1"
-    )
+    unsigned = f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&hop=1&seq=0&g=check_pin_1"
+    assert pivot["data"]["voice_url"] == signed(unsigned, caller.call)
     # Every pivot node the kit emits carries a fallback: an apology, then the operator.
     fallback = pivot["children"]["_"]
     assert fallback["module"] == "tts"
@@ -142,8 +142,10 @@ def test_stale_continuation_is_refused_with_409(app, store):
     caller.press("1234")  # right PIN: state seq 1 -> 2
     menu_url = find_module(body(caller), "pivot")["data"]["voice_url"]
     assert "seq=2" in menu_url
-    # A continuation from before the last two writes, and one claiming an older version:
-    for url in (first_pin_url, menu_url.replace("seq=2", "seq=1")):
+    # A continuation from before the last two writes, and one claiming an older version
+    # (signed for it: edited by hand it would be a forgery, 403):
+    older = signed(menu_url.replace("seq=2", "seq=1"), caller.call)
+    for url in (first_pin_url, older):
         response = app.handle(to_http(caller.call, url))
         assert response.status == 409
         assert json.loads(response.body)["error"] == "stale_continuation"
@@ -166,7 +168,7 @@ def test_expired_state_gets_410(app, clock):
         (f"{BASE_URL}/pivot/acme", 401, "unauthorized"),
         (f"{BASE_URL}/pivot/acme?token=wrong", 401, "unauthorized"),
         (f"{BASE_URL}/pivot/nobody?token={TOKEN}", 404, "not_found"),
-        (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=nosuchstep", 404, "not_found"),
+        (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=nosuchstep", 403, "bad_continuation"),
         (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&seq=x1", 400, "bad_request"),
     ],
 )
@@ -175,6 +177,14 @@ def test_bad_requests_get_4xx_and_store_nothing(app, store, url, status, code):
     response = caller.first(url)
     assert response.status == status
     assert json.loads(response.body)["error"] == code
+    assert store.records() == []
+
+
+def test_a_signed_continuation_to_an_unknown_step_is_404(app, store):
+    caller = new_caller(app)
+    response = caller.first(signed(f"{FIRST_URL}&step=nosuchstep", caller.call))
+    assert response.status == 404
+    assert json.loads(response.body)["error"] == "not_found"
     assert store.records() == []
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from pivotkit.continuation import sign_url
+from pivotkit.customers import derive_credentials, token_signing_key
 from pivotkit.local.events import DEFAULT_REGION, DEFAULT_STAGE, endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -79,6 +81,14 @@ def register(subparsers: Any) -> None:
         help="continuation: the collection the step reads its digits from (the g parameter)",
     )
     parser.add_argument("--token", help="the customer's secret (the token query parameter)")
+    parser.add_argument(
+        "--seed",
+        help=(
+            "a deployed customer's seed: its token (unless --token is given) and the key that"
+            " signs the continuation; without it a continuation is signed with the key that"
+            " goes with --token, as PIVOTKIT_TOKENS and the local tools do"
+        ),
+    )
     parser.add_argument("--call-id", help="Call-ID (default: a new random one)")
     parser.add_argument(
         "--account-id",
@@ -97,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     if args.body_format != "form" and args.method != "post":
         print("pivotkit events: --body-format applies to --method post only", file=sys.stderr)
         return 2
+    credentials = derive_credentials(args.seed) if args.seed else None
+    if args.token is None and credentials is not None:
+        args.token = credentials.token
     if args.token is None:
         print(
             "pivotkit events: no --token given; the endpoint will answer 401 to this event",
@@ -125,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
     voice_url = endpoint_url(args.shape, args.customer, region=args.region, stage=args.stage)
     if continuation:
         voice_url += "?" + urlencode(continuation, quote_via=quote)
+    if args.token is not None and continuation.keys() - {"token"}:
+        # A continuation the kit would accept: signed for this call (pivotkit.continuation).
+        key = token_signing_key(args.token) if credentials is None else credentials.signing_key
+        voice_url = sign_url(voice_url, key, account_id=call.account_id, call_id=call.call_id)
     request = pivot_http_request(
         call, voice_url, method=args.method, req_body_format=args.body_format
     )
