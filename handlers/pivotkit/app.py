@@ -258,11 +258,16 @@ class PivotApp:
                 if record.answered_seq == seq and record.answered_step == identity:
                     attempt.replayed = True
                     return restore_token(record.answer or "", token).encode("utf-8")
-                if not fresh_entry:
+                if not fresh_entry or record.answer is None:
                     raise StaleContinuation("this step was already answered differently")
-                # The call came back to the pivot node that started it (a callflow loop):
-                # carry on from the state it has rather than refusing it.
-                seq = record.seq
+                # A first request for a call that already has state is a late duplicate of
+                # the one that created it (the call has moved on since). Running the entry
+                # step again would move seq on and turn the live call's next request into
+                # a 409; answer it as a replay instead, with the call's current answer,
+                # whose continuations are the live ones. (A Kazoo callflow that loops back
+                # to the pivot node gets the same: the call resumes where it was.)
+                attempt.replayed = True
+                return restore_token(record.answer, token).encode("utf-8")
             state = CallState(record.state if record else None)
             # Placeholders: the state version is only known once the step has run, and the
             # stored answer (replayed later, maybe after a token rotation) must not hold

@@ -342,3 +342,59 @@ def test_a_token_with_url_syntax_in_it_survives_continuations(store):
     assert caller.press("0000").status == 200  # writes state: the stored answer is replayed
     assert caller.press("1234").status == 200
     assert app.handle(to_http(caller.call, caller.voice_url)).body == caller.answers[-1].body
+
+
+def _stateful_entry_app(store: InMemoryStateStore, outcomes: list[Outcome]) -> PivotApp:
+    """An entry step that writes state (as every track_path flow's does)."""
+    flow = Flow()
+
+    @flow.step()
+    def start(call: Call) -> Node:
+        call.state["entries"] = int(call.state.get("entries", 0)) + 1
+        return call.gather("menu", prompt=tts("Press a key."))
+
+    @flow.step()
+    def menu(call: Call) -> Node:
+        call.state["choice"] = call.digits
+        return call.gather("menu", prompt=tts(f"You pressed {call.digits}. Again?"))
+
+    customer = Customer(slug="acme", flow=flow)
+    return PivotApp(
+        {"acme": customer}, store, StaticTokens({"acme": [TOKEN]}), observers=(outcomes.append,)
+    )
+
+
+def test_a_late_duplicate_of_a_stateful_first_request_is_a_replay(store, outcomes):
+    """Issue 16 item 12: the duplicate used to run the entry step again on the call's state,
+    moving seq on, so the live call's next request was a 409 and the caller got the
+    fallback."""
+    app = _stateful_entry_app(store, outcomes)
+    caller = new_caller(app)
+    first = caller.first(FIRST_URL)
+    assert first.status == 200
+    assert caller.press("1").status == 200  # the live call moves on: seq 1 -> 2
+    (before,) = store.records()
+    live_answer = caller.answers[-1].body
+
+    late = app.handle(to_http(caller.call, FIRST_URL))  # the first request, again
+    assert late.status == 200
+    assert outcomes[-1].replayed is True
+    # Answered from what is stored (the call's current answer), the step not run again:
+    assert late.body == live_answer
+    (after,) = store.records()
+    assert (after.seq, after.version, after.state) == (before.seq, before.version, before.state)
+    # The live call carries on.
+    assert caller.press("2").status == 200
+    (record,) = store.records()
+    assert record.state == {"entries": 1, "choice": "2"}
+
+
+def test_a_concurrent_duplicate_of_a_stateful_first_request_is_a_replay(store, outcomes):
+    app = _stateful_entry_app(store, outcomes)
+    caller = new_caller(app)
+    first = caller.first(FIRST_URL)
+    again = app.handle(to_http(caller.call, FIRST_URL))
+    assert again.status == 200 and again.body == first.body
+    assert outcomes[-1].replayed is True
+    (record,) = store.records()
+    assert record.state == {"entries": 1}
