@@ -158,7 +158,13 @@ class Call:
         return self.request.custom_application_vars
 
     def url(self, step: str, *, collection: str | None = None) -> str:
-        """The continuation URL that makes Kazoo's next request run ``step``."""
+        """The continuation URL that makes Kazoo's next request run ``step``.
+
+        Its ``seq`` and ``sig`` are placeholders until the step has answered: the engine
+        fills them in wherever the URL appears in the callflow the step returns. Put the URL
+        in that callflow; a copy kept elsewhere (call state, a message to another system)
+        keeps the placeholders and is refused as unsigned.
+        """
         self._check_step(step)
         url = f"{self._url_head}{_query_value(step)}&hop={self.hop + 1}{self._url_seq}"
         if collection is not None:
