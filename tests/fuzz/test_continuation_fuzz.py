@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pivotkit.local.events import lambda_event
+from pivotkit.local.events import EVENT_SHAPES, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from tests.fuzz.continuations import fields, foreign_sig, forged_sig, signature
 from tests.fuzz.profile import FUZZ, count_case
@@ -61,7 +61,7 @@ def continuation_cases(draw: st.DrawFn) -> tuple[Any, Any]:
         bad = draw(forged_sig(genuine))
     method = draw(st.sampled_from(["get", "post"]))
     body_format = "json" if method == "post" and draw(st.booleans()) else "form"
-    shape = draw(st.sampled_from(["v2", "v1", "url"]))
+    shape = draw(st.sampled_from(EVENT_SHAPES))
 
     def event(sig: str | None) -> Any:
         url = f"https://{HOST}/pivot/{slug}?" + "&".join(f"{k}={v}" for k, v in query.items())

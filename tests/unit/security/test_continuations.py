@@ -80,7 +80,7 @@ def test_call_xs_continuation_is_refused_on_call_y_without_reading_state(
     x = caller(app, "x@10.0.0.5")
     x.first(FIRST_URL)
     x.press("1234")  # right PIN: x is at the menu, with state (seq 1)
-    menu_url = x.voice_url = find_module(x.last_tree(), "pivot")["data"]["voice_url"]  # type: ignore[index]
+    menu_url = find_module(x.last_tree(), "pivot")["data"]["voice_url"]  # type: ignore[index]
     assert "seq=1" in menu_url
     y = caller(app, "y@10.0.0.5")
     y.first(FIRST_URL)  # y never entered a PIN
