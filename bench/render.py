@@ -114,6 +114,7 @@ def _start_call(decoded: PivotRequest) -> Call:
         continuation_base="https://bench.example/pivot/acme",
         token="PKTOK0123456789abcdef",
         seq_placeholder="PKSEQ0123456789abcdef",
+        sig_placeholder="PKSIG0123456789abcdef",
     )
 
 

@@ -23,13 +23,16 @@ from urllib.parse import unquote
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
 from pivotkit.callflow import Node
 from pivotkit.callflow.node import render_text
+from pivotkit.continuation import SIG_PARAM, continuation_signature, signature_matches
 from pivotkit.customers import Customer, TokenSource, token_matches
 from pivotkit.errors import (
+    BadContinuation,
     BadRequest,
     CallStateExpired,
     Forbidden,
     NotFound,
     PivotkitError,
+    ServerError,
     StaleContinuation,
     StateUnavailable,
     StepError,
@@ -54,7 +57,10 @@ logger = logging.getLogger("pivotkit")
 
 MAX_HOP = 10_000
 # Query parameters of our own: the customer's token and the continuation (see flow.py).
-CONTINUATION_PARAMS = frozenset({"token", "step", "seq", "hop", "g"})
+CONTINUATION_PARAMS = frozenset({"token", "step", "seq", "hop", "g", SIG_PARAM})
+# Any of these makes a request a continuation, which must carry a valid signature; the
+# customer's own URL (the first request of a call) holds the token alone.
+_SIGNED_PARAMS = CONTINUATION_PARAMS - {"token"}
 MAX_SEQ = 1_000_000
 
 
@@ -225,11 +231,16 @@ class PivotApp:
         step: str,
         attempt: _Attempt,
     ) -> bytes:
-        if customer.flow.get(step) is None:
-            raise NotFound("no such step")
         hop = _bounded_int(params, "hop", MAX_HOP)
         seq = _bounded_int(params, "seq", MAX_SEQ)
         collection = params.get("g")
+        fresh_entry = _SIGNED_PARAMS.isdisjoint(params)
+        if not fresh_entry:
+            # Before the step lookup (an unsigned URL learns nothing, not even which steps
+            # exist) and before any state is read: a forgery costs no DynamoDB call.
+            self._verify_continuation(customer, request, params, step, hop, seq, collection)
+        if customer.flow.get(step) is None:
+            raise NotFound("no such step")
         digits = None if collection is None else (request.digits(collection) or "")
         attempt.extra["digits"] = digits
         key = CallKey(customer.slug, request.account_id, request.call_id)
@@ -243,25 +254,30 @@ class PivotApp:
                 raise CallStateExpired("this call's state has expired")
             if record.seq == seq:
                 _note_previous_step(record, hop, self.clock(), attempt)
-        fresh_entry = "step" not in params
         for _ in range(self.settings.max_attempts):
             if record is not None and record.seq != seq:
                 if record.answered_seq == seq and record.answered_step == identity:
                     attempt.replayed = True
                     return restore_token(record.answer or "", token).encode("utf-8")
-                if not fresh_entry:
+                if not fresh_entry or record.answer is None:
                     raise StaleContinuation("this step was already answered differently")
-                # The call came back to the pivot node that started it (a callflow loop):
-                # carry on from the state it has rather than refusing it.
-                seq = record.seq
+                # A first request for a call that already has state is a late duplicate of
+                # the one that created it (the call has moved on since). Running the entry
+                # step again would move seq on and turn the live call's next request into
+                # a 409; answer it as a replay instead, with the call's current answer,
+                # whose continuations are the live ones. (A Kazoo callflow that loops back
+                # to the pivot node gets the same: the call resumes where it was.)
+                attempt.replayed = True
+                return restore_token(record.answer, token).encode("utf-8")
             state = CallState(record.state if record else None)
             # Placeholders: the state version is only known once the step has run, and the
             # stored answer (replayed later, maybe after a token rotation) must not hold
-            # the token. Random, so nothing a caller sends can collide with them (64 bits
-            # each, from one read of the system's random source).
-            marks = secrets.token_hex(16)
+            # the token; signatures cover the seq, so they too are filled in after. Random,
+            # so nothing a caller sends can collide with them (64 bits each, from one read
+            # of the system's random source).
+            marks = secrets.token_hex(24)
             placeholder = f"PKSEQ{marks[:16]}"
-            token_mark = f"{TOKEN_MARK_PREFIX}{marks[16:]}"
+            token_mark = f"{TOKEN_MARK_PREFIX}{marks[16:32]}"
             call = Call(
                 request=request,
                 customer=customer,
@@ -272,11 +288,13 @@ class PivotApp:
                 continuation_base=f"{http.base_url}/pivot/{customer.slug}",
                 token=token_mark,
                 seq_placeholder=placeholder,
+                sig_placeholder=f"PKSIG{marks[32:]}",
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
             template = render_text(node).replace(placeholder, str(new_seq))
+            template = self._sign_continuations(template, call, new_seq)
             body = fill_token(template, token_mark, token)
             if not writes:
                 return body.encode("utf-8")
@@ -293,6 +311,52 @@ class PivotApp:
                 continue
             return body.encode("utf-8")
         raise StateUnavailable("the call's state kept changing; giving up")
+
+    def _verify_continuation(
+        self,
+        customer: Customer,
+        request: PivotRequest,
+        params: Mapping[str, str],
+        step: str,
+        hop: int,
+        seq: int,
+        collection: str | None,
+    ) -> None:
+        presented = params.get(SIG_PARAM, "")
+        keys = self.tokens.signing_keys_for(customer.slug) if presented else ()
+        if not keys or not signature_matches(
+            presented,
+            keys,
+            customer=customer.slug,
+            account_id=request.account_id,
+            call_id=request.call_id,
+            step=step,
+            hop=hop,
+            seq=seq,
+            collection=collection,
+        ):
+            raise BadContinuation("this continuation is not signed for this call")
+
+    def _sign_continuations(self, template: str, call: Call, seq: int) -> str:
+        """``template`` with each continuation's signature in place of its placeholder."""
+        if not call.continuations:
+            return template
+        keys = self.tokens.signing_keys_for(call.customer.slug)
+        if not keys:  # a customer with tokens but no key: our configuration, not the caller
+            raise ServerError("no continuation-signing key for this customer")
+        for (step, collection), mark in call.continuations.items():
+            signature = continuation_signature(
+                keys[0],
+                customer=call.customer.slug,
+                account_id=call.request.account_id,
+                call_id=call.request.call_id,
+                step=step,
+                hop=call.hop + 1,
+                seq=seq,
+                collection=collection,
+            )
+            template = template.replace(mark, signature)
+        return template
 
     def _next_record(
         self,

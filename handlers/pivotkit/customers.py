@@ -1,9 +1,9 @@
 """Customers: who we answer for, how they authenticate, and how they are found.
 
 A customer is a package ``customers.<slug>`` exporting ``customer = Customer(...)``. Tokens
-never live in code: a ``TokenSource`` supplies them (environment locally, Secrets Manager
-when deployed), and every customer may have two valid tokens at once so a token can be
-rotated without dropping calls.
+and continuation-signing keys never live in code: a ``TokenSource`` supplies them
+(environment locally, Secrets Manager when deployed), and every customer may have two valid
+tokens and two signing keys at once so they can be rotated without dropping calls.
 """
 
 from __future__ import annotations
@@ -71,15 +71,48 @@ class TokenSource(Protocol):
         """The customer's currently valid tokens (one, or two during a rotation)."""
         ...
 
+    def signing_keys_for(self, customer: str) -> tuple[bytes, ...]:
+        """The customer's continuation-signing keys, the current one first: it signs new
+        continuations, and every key verifies (two during a rotation)."""
+        ...
+
 
 class StaticTokens:
-    """Tokens given up front: tests, local serving, or parsed from ``PIVOTKIT_TOKENS``."""
+    """Tokens given up front: tests, local serving, or parsed from ``PIVOTKIT_TOKENS``.
 
-    def __init__(self, tokens: Mapping[str, Iterable[str]]) -> None:
+    Without ``signing_keys``, each token's key is ``token_signing_key(token)``: derived from
+    the token, so whoever knows the token can sign continuations. That is the local
+    convention (local tokens are public knowledge anyway); a deployed customer's key comes
+    from its seed (``derive_credentials``) and the token reveals nothing about it.
+    """
+
+    def __init__(
+        self,
+        tokens: Mapping[str, Iterable[str]],
+        signing_keys: Mapping[str, Iterable[bytes]] | None = None,
+    ) -> None:
         self._tokens = {slug: tuple(t for t in ts if t) for slug, ts in tokens.items()}
+        if signing_keys is None:
+            self._keys = {
+                slug: tuple(token_signing_key(t) for t in ts) for slug, ts in self._tokens.items()
+            }
+        else:
+            self._keys = {slug: tuple(k for k in ks if k) for slug, ks in signing_keys.items()}
+
+    @classmethod
+    def from_seeds(cls, seeds: Mapping[str, Iterable[str]]) -> StaticTokens:
+        """Credentials as a deployed customer has them: from seeds, the current one first."""
+        credentials = {slug: [derive_credentials(s) for s in ss] for slug, ss in seeds.items()}
+        return cls(
+            {slug: [c.token for c in cs] for slug, cs in credentials.items()},
+            {slug: [c.signing_key for c in cs] for slug, cs in credentials.items()},
+        )
 
     def tokens_for(self, customer: str) -> tuple[str, ...]:
         return self._tokens.get(customer, ())
+
+    def signing_keys_for(self, customer: str) -> tuple[bytes, ...]:
+        return self._keys.get(customer, ())
 
     @classmethod
     def from_json(cls, text: str) -> StaticTokens:
@@ -99,6 +132,8 @@ class StaticTokens:
 # Labels of the two credentials drawn from a customer's seed (see ``derive_credentials``).
 _TOKEN_LABEL = b"pivotkit token v1"
 _SIGNING_LABEL = b"pivotkit continuation signing v1"
+# The local convention's label (``token_signing_key``): a key keyed by a token.
+_TOKEN_KEY_LABEL = b"pivotkit token-derived continuation signing v1"
 TOKEN_HEX_CHARS = 40
 
 
@@ -124,6 +159,14 @@ def derive_credentials(seed: str) -> Credentials:
     key = seed.encode("utf-8")
     token = hmac.new(key, _TOKEN_LABEL, hashlib.sha256).hexdigest()[:TOKEN_HEX_CHARS]
     return Credentials(token, hmac.new(key, _SIGNING_LABEL, hashlib.sha256).digest())
+
+
+def token_signing_key(token: str) -> bytes:
+    """The signing key that goes with a bare token (``PIVOTKIT_TOKENS``, tests): an HMAC
+    keyed by the token, so it is as secret as the token and no more."""
+    return hmac.new(
+        token.encode("utf-8", "surrogatepass"), _TOKEN_KEY_LABEL, hashlib.sha256
+    ).digest()
 
 
 def token_matches(presented: str, valid: Iterable[str]) -> bool:

@@ -72,6 +72,14 @@ class Forbidden(ClientError):
     code = "forbidden"
 
 
+class BadContinuation(ClientError):
+    """A continuation URL without a valid signature for this call (see
+    ``pivotkit.continuation``): forged, edited, or made for another call."""
+
+    status = 403
+    code = "bad_continuation"
+
+
 class NotFound(ClientError):
     """Unknown customer, step or media object."""
 

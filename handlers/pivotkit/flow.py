@@ -7,9 +7,10 @@ collects digits under a collection name unique to that visit, and requests the
 continuation URL of ``next_step``, where ``call.digits`` holds what the caller pressed.
 
 Continuation URLs carry, besides the customer's token, ``step`` (what to run), ``hop``
-(how many Pivot requests this call has made, which makes collection names unique per visit)
-and ``seq`` (the state version the step expects, which makes a repeated or stale request
-recognisable). The engine in ``pivotkit.app`` interprets them.
+(how many Pivot requests this call has made, which makes collection names unique per visit),
+``seq`` (the state version the step expects, which makes a repeated or stale request
+recognisable), ``g`` (the collection to read digits from) and ``sig``, which binds all of
+them to this call (``pivotkit.continuation``). The engine in ``pivotkit.app`` interprets them.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class Call:
         continuation_base: str,
         token: str,
         seq_placeholder: str,
+        sig_placeholder: str,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -157,6 +159,10 @@ class Call:
         # once per request (as urlencode would encode it) instead of once per URL.
         self._url_head = f"{continuation_base}?token={_query_value(token)}&step="
         self._url_seq = f"&seq={_query_value(seq_placeholder)}"
+        # The signature covers seq, known only once the step has run: each distinct
+        # (step, collection) gets a placeholder the engine swaps for its signature.
+        self._sig = sig_placeholder
+        self._continuations: dict[tuple[str, str | None], str] = {}
 
     @property
     def vars(self) -> Mapping[str, Any]:
@@ -164,12 +170,33 @@ class Call:
         return self.request.custom_application_vars
 
     def url(self, step: str, *, collection: str | None = None) -> str:
-        """The continuation URL that makes Kazoo's next request run ``step``."""
+        """The continuation URL that makes Kazoo's next request run ``step``.
+
+        Its ``seq`` and ``sig`` are placeholders until the step has answered: the engine
+        fills them in wherever the URL appears in the callflow the step returns. Put the URL
+        in that callflow; a copy kept elsewhere (call state, a message to another system)
+        keeps the placeholders and is refused as unsigned.
+        """
         self._check_step(step)
         url = f"{self._url_head}{_query_value(step)}&hop={self.hop + 1}{self._url_seq}"
         if collection is not None:
             url = f"{url}&g={_query_value(collection)}"
-        return url
+        return f"{url}&sig={self._signature_placeholder(step, collection)}"
+
+    @property
+    def continuations(self) -> Mapping[tuple[str, str | None], str]:
+        """(step, collection) -> signature placeholder of every continuation URL built so far
+        (all at hop ``self.hop + 1``); the engine fills the signatures in."""
+        return self._continuations
+
+    def _signature_placeholder(self, step: str, collection: str | None) -> str:
+        key = (step, collection)
+        placeholder = self._continuations.get(key)
+        if placeholder is None:
+            # Fixed width, so no placeholder is the prefix of another.
+            placeholder = f"{self._sig}{len(self._continuations):08x}"
+            self._continuations[key] = placeholder
+        return placeholder
 
     def goto(self, step: str, *, method: ContinuationMethod = "get") -> Node:
         """A pivot node that continues the call at ``step`` (with the fallback child)."""

@@ -12,6 +12,7 @@ from pivotkit.customers import StaticTokens
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.state import CallKey, CallRecord, WriteConflict
 from tests.contract.test_engine_on_dynamodb import ACCOUNT_ID, BASE_URL, TOKEN, customer, to_http
+from tests.signing import signed
 
 OPERATION_SECONDS = 0.1
 BUDGET_SECONDS = 0.25
@@ -45,7 +46,7 @@ def test_state_time_stays_inside_the_engine_budget() -> None:
         ),
         clock=lambda: 1_800_000_000.0,
     )
-    url = f"{BASE_URL}/pivot/demo?token={TOKEN}&step=menu&hop=4&seq=1&g=menu_4"
+    url = signed(f"{BASE_URL}/pivot/demo?token={TOKEN}&step=menu&hop=4&seq=1&g=menu_4", call)
     started = time.perf_counter()
     response = app.handle(to_http(call.with_digits("menu_4", "1"), url))
     took = time.perf_counter() - started

@@ -293,3 +293,14 @@ def test_throttled_store_answers_503_inside_the_budget(kazoo: Kazoo, operation: 
     assert took < kazoo.store.retry.budget_seconds
     injector.remaining = 0
     assert kazoo.stored() == before
+
+
+def test_a_foreign_continuation_is_refused_without_a_dynamodb_call(kazoo: Kazoo) -> None:
+    """Issue 16 item 4: call X's menu URL on call Y is a 403 decided from the request alone."""
+    walk_to_menu(kazoo)
+    menu_url = find(kazoo.log[-1].tree, "pivot")["data"]["voice_url"]
+    kazoo.call = KazooCall(account_id=ACCOUNT_ID, call_id="y@10.0.0.5").with_digits("menu_4", "1")
+    refused = kazoo.send(menu_url)
+    assert refused.response.status == 403
+    assert json.loads(refused.response.body)["error"] == "bad_continuation"
+    assert refused.calls == {}

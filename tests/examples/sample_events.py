@@ -30,6 +30,7 @@ from pivotkit.local.events import EventContext, EventShape, endpoint_url, lambda
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.local.runtime import LocalRuntime, local_runtime
 from pivotkit.local.tokens import local_token
+from tests.signing import signed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EVENTS_ROOT = PROJECT_ROOT / "events"
@@ -233,7 +234,8 @@ def _next_request(
         collection = press.continuation.get("g")
         if collection is not None and press.digits is not None:
             call = call.with_digits(collection, press.digits)
-        return call, f"{base}?{query}", "get"
+        # Signed as the kit would have signed it for this call (the local key of ``token``).
+        return call, signed(f"{base}?{query}", call, token), "get"
     if answer is None:
         raise ValueError(f"{press.name}: the previous request was not answered with a callflow")
     pivot, collect = _continuation(answer)

@@ -23,6 +23,7 @@ from tests.examples.support import (
     said,
     to_http,
 )
+from tests.signing import signed
 
 
 def test_the_pin_comes_back_as_digits_of_the_named_collection(
@@ -83,6 +84,11 @@ def test_a_continuation_without_the_pin_hangs_up() -> None:
     # What a forged request for the appliance menu would get: no Digits[home_pin].
     call = KazooCall(account_id=ACCOUNT_ID, call_id="forged@test").with_digits("appliance_2", "1")
     url = f"{BASE_URL}/pivot/smart_home?token={TOKEN}&step=appliance&hop=2&seq=0&g=appliance_2"
-    response = app_for(smart_home.customer).handle(to_http(pivot_http_request(call, url)))
+    app = app_for(smart_home.customer)
+    # Unsigned, the engine refuses it before the step runs.
+    refused = app.handle(to_http(pivot_http_request(call, url)))
+    assert (refused.status, json.loads(refused.body)["error"]) == (403, "bad_continuation")
+    # Even signed for this call (say the signing key leaked), the step itself checks the PIN.
+    response = app.handle(to_http(pivot_http_request(call, signed(url, call))))
     assert response.status == 200
     assert json.loads(response.body) == {"module": "hangup", "data": {}}

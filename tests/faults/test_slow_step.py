@@ -19,6 +19,7 @@ from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.state import InMemoryStateStore
 from pivotkit.step_runner import StepRunner, StepTimedOut
 from tests.faults.conftest import record
+from tests.signing import signed
 from tests.unit.security.support import BASE_URL, invoke, kazoo_call, next_request
 
 TOKEN = "slow-token-3c9e1f7a"
@@ -85,9 +86,9 @@ def test_a_slow_step_is_a_503_at_its_limit_and_saves_nothing() -> None:
 
     # The hung step still holds its worker; the next request gets another at once.
     started = time.perf_counter()
-    fast = invoke(
-        handler, kazoo_call("next@10.0.0.5"), f"{BASE_URL}/pivot/slowpoke?token={TOKEN}&step=fast"
-    )
+    next_call = kazoo_call("next@10.0.0.5")
+    fast_url = signed(f"{BASE_URL}/pivot/slowpoke?token={TOKEN}&step=fast", next_call)
+    fast = invoke(handler, next_call, fast_url)
     assert fast["statusCode"] == 200 and time.perf_counter() - started < 0.2
 
 
@@ -97,9 +98,10 @@ def test_the_limit_leaves_time_before_the_customers_request_timeout() -> None:
     customer = Customer(slug="hasty", flow=FLOW, request_timeout_ms=1500)
     store = InMemoryStateStore()
     handler = handler_for(customer, store)
-    url = f"{BASE_URL}/pivot/hasty?token={TOKEN}&step=slow&hop=1&g=slow_1"
+    call = kazoo_call().with_digits("slow_1", "1")
+    url = signed(f"{BASE_URL}/pivot/hasty?token={TOKEN}&step=slow&hop=1&g=slow_1", call)
     started = time.perf_counter()
-    result = invoke(handler, kazoo_call().with_digits("slow_1", "1"), url)
+    result = invoke(handler, call, url)
     took = time.perf_counter() - started
     assert result["statusCode"] == 503 and 1.0 <= took < 1.3
     assert store.records() == []

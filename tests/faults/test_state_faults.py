@@ -29,6 +29,7 @@ from tests.contract.moto_support import (
 )
 from tests.faults.conftest import record
 from tests.faults.injection import AnswerLost, ErrorAnswer
+from tests.signing import signed
 from tests.unit.aws.hung_endpoint import hung_endpoint
 from tests.unit.security.support import (
     ACCOUNT_ID,
@@ -201,8 +202,9 @@ def test_a_hung_endpoint_is_a_503_inside_the_budget(
         try:
             handler = pivot_handler()
             started = time.perf_counter()
-            url = f"{FIRST_URL}&step=menu&hop=1&seq=1&g=menu_1"
-            result = invoke(handler, kazoo_call().with_digits("menu_1", "1"), url)
+            call = kazoo_call().with_digits("menu_1", "1")
+            url = signed(f"{FIRST_URL}&step=menu&hop=1&seq=1&g=menu_1", call)
+            result = invoke(handler, call, url)
             took = time.perf_counter() - started
         finally:
             clients.reset_clients()

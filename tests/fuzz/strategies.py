@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from pivotkit import Call, Customer, Flow, Node, hangup, tts
 from pivotkit.local.kazoo_encoding import KazooCall, encode_form, encode_json, kazoo_params
+from tests.fuzz.continuations import signed_query
 
 ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 FUZZ_TOKEN = "fuzz-token-5e0c71d2a9"
@@ -128,6 +129,8 @@ FAULTS = (
     "display",
     "keys",
     "forwarded",
+    "signature",  # a continuation's sig forged (tests/fuzz/continuations.py)
+    "foreign",  # a genuine sig made for another call, step, seq, ...
 )
 faults = st.sets(st.sampled_from(FAULTS), max_size=3)
 
@@ -289,6 +292,9 @@ def pivot_requests(draw: st.DrawFn) -> tuple[str, str, str, dict[str, str], byte
         path = draw(st.sampled_from([path + "/", path + "/x", "/", "/pivot"]) | junk)
     query = draw(continuation_query(slug, wrong))
     params = draw(kazoo_parameters(wrong))
+    # Signed for this call (the sig the kit emitted), unless a fault says otherwise.
+    token = TOKENS.get(slug, [FUZZ_TOKEN])[0]
+    query = draw(signed_query(query, slug, params, token, wrong))
     try:
         encoded = encode_form(params)
     except TypeError:  # a mutation Kazoo could never send (null, list of objects)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,13 @@ from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.local.runtime import find_customers
 from pivotkit.local.schemas import load_schema_sets
 from tests.integration.serve_support import PROJECT_ROOT, write_test_customer
+from tests.signing import signed
 
 pytestmark = pytest.mark.slow
 
 DOMAIN = "https://pivot.example.com"
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
+CALL = KazooCall(account_id=ACCOUNT, call_id="replay-1@test")
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def with_test_customer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 def write_event(path: Path, url: str, *, digits: dict[str, str] | None = None) -> Path:
-    call = KazooCall(account_id=ACCOUNT, call_id="replay-1@test", collections=digits)
+    call = replace(CALL, collections=digits)
     context = EventContext(request_id="req-1", time=datetime(2024, 1, 1, tzinfo=UTC))
     event = lambda_event(pivot_http_request(call, url), "v2", context=context)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,9 +127,10 @@ def test_events_replay_in_order_and_share_call_state_on_embedded_aws(
     """A three-request call: the last request needs the state the second one stored."""
     base = f"{DOMAIN}/pivot/simtest?token=local-simtest"
     first = write_event(tmp_path / "call/1-start.json", base)
-    pin = f"{base}&step=pin&hop=1&seq=0&g=pin_1"
+    # The continuations the kit emits, signed for this call under the local key.
+    pin = signed(f"{base}&step=pin&hop=1&seq=0&g=pin_1", CALL)
     second = write_event(tmp_path / "call/2-pin.json", pin, digits={"pin_1": "2468"})
-    menu = f"{base}&step=menu&hop=2&seq=1&g=menu_2"
+    menu = signed(f"{base}&step=menu&hop=2&seq=1&g=menu_2", CALL)
     third = write_event(
         tmp_path / "call/3-menu.json", menu, digits={"pin_1": "2468", "menu_2": "3"}
     )
@@ -151,9 +155,8 @@ def test_schema_invalid_answers_fail_the_replay(
 ) -> None:
     if not load_schema_sets():
         pytest.skip("Kazoo schemas not found (set KAZOO_SCHEMAS)")
-    event = write_event(
-        tmp_path / "bad.json", f"{DOMAIN}/pivot/simtest?token=local-simtest&step=invalid"
-    )
+    url = signed(f"{DOMAIN}/pivot/simtest?token=local-simtest&step=invalid", CALL)
+    event = write_event(tmp_path / "bad.json", url)
     assert replay(event, "--memory") == 1
     output = capsys.readouterr().out
     assert "answer fails Kazoo's schemas" in output

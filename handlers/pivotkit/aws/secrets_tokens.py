@@ -1,8 +1,12 @@
-"""Customer tokens from AWS Secrets Manager, read lazily and cached per process.
+"""Customer credentials from AWS Secrets Manager, read lazily and cached per process.
 
 Each customer has one secret (``PIVOTKIT_TOKENS_SECRETS`` maps slug -> secret id or ARN)
-whose value is ``{"tokens": ["current", "next"]}``; two tokens at once let a token be
-rotated without dropping calls. A plain string value is taken as a single token.
+whose value is ``{"seed": "<random>"}``, plus ``"previous_seed"`` while a rotation is under
+way. Each seed gives a URL token and a continuation-signing key
+(``pivotkit.customers.derive_credentials``): during a rotation both tokens are accepted and
+both keys verify continuations, while new continuations are signed with the current seed's
+key, so calls in progress when the seed changes carry on. Nothing else is read: a value of
+another shape (the former ``{"tokens": [...]}`` included) is a malformed secret.
 
 A secret is read on the first request for its customer (a function serves one customer,
 so that is one read per cold start) and kept for ``ttl_seconds``: a rotation reaches every
@@ -22,12 +26,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pivotkit.aws.clients import secretsmanager_client
+from pivotkit.customers import Credentials, derive_credentials
 from pivotkit.errors import ServerError
 
 if TYPE_CHECKING:
@@ -47,12 +52,13 @@ class TokensUnavailable(ServerError):
 
 
 class MalformedSecret(ValueError):
-    """The secret's value is not ``{"tokens": [...]}`` or a plain token."""
+    """The secret's value is not ``{"seed": ..., "previous_seed": ...}``."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
     tokens: tuple[str, ...]
+    signing_keys: tuple[bytes, ...]  # the current seed's first
     refresh_at: float  # monotonic time after which the secret is read again
 
 
@@ -86,23 +92,31 @@ class SecretsManagerTokens:
         return cls(secret_ids)
 
     def tokens_for(self, customer: str) -> tuple[str, ...]:
+        cached = self._current(customer)
+        return () if cached is None else cached.tokens
+
+    def signing_keys_for(self, customer: str) -> tuple[bytes, ...]:
+        cached = self._current(customer)
+        return () if cached is None else cached.signing_keys
+
+    def _current(self, customer: str) -> _Cached | None:
         secret_id = self.secret_ids.get(customer)
         if secret_id is None:
             # No secret configured: nobody can authenticate as this customer (401).
-            return ()
+            return None
         cached = self._cache.get(customer)
         if cached is not None and self._monotonic() < cached.refresh_at:
-            return cached.tokens
+            return cached
         # One reader per customer; the others wait for its result rather than piling up.
         with self._lock_for(customer):
             cached = self._cache.get(customer)
             if cached is not None and self._monotonic() < cached.refresh_at:
-                return cached.tokens
+                return cached
             return self._refresh(customer, secret_id, cached)
 
-    def _refresh(self, customer: str, secret_id: str, stale: _Cached | None) -> tuple[str, ...]:
+    def _refresh(self, customer: str, secret_id: str, stale: _Cached | None) -> _Cached:
         try:
-            tokens = self._read(secret_id)
+            credentials = self._read(secret_id)
         except (ClientError, BotoCoreError, MalformedSecret) as error:
             reason = _describe(error)
             if stale is None:
@@ -114,14 +128,17 @@ class SecretsManagerTokens:
                 secret_id,
                 reason,
             )
-            tokens = stale.tokens
-            refresh_at = self._monotonic() + self.retry_after_seconds
+            fresh = replace(stale, refresh_at=self._monotonic() + self.retry_after_seconds)
         else:
-            refresh_at = self._monotonic() + self.ttl_seconds
-        self._cache[customer] = _Cached(tokens, refresh_at)
-        return tokens
+            fresh = _Cached(
+                tokens=tuple(c.token for c in credentials),
+                signing_keys=tuple(c.signing_key for c in credentials),
+                refresh_at=self._monotonic() + self.ttl_seconds,
+            )
+        self._cache[customer] = fresh
+        return fresh
 
-    def _read(self, secret_id: str) -> tuple[str, ...]:
+    def _read(self, secret_id: str) -> tuple[Credentials, ...]:
         response = self._secrets_client().get_secret_value(SecretId=secret_id)
         text = response.get("SecretString")
         if text is None:
@@ -138,26 +155,28 @@ class SecretsManagerTokens:
             return self._locks.setdefault(customer, threading.Lock())
 
 
-def parse_secret(text: str) -> tuple[str, ...]:
-    """Tokens from a secret value: ``{"tokens": [...]}``, a JSON string, or plain text."""
-    stripped = text.strip()
+def parse_secret(text: str) -> tuple[Credentials, ...]:
+    """The credentials of a secret value ``{"seed": ..., "previous_seed": ...}``, the current
+    seed's first. Seeds are used exactly as stored (a seed is key material, not text to
+    tidy); ``previous_seed`` may be absent, ``null`` or ``""`` once a rotation is over."""
     try:
-        value = json.loads(stripped)
+        value = json.loads(text)
     except ValueError:
-        value = stripped
-    if not isinstance(value, dict | list | str):
-        value = stripped  # not a JSON document of ours (e.g. digits): the value is the token
-    if isinstance(value, dict):
-        if "tokens" not in value:
-            raise MalformedSecret('the secret is a JSON object without a "tokens" key')
-        value = value["tokens"]
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise MalformedSecret('"tokens" must be a string or a list of strings')
-    tokens = tuple(v.strip() for v in values if v.strip())
-    if not tokens:
-        raise MalformedSecret("the secret holds no token")
-    return tokens
+        raise MalformedSecret("the secret is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise MalformedSecret("the secret is not a JSON object")
+    if "tokens" in value:
+        raise MalformedSecret('the former {"tokens": [...]} shape; store {"seed": ...}')
+    unknown = set(value) - {"seed", "previous_seed"}
+    if unknown:  # how many, not which: a mistyped secret may hold a value where a key goes
+        raise MalformedSecret(f"{len(unknown)} unexpected key(s); expected seed, previous_seed")
+    seed, previous = value.get("seed"), value.get("previous_seed")
+    if not isinstance(seed, str) or not seed:
+        raise MalformedSecret('"seed" must be a non-empty string')
+    if previous is not None and not isinstance(previous, str):
+        raise MalformedSecret('"previous_seed" must be a string when present')
+    seeds = (seed, previous) if previous and previous != seed else (seed,)
+    return tuple(derive_credentials(s) for s in seeds)
 
 
 def _describe(error: Exception) -> str:

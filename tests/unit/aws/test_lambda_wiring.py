@@ -13,12 +13,14 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.lambda_entry import make_pivot_handler
+from pivotkit.customers import derive_credentials
 from pivotkit.local.events import endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from tests.contract.moto_support import CallCounter, create_state_table
 
 ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
-TOKEN = "acme-lambda-token"
+SEED = "acme-lambda-seed"
+TOKEN = derive_credentials(SEED).token
 SECRET = "pivotkit/acme/tokens"
 
 
@@ -61,7 +63,7 @@ def continuation(result: dict[str, Any]) -> tuple[str, str]:
 
 def test_requests_use_dynamodb_and_the_secret_read_once(aws: dict[str, CallCounter]) -> None:
     clients.secretsmanager_client().create_secret(
-        Name=SECRET, SecretString=json.dumps({"tokens": [TOKEN, "acme-next"]})
+        Name=SECRET, SecretString=json.dumps({"seed": SEED, "previous_seed": "acme-before"})
     )
     handler = make_pivot_handler(environ())
     assert aws["secrets"]["GetSecretValue"] == 0  # nothing read at build time

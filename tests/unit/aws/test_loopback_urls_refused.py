@@ -16,6 +16,7 @@ from tests.contract.moto_support import CallCounter
 from tests.unit.aws.test_lambda_wiring import (
     ACCOUNT_ID,
     SECRET,
+    SEED,
     TOKEN,
     aws,
     continuation,
@@ -28,7 +29,7 @@ __all__ = ["aws"]  # the fixture, re-used
 
 def _seed_tokens() -> None:
     clients.secretsmanager_client().create_secret(
-        Name=SECRET, SecretString=json.dumps({"tokens": [TOKEN]})
+        Name=SECRET, SecretString=json.dumps({"seed": SEED})
     )
 
 

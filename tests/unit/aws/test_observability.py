@@ -22,6 +22,7 @@ from pivotkit.aws.observability import ObservabilitySettings, Telemetry
 from pivotkit.aws.redaction import CallerIdMode
 from pivotkit.state import CallRecord, InMemoryStateStore, WriteConflict
 from tests.contract.moto_support import THROTTLED, FaultInjector, create_state_table
+from tests.signing import signed
 from tests.unit.security.support import (
     ACCOUNT_ID,
     CUSTOMERS,
@@ -163,7 +164,8 @@ def test_request_input_never_becomes_a_dimension(build: Build, capsys: Capture) 
     capsys.readouterr()
     url = f"https://pivot.example.com/pivot/no-such-customer-{'x' * 300}?token={TOKEN}"
     assert invoke(handler, kazoo_call(), url)["statusCode"] == 404
-    assert invoke(handler, kazoo_call(), f"{FIRST_URL}&step=nosuchstep")["statusCode"] == 404
+    call = kazoo_call()
+    assert invoke(handler, call, signed(f"{FIRST_URL}&step=nosuchstep", call))["statusCode"] == 404
     emitted = read(capsys)
     customers = {d["customer"] for d in emitted.metrics}
     steps = {d.get("step") for d in emitted.metrics}
@@ -182,7 +184,8 @@ def test_a_failing_step_is_a_fallback_logged_with_the_call_and_no_token(
 ) -> None:
     handler = build()
     capsys.readouterr()
-    assert invoke(handler, kazoo_call(), f"{FIRST_URL}&step=broken")["statusCode"] == 500
+    call = kazoo_call()
+    assert invoke(handler, call, signed(f"{FIRST_URL}&step=broken", call))["statusCode"] == 500
     emitted = read(capsys)
     assert emitted.metric("Answers5xx", step="broken") == [1.0]
     assert emitted.metric("Fallbacks", step="broken") == [1.0]

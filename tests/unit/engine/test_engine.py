@@ -15,6 +15,7 @@ from pivotkit.customers import StaticTokens
 from pivotkit.errors import StateUnavailable
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.state import CallKey, CallRecord, InMemoryStateStore, WriteConflict
+from tests.signing import signed
 from tests.unit.engine.driver import ACCOUNT_ID, BASE_URL, Caller, find_module, to_http
 
 TOKEN = "s3cr3t-token"
@@ -76,9 +77,8 @@ def test_first_request_asks_for_the_pin_without_touching_state(app, store, outco
     assert pivot is not None
     assert pivot["data"]["req_format"] == "kazoo"
     assert pivot["data"]["req_timeout_ms"] == 4000
-    assert pivot["data"]["voice_url"] == (
-        f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&hop=1&seq=0&g=check_pin_1"
-    )
+    unsigned = f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&hop=1&seq=0&g=check_pin_1"
+    assert pivot["data"]["voice_url"] == signed(unsigned, caller.call)
     # Every pivot node the kit emits carries a fallback: an apology, then the operator.
     fallback = pivot["children"]["_"]
     assert fallback["module"] == "tts"
@@ -142,8 +142,10 @@ def test_stale_continuation_is_refused_with_409(app, store):
     caller.press("1234")  # right PIN: state seq 1 -> 2
     menu_url = find_module(body(caller), "pivot")["data"]["voice_url"]
     assert "seq=2" in menu_url
-    # A continuation from before the last two writes, and one claiming an older version:
-    for url in (first_pin_url, menu_url.replace("seq=2", "seq=1")):
+    # A continuation from before the last two writes, and one claiming an older version
+    # (signed for it: edited by hand it would be a forgery, 403):
+    older = signed(menu_url.replace("seq=2", "seq=1"), caller.call)
+    for url in (first_pin_url, older):
         response = app.handle(to_http(caller.call, url))
         assert response.status == 409
         assert json.loads(response.body)["error"] == "stale_continuation"
@@ -166,7 +168,7 @@ def test_expired_state_gets_410(app, clock):
         (f"{BASE_URL}/pivot/acme", 401, "unauthorized"),
         (f"{BASE_URL}/pivot/acme?token=wrong", 401, "unauthorized"),
         (f"{BASE_URL}/pivot/nobody?token={TOKEN}", 404, "not_found"),
-        (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=nosuchstep", 404, "not_found"),
+        (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=nosuchstep", 403, "bad_continuation"),
         (f"{BASE_URL}/pivot/acme?token={TOKEN}&step=check_pin&seq=x1", 400, "bad_request"),
     ],
 )
@@ -175,6 +177,14 @@ def test_bad_requests_get_4xx_and_store_nothing(app, store, url, status, code):
     response = caller.first(url)
     assert response.status == status
     assert json.loads(response.body)["error"] == code
+    assert store.records() == []
+
+
+def test_a_signed_continuation_to_an_unknown_step_is_404(app, store):
+    caller = new_caller(app)
+    response = caller.first(signed(f"{FIRST_URL}&step=nosuchstep", caller.call))
+    assert response.status == 404
+    assert json.loads(response.body)["error"] == "not_found"
     assert store.records() == []
 
 
@@ -332,3 +342,59 @@ def test_a_token_with_url_syntax_in_it_survives_continuations(store):
     assert caller.press("0000").status == 200  # writes state: the stored answer is replayed
     assert caller.press("1234").status == 200
     assert app.handle(to_http(caller.call, caller.voice_url)).body == caller.answers[-1].body
+
+
+def _stateful_entry_app(store: InMemoryStateStore, outcomes: list[Outcome]) -> PivotApp:
+    """An entry step that writes state (as every track_path flow's does)."""
+    flow = Flow()
+
+    @flow.step()
+    def start(call: Call) -> Node:
+        call.state["entries"] = int(call.state.get("entries", 0)) + 1
+        return call.gather("menu", prompt=tts("Press a key."))
+
+    @flow.step()
+    def menu(call: Call) -> Node:
+        call.state["choice"] = call.digits
+        return call.gather("menu", prompt=tts(f"You pressed {call.digits}. Again?"))
+
+    customer = Customer(slug="acme", flow=flow)
+    return PivotApp(
+        {"acme": customer}, store, StaticTokens({"acme": [TOKEN]}), observers=(outcomes.append,)
+    )
+
+
+def test_a_late_duplicate_of_a_stateful_first_request_is_a_replay(store, outcomes):
+    """Issue 16 item 12: the duplicate used to run the entry step again on the call's state,
+    moving seq on, so the live call's next request was a 409 and the caller got the
+    fallback."""
+    app = _stateful_entry_app(store, outcomes)
+    caller = new_caller(app)
+    first = caller.first(FIRST_URL)
+    assert first.status == 200
+    assert caller.press("1").status == 200  # the live call moves on: seq 1 -> 2
+    (before,) = store.records()
+    live_answer = caller.answers[-1].body
+
+    late = app.handle(to_http(caller.call, FIRST_URL))  # the first request, again
+    assert late.status == 200
+    assert outcomes[-1].replayed is True
+    # Answered from what is stored (the call's current answer), the step not run again:
+    assert late.body == live_answer
+    (after,) = store.records()
+    assert (after.seq, after.version, after.state) == (before.seq, before.version, before.state)
+    # The live call carries on.
+    assert caller.press("2").status == 200
+    (record,) = store.records()
+    assert record.state == {"entries": 1, "choice": "2"}
+
+
+def test_a_concurrent_duplicate_of_a_stateful_first_request_is_a_replay(store, outcomes):
+    app = _stateful_entry_app(store, outcomes)
+    caller = new_caller(app)
+    first = caller.first(FIRST_URL)
+    again = app.handle(to_http(caller.call, FIRST_URL))
+    assert again.status == 200 and again.body == first.body
+    assert outcomes[-1].replayed is True
+    (record,) = store.records()
+    assert record.state == {"entries": 1}

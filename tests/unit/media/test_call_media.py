@@ -39,6 +39,7 @@ def make_call(token: str = TOKEN) -> Call:
         continuation_base=f"{BASE}/pivot/{SLUG}",
         token=token,
         seq_placeholder="PKSEQ0",
+        sig_placeholder="PKSIG0",
     )
 
 

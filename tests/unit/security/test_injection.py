@@ -19,6 +19,7 @@ import pytest
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.callflow.speech import TTS_MAX_CHARS
 from pivotkit.state import InMemoryStateStore
+from tests.signing import signed
 from tests.unit.security.support import (
     BASE_URL,
     CUSTOMERS,
@@ -65,7 +66,8 @@ def echo(handler: Any, *, name: str, note: str, digits: str, method: str = "get"
     call = kazoo_call(f"echo-{uuid.uuid4()}", caller_id_name=name)
     call = call.with_vars({"note": note}).with_digits("echo_1", digits)
     body_format = "json" if method == "post" else "form"
-    return invoke(handler, call, ECHO_URL, method=method, body_format=body_format)
+    url = signed(ECHO_URL, call)
+    return invoke(handler, call, url, method=method, body_format=body_format)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

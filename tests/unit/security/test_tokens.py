@@ -12,6 +12,7 @@ import pytest
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.customers import token_matches
 from pivotkit.state import InMemoryStateStore
+from tests.signing import signed
 from tests.unit.security.support import (
     BASE_URL,
     CUSTOMERS,
@@ -126,11 +127,13 @@ def _answers_for_every_failure(handler: Any) -> list[dict[str, Any]]:
     call = call.with_digits(collection, "1")
     collection, pin_url = next_request(invoke(handler, call, menu_url))
     invoke(handler, call.with_digits(collection, "1234"), pin_url)
+    gone = kazoo_call("gone")
     return [
-        invoke(handler, call, f"{FIRST_URL}&step=nosuchstep"),  # 404
-        invoke(handler, call, f"{FIRST_URL}&step=broken"),  # 500; the step quotes a URL
+        invoke(handler, call, signed(f"{FIRST_URL}&step=nosuchstep", call)),  # 404
+        invoke(handler, call, signed(f"{FIRST_URL}&step=broken", call)),  # 500; quotes a URL
+        invoke(handler, call, f"{FIRST_URL}&step=broken"),  # 403: not signed
         invoke(handler, call, menu_url),  # 409: the call has moved on
-        invoke(handler, kazoo_call("gone"), f"{FIRST_URL}&step=menu&seq=3&hop=1"),  # 410
+        invoke(handler, gone, signed(f"{FIRST_URL}&step=menu&seq=3&hop=1", gone)),  # 410
         invoke(handler, call, f"{FIRST_URL}&seq=abc"),  # 400
         invoke(handler, kazoo_call(account_id="not-an-account"), FIRST_URL),  # 400
         invoke(handler, call, f"{BASE_URL}/pivot/gated?token={NEXT_TOKEN}"),  # 401
@@ -144,7 +147,7 @@ def test_tokens_never_appear_in_error_answers_or_logs(
 ) -> None:
     answers = _answers_for_every_failure(handler)
     statuses = sorted(result["statusCode"] for result in answers)
-    assert statuses == [400, 400, 401, 404, 409, 410, 413, 415, 500]
+    assert statuses == [400, 400, 401, 403, 404, 409, 410, 413, 415, 500]
     for result in answers:
         assert TOKEN not in result["body"] and NEXT_TOKEN not in result["body"]
     captured = capsys.readouterr()
