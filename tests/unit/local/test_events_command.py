@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from pivotkit.continuation import continuation_signature
-from pivotkit.customers import derive_credentials, token_signing_key
+from pivotkit.customers import token_signing_key
 from pivotkit.http import from_lambda_event
 from pivotkit.local.cli import main
-from pivotkit.local.commands.events import DEFAULT_ACCOUNT_ID
 from pivotkit.request import decode_pivot_request, query_params
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -85,42 +84,6 @@ def test_every_option_reaches_the_decoded_request(
     assert decoded.user_ids == ("owner-a", "owner-b")
     assert query_params(http)["token"] == "T0K"
     assert http.method == request_args[1].upper()
-    # Signed for this call with the key that goes with the token (the local convention).
-    assert params["sig"] == continuation_signature(
-        token_signing_key("T0K"),
-        customer="acme",
-        account_id=ACCOUNT,
-        call_id="call-1@10.0.0.5",
-        step="menu",
-        hop=2,
-        seq=5,
-        collection="menu_2",
-    )
-
-
-def test_a_seed_gives_the_token_and_the_signing_key(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["events", "--customer", "acme", "--seed", "acme-seed", "--step", "menu"]
-    assert main([*args, "--call-id", "c1"]) == 0
-    event = json.loads(capsys.readouterr().out)
-    params = query_params(from_lambda_event(event))
-    credentials = derive_credentials("acme-seed")
-    assert params["token"] == credentials.token
-    expected = continuation_signature(
-        credentials.signing_key,
-        customer="acme",
-        account_id=DEFAULT_ACCOUNT_ID,
-        call_id="c1",
-        step="menu",
-        hop=0,
-        seq=0,
-        collection=None,
-    )
-    assert params["sig"] == expected
-
-
-def test_a_first_request_carries_no_signature(capsys: pytest.CaptureFixture[str]) -> None:
-    event = generate(capsys, "--token", "T0K")
-    assert "sig" not in query_params(from_lambda_event(event))
 
 
 def test_digits_give_the_request_kazoo_sends_after_them(
@@ -135,6 +98,17 @@ def test_digits_give_the_request_kazoo_sends_after_them(
     assert params["token"] == "local-acme"
     assert params["step"] == "menu_choice"
     assert decoded.collections == {"check_pin_1": "1234", params["g"]: "2"}
+    # The engine signed it for this call with the key that goes with the local token.
+    assert params["sig"] == continuation_signature(
+        token_signing_key("local-acme"),
+        customer="acme",
+        account_id=decoded.account_id or "",
+        call_id=decoded.call_id,
+        step="menu_choice",
+        hop=int(params["hop"]),
+        seq=int(params["seq"]),
+        collection=params["g"],
+    )
 
 
 def test_digits_that_lead_nowhere_are_explained(capsys: pytest.CaptureFixture[str]) -> None:
