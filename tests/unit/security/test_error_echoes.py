@@ -25,6 +25,7 @@ from pivotkit.escaping import escaped
 from pivotkit.http import error_response
 from pivotkit.request import parse_params
 from pivotkit.state import InMemoryStateStore
+from tests.signing import signed
 from tests.unit.security.support import (
     BASE_URL,
     CUSTOMERS,
@@ -112,8 +113,10 @@ def test_an_unknown_step_is_logged_short_and_escaped(
     handler = make_pivot_handler(environ(), customers=CUSTOMERS, state=InMemoryStateStore())
     capsys.readouterr()
     step = "no\nsuch\x1b[31m" + "x" * 100
-    url = f"{FIRST_URL}&step=no%0Asuch%1B%5B31m{'x' * 100}"
-    assert invoke(handler, kazoo_call(), url)["statusCode"] == 404
+    call = kazoo_call()
+    # Signed, so the request passes the signature check and reaches the step lookup.
+    url = signed(f"{FIRST_URL}&step=no%0Asuch%1B%5B31m{'x' * 100}&hop=1&seq=1", call)
+    assert invoke(handler, call, url)["statusCode"] == 404
     (line,) = read(capsys).requests()
     assert line["step"] == escaped(step)
     assert len(line["step"]) < 40 and "\n" not in line["step"] and "\x1b" not in line["step"]
