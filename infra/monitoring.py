@@ -83,9 +83,7 @@ def _alarm(
     return alarm
 
 
-def customer_alarm(
-    scope: Construct, slug: str, topic: aws_sns.ITopic
-) -> aws_cloudwatch.Alarm:
+def customer_alarm(scope: Construct, slug: str, topic: aws_sns.ITopic) -> aws_cloudwatch.Alarm:
     """The one alarm of a customer's stack."""
     kit = CustomerMetrics.pivot(slug, PERIOD)
     minutes = PERIOD.to_minutes()
@@ -178,12 +176,14 @@ def _table_throttles(table: dynamodb.ITable) -> aws_cloudwatch.IMetric:
     )
 
 
-def _function_search(settings: DeploymentSettings, name: str, statistic: str) -> aws_cloudwatch.MathExpression:
+def _function_search(
+    settings: DeploymentSettings, name: str, statistic: str
+) -> aws_cloudwatch.MathExpression:
     """``name`` of every function of the stage (``pivotkit-<stage>-<slug>``), one line each."""
     seconds = int(PERIOD.to_seconds())
     prefix = f"{settings.name_prefix}-"
     return aws_cloudwatch.MathExpression(
-        expression=f"SEARCH('{{{LAMBDA_NAMESPACE},FunctionName}} MetricName=\"{name}\""
+        expression=f'SEARCH(\'{{{LAMBDA_NAMESPACE},FunctionName}} MetricName="{name}"'
         f" {prefix}', '{statistic}', {seconds})",
         using_metrics={},
         label=" ",
