@@ -171,7 +171,10 @@ class CustomerStack(Stack):
         self.url = self.alias.add_function_url(auth_type=aws_lambda.FunctionUrlAuthType.NONE)
 
         customer_alarm(
-            self, slug, aws_sns.Topic.from_topic_arn(self, "AlarmTopic", platform.alarm_topic_arn)
+            self,
+            settings,
+            slug,
+            aws_sns.Topic.from_topic_arn(self, "AlarmTopic", platform.alarm_topic_arn),
         )
 
         # The URL ends with "/"; Kazoo's URLs name the customer after the route.

@@ -47,6 +47,7 @@ from infra.kit_metrics import (
     CustomerMetrics,
     fleet_search,
 )
+from infra.names import alarm_name
 from infra.settings import DeploymentSettings
 
 PERIOD = Duration.minutes(5)
@@ -64,6 +65,7 @@ def _alarm(
     threshold: float,
     what: str,
     topic: aws_sns.ITopic,
+    name: str | None = None,
 ) -> aws_cloudwatch.Alarm:
     """An alarm at ``threshold`` or more in one period; missing data (no traffic) is not
     breaching. Both ALARM and OK go to the topic."""
@@ -76,6 +78,7 @@ def _alarm(
         comparison_operator=aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=aws_cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=what,
+        alarm_name=name,
     )
     action = actions.SnsAction(topic)
     alarm.add_alarm_action(action)
@@ -83,7 +86,9 @@ def _alarm(
     return alarm
 
 
-def customer_alarm(scope: Construct, slug: str, topic: aws_sns.ITopic) -> aws_cloudwatch.Alarm:
+def customer_alarm(
+    scope: Construct, settings: DeploymentSettings, slug: str, topic: aws_sns.ITopic
+) -> aws_cloudwatch.Alarm:
     """The one alarm of a customer's stack."""
     kit = CustomerMetrics.pivot(slug, PERIOD)
     minutes = PERIOD.to_minutes()
@@ -96,6 +101,7 @@ def customer_alarm(scope: Construct, slug: str, topic: aws_sns.ITopic) -> aws_cl
         " non-200; those callers heard the pivot node's fallback. The request lines' error"
         " field and the stage dashboard (Fallbacks, Answers by customer) say why.",
         topic,
+        alarm_name(settings, slug),
     )
 
 

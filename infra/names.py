@@ -18,8 +18,8 @@ class NameCollision(ValueError):
 
 
 def label(slug: str) -> str:
-    """``acme_west`` -> ``AcmeWest``: construct ids, output keys and dashboard labels
-    (CloudFormation output keys allow [A-Za-z0-9] only)."""
+    """``acme_west`` -> ``AcmeWest``: the customer in alarm names, readable in a
+    notification. Not injective (``acme__west`` gives the same), hence ``check_unique``."""
     return "".join(part[:1].upper() + part[1:] for part in slug.split("_"))
 
 
@@ -41,6 +41,10 @@ def secret_name(settings: DeploymentSettings, slug: str) -> str:
     return f"{settings.name_prefix}/{slug}/credentials"
 
 
+def alarm_name(settings: DeploymentSettings, slug: str) -> str:
+    return f"{settings.name_prefix}-{label(slug)}-Fallbacks"
+
+
 def service_name(slug: str) -> str:
     """The function's ``POWERTOOLS_SERVICE_NAME``: the ``service`` dimension of its metrics."""
     return f"pivotkit-{slug}"
@@ -51,7 +55,7 @@ def derived_names(settings: DeploymentSettings) -> Mapping[str, Callable[[str], 
         "stack name": lambda slug: customer_stack_name(settings, slug),
         "function name": lambda slug: function_name(settings, slug),
         "secret name": lambda slug: secret_name(settings, slug),
-        "construct id and output label": label,
+        "alarm name": lambda slug: alarm_name(settings, slug),
         "metrics service": service_name,
     }
 
@@ -63,11 +67,9 @@ def check_unique(settings: DeploymentSettings, slugs: Iterable[str]) -> None:
         seen: dict[str, str] = {}
         for slug in slugs:
             name = derive(slug)
-            # AWS compares some names without regard to case (IAM, for one): so do we.
-            key = name.lower()
-            if key in seen:
+            if name in seen:
                 raise NameCollision(
-                    f"customers {seen[key]!r} and {slug!r} would share the {kind} {name!r};"
+                    f"customers {seen[name]!r} and {slug!r} would share the {kind} {name!r};"
                     " rename one of the packages"
                 )
-            seen[key] = slug
+            seen[name] = slug
