@@ -92,19 +92,19 @@ STAGE_POLICIES: Mapping[Stage, StagePolicy] = {
 # at ~50 ms per warm Pivot answer is ~200 requests per second for one customer.
 DEFAULT_RESERVED_CONCURRENCY = 10
 
-REMOVED_KEYS: Mapping[str, str] = {
-    key: "customers are served by Lambda Function URLs now (docs/deploy.md, Front door);"
-    " a Function URL has no custom domain and no stage throttle, and the per-customer"
-    " limit is reserved concurrency (-c reserved=slug:N, -c reserved_default=N)"
-    for key in (
+REMOVED_KEYS: Mapping[str, str] = dict.fromkeys(
+    (
         "domain",
         "certificate_arn",
         "hosted_zone_id",
         "hosted_zone_name",
         "throttle_rate",
         "throttle_burst",
-    )
-}
+    ),
+    "customers are served by Lambda Function URLs now (docs/deploy.md, Front door);"
+    " a Function URL has no custom domain and no stage throttle, and the per-customer"
+    " limit is reserved concurrency (-c reserved=slug:N, -c reserved_default=N)",
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
