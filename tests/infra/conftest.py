@@ -3,8 +3,9 @@
 jsii runs CDK in a Node process; a synth costs seconds on two cores, so every test reads the
 same cloud assembly: for ``dev`` and ``prod``, the platform stack and one stack per
 customer, synthesized from a fake ``handlers/`` tree with two customers (the real customers
-come and go; these tests prove discovery and isolation on a tree they control). The dependency layer is the real one, built
-by pip into the project's ``.build/`` cache (PyPI is needed the first time only).
+come and go; these tests prove discovery and isolation on a tree they control). The
+dependency layer is the real one, built by pip into the project's ``.build/`` cache (PyPI is
+needed the first time only).
 """
 
 from __future__ import annotations

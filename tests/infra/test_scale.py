@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ ADDED = "initech"
 @pytest.fixture(scope="module")
 def with_one_more(
     synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict]:  # type: ignore[type-arg]
+) -> dict[str, dict[str, Any]]:
     """The session's tree plus the package ``initech``, synthesized for dev (and two
     generated customers, to show the platform does not notice them either)."""
     root = tmp_path_factory.mktemp("scale")
