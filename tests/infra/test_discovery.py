@@ -67,3 +67,18 @@ def test_context_selects_a_subset_of_customers() -> None:
         select_customers(found, "acme,nobody")
     with pytest.raises(CustomerDiscoveryError, match="empty"):
         select_customers(found, " , ")
+
+
+def test_a_deploy_target_names_one_known_customer_or_lists_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.targets import main, stack_for
+
+    for slug in ("acme", "globex_west"):
+        (tmp_path / "customers" / slug).mkdir(parents=True)
+        (tmp_path / "customers" / slug / "__init__.py").write_text("")
+    assert stack_for("globex_west", "prod", tmp_path) == "pivotkit-prod-globex-west"
+    with pytest.raises(CustomerDiscoveryError, match=r"initech.*\(found: acme, globex_west\)"):
+        stack_for("initech", "dev", tmp_path)
+    assert main(["targets", "no_such_customer"]) == 1
+    assert "found: " in capsys.readouterr().err
