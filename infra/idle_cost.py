@@ -6,8 +6,9 @@ free while idle, so a new kind of resource cannot slip in unpriced.
 
     idle = 0.10 x alarm metrics          (a metric math alarm is billed per metric it reads)
          + 0.40 x secrets
-         + 3.00 x dashboards             (3 per account are free; the stage has one, in the
-                                          platform stack: it is counted there, not per customer)
+         + 3.00 x dashboards             (the free tier's 3 hold up to 50 metrics each; the
+                                          stage's one dashboard is in the platform stack and
+                                          is counted there, not per customer)
          + provisioned GB x 2,628,000 s x 0.0000033334 $/GB-s (arm64), when configured
 
 Per customer, by default: one single-metric alarm and one secret, $0.50. The platform stack

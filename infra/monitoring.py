@@ -272,4 +272,3 @@ def _dashboard(
     return dashboard
 
 
-__all__ = ["FALLBACK_COUNT", "PERIOD", "CustomerMetrics", "PlatformMonitoring", "customer_alarm"]
