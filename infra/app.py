@@ -79,6 +79,21 @@ def generated_customers(count: object) -> tuple[str, ...]:
     return tuple(f"{GENERATED_PREFIX}{n:04d}" for n in range(1, int(text) + 1))
 
 
+def customers_to_synthesize(
+    discovered: tuple[str, ...], wanted: object, generated: object
+) -> tuple[str, ...]:
+    """``-c customers=acme,switchboard`` selects packages (the kit's examples are many);
+    ``-c generated_customers=N`` adds synthetic ones, which must not shadow a package."""
+    selected = select_customers(discovered, wanted)
+    synthetic = generated_customers(generated)
+    clash = sorted(set(synthetic) & set(discovered))
+    if clash:
+        raise CustomerDiscoveryError(
+            f"generated customers would shadow the packages {', '.join(clash)}; rename them"
+        )
+    return selected + synthetic
+
+
 @dataclass(frozen=True)
 class Stacks:
     platform: PlatformStack
@@ -137,9 +152,11 @@ def main() -> None:
     app = App()
     handlers_dir = PROJECT_ROOT / "handlers"
     discovered = discover_customer_slugs(handlers_dir / "customers")
-    # `-c customers=acme,switchboard` deploys only those (the kit's examples are many).
-    customers = select_customers(discovered, app.node.try_get_context("customers"))
-    customers += generated_customers(app.node.try_get_context("generated_customers"))
+    customers = customers_to_synthesize(
+        discovered,
+        app.node.try_get_context("customers"),
+        app.node.try_get_context("generated_customers"),
+    )
     settings = DeploymentSettings.from_context(context_values(app), customers)
     add_stacks(
         app,

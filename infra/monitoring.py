@@ -270,5 +270,3 @@ def _dashboard(
         ),
     )
     return dashboard
-
-

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from infra.app import generated_customers
+from infra.app import customers_to_synthesize, generated_customers
 from infra.discovery import CustomerDiscoveryError, select_customers
 from infra.names import NameCollision
 from tests.infra.conftest import DEV_CONTEXT, Synthesized, synthesize
@@ -102,3 +102,14 @@ def test_generated_customers_are_numbered_and_bounded() -> None:
     assert generated_customers(None) == ()
     with pytest.raises(CustomerDiscoveryError, match="1 to 9999"):
         generated_customers("0")
+
+
+def test_generated_customers_come_after_the_selected_ones_and_never_shadow_one() -> None:
+    found = ("acme", "globex_west")
+    assert customers_to_synthesize(found, "acme", "2") == (
+        "acme",
+        "synthetic_0001",
+        "synthetic_0002",
+    )
+    with pytest.raises(CustomerDiscoveryError, match="shadow the packages synthetic_0001"):
+        customers_to_synthesize((*found, "synthetic_0001"), None, "1")
