@@ -36,7 +36,7 @@ synth-scale: setup node_modules/.installed
 # infra.targets refuses an unknown customer with the list of known ones.
 deploy-customer: setup node_modules/.installed
 	@test -n "$(CUSTOMER)" || { echo "usage: make deploy-customer CUSTOMER=<slug> [STAGE=dev|prod]" >&2; exit 2; }
-	stack=$$($(BIN)/python -m infra.targets "$(CUSTOMER)" "$(STAGE)") && \
+	stack=$$($(INFRA_ENV) $(BIN)/python -m infra.targets "$(CUSTOMER)" "$(STAGE)") && \
 	$(INFRA_ENV) npx --no-install aws-cdk deploy "$$stack" --exclusively \
 		-c stage=$(STAGE) -c customers=$(CUSTOMER) $(CDK_ARGS)
 
