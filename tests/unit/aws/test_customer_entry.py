@@ -61,7 +61,10 @@ def test_one_function_answers_pivot_and_media_for_its_customer() -> None:
     read = handler(http_api_event("GET", media_url), None)
     assert read["statusCode"] == 200
 
-    # Another customer's media path is not this function's to serve.
+    # Another customer's paths are not this function's to serve, whatever the token.
+    other_pivot = f"{endpoint_url('url', 'globex')}?token={TOKEN}"
+    refused = handler(lambda_event(pivot_http_request(call, other_pivot), "url"), None)
+    assert refused["statusCode"] == 404
     other = storage_url(f"/media/globex/{TOKEN}", DOC, "message.mp3")
     assert handler(http_api_event("PUT", other, b"ID3", "audio/mpeg"), None)["statusCode"] == 404
 
