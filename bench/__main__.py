@@ -15,7 +15,18 @@ from pathlib import Path
 
 from bench.harness import Row
 
-SECTIONS = ("render", "cold_start", "state", "media", "serve", "assets")
+SECTIONS = (
+    "render",
+    "cold_start",
+    "state",
+    "media",
+    "serve",
+    "assets",
+    # issue 11 (operator scale), owned by the infra work: synthesis at 10/100/1,000
+    # customers and the cost per million Pivot requests.
+    "synth_scale",
+    "cost",
+)
 REPORT = Path("docs/benchmarks.md")
 
 

@@ -1,26 +1,35 @@
 """The CDK app: ``cdk synth`` runs ``python -m infra.app`` (see ``cdk.json``).
 
-Synthesis needs no AWS credentials and no Docker: the stack is environment-agnostic and the
-dependency layer is built with pip on this machine (PyPI is needed once; the result is
-cached under ``.build/``). cdk-nag's AwsSolutions pack runs on every synth, so a finding
-that has not been fixed or acknowledged with a reason fails the synth.
+One platform stack ``pivotkit-<stage>`` and one stack per customer ``pivotkit-<stage>-<slug>``
+(docs/deploy.md). Synthesis needs no AWS credentials and no Docker: the stacks are
+environment-agnostic and the dependency layer is built with pip on this machine (PyPI is
+needed once; the result is cached under ``.build/``). cdk-nag's AwsSolutions pack runs on
+every synth, so a finding that has not been fixed or acknowledged with a reason fails it.
+
+``-c customers=acme,globex`` synthesizes the platform and those customers only (the platform
+template is the same either way); ``-c generated_customers=N`` adds N synthetic customers
+``synthetic_0001``... whose functions hold the kit but no customer package: they exist to
+measure synthesis at scale (``make synth-scale``, ``make bench``) and are not for deploying.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.customer_stack import CustomerStack
 from infra.dependency_layer import PipLayerBuilder, find_pip
 from infra.discovery import CustomerDiscoveryError, discover_customer_slugs, select_customers
+from infra.names import NameCollision, check_unique, customer_stack_name, platform_stack_name
 from infra.platform import LAMBDA_PLATFORM
+from infra.platform_stack import PlatformStack
 from infra.settings import DeploymentSettings, SettingsError
-from infra.stack import PivotkitStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_KEYS = (
@@ -31,11 +40,14 @@ CONTEXT_KEYS = (
     "hosted_zone_name",
     "provisioned",
     "reserved",
+    "reserved_default",
     "alarm_email",
     "throttle_rate",
     "throttle_burst",
     "media_expiry_days",
 )
+GENERATED_PREFIX = "synthetic_"
+MAX_GENERATED = 9999
 
 
 def layer_builder(project_root: Path = PROJECT_ROOT) -> PipLayerBuilder:
@@ -55,24 +67,73 @@ def project_context(project_root: Path = PROJECT_ROOT) -> dict[str, Any]:
     return context
 
 
-def add_stack(
+def generated_customers(count: object) -> tuple[str, ...]:
+    """``synthetic_0001`` ... for ``-c generated_customers=N``."""
+    if count is None or count == "":
+        return ()
+    text = str(count).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_GENERATED:
+        raise CustomerDiscoveryError(
+            f"context generated_customers must be 1 to {MAX_GENERATED}, got {count!r}"
+        )
+    return tuple(f"{GENERATED_PREFIX}{n:04d}" for n in range(1, int(text) + 1))
+
+
+def customers_to_synthesize(
+    discovered: tuple[str, ...], wanted: object, generated: object
+) -> tuple[str, ...]:
+    """``-c customers=acme,switchboard`` selects packages (the kit's examples are many);
+    ``-c generated_customers=N`` adds synthetic ones, which must not shadow a package."""
+    selected = select_customers(discovered, wanted)
+    synthetic = generated_customers(generated)
+    clash = sorted(set(synthetic) & set(discovered))
+    if clash:
+        raise CustomerDiscoveryError(
+            f"generated customers would shadow the packages {', '.join(clash)}; rename them"
+        )
+    return selected + synthetic
+
+
+@dataclass(frozen=True)
+class Stacks:
+    platform: PlatformStack
+    customers: Mapping[str, CustomerStack]
+
+
+def add_stacks(
     app: App,
     settings: DeploymentSettings,
     *,
     handlers_dir: Path,
-    customers: tuple[str, ...],
+    customers: Sequence[str],
     builder: PipLayerBuilder,
-) -> PivotkitStack:
-    prefix = settings.name_prefix
-    return PivotkitStack(
-        app,
-        prefix,
-        stack_name=prefix,
-        settings=settings,
-        handlers_dir=handlers_dir,
-        customers=customers,
-        layer_builder=builder,
+    all_customers: Sequence[str] | None = None,
+) -> Stacks:
+    """The platform stack and one stack per customer in ``customers``. ``all_customers``
+    (default: ``customers``) are the packages on disk, which each function's asset leaves
+    out except its own."""
+    check_unique(settings, customers)
+    platform_name = platform_stack_name(settings)
+    platform = PlatformStack(
+        app, platform_name, stack_name=platform_name, settings=settings, layer_builder=builder
     )
+    on_disk = tuple(all_customers if all_customers is not None else customers)
+    stacks: dict[str, CustomerStack] = {}
+    for slug in customers:
+        name = customer_stack_name(settings, slug)
+        stacks[slug] = CustomerStack(
+            app,
+            name,
+            stack_name=name,
+            slug=slug,
+            settings=settings,
+            handlers_dir=handlers_dir,
+            all_customers=on_disk,
+        )
+        # Deploy order only (`cdk deploy --all`): the platform's SSM parameters must exist
+        # before a customer stack resolves them. No reference links the two templates.
+        stacks[slug].add_stack_dependency(platform, "reads the platform's SSM parameters")
+    return Stacks(platform, stacks)
 
 
 def add_nag_checks(app: App) -> None:
@@ -92,19 +153,24 @@ def main() -> None:
     handlers_dir = PROJECT_ROOT / "handlers"
     try:
         discovered = discover_customer_slugs(handlers_dir / "customers")
-        # `-c customers=acme,switchboard` deploys only those (the kit's examples are many).
-        customers = select_customers(discovered, app.node.try_get_context("customers"))
+        customers = customers_to_synthesize(
+            discovered,
+            app.node.try_get_context("customers"),
+            app.node.try_get_context("generated_customers"),
+        )
         settings = DeploymentSettings.from_context(context_values(app), customers)
-    except (CustomerDiscoveryError, SettingsError) as error:
-        # A mistyped -c value is the user's to fix: their message, not a traceback.
+        add_stacks(
+            app,
+            settings,
+            handlers_dir=handlers_dir,
+            customers=customers,
+            builder=layer_builder(),
+            all_customers=discovered,
+        )
+    except (CustomerDiscoveryError, SettingsError, NameCollision) as error:
+        # A mistyped -c value or two colliding names are the user's to fix: the message,
+        # not a traceback.
         raise SystemExit(f"pivotkit CDK app: {error}") from None
-    add_stack(
-        app,
-        settings,
-        handlers_dir=handlers_dir,
-        customers=customers,
-        builder=layer_builder(),
-    )
     add_nag_checks(app)
     app.synth()
 

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.functions import MEDIA_HANDLER, PIVOT_HANDLER
+from infra.customer_stack import HANDLER
 
 FUNCTION_ZIPPED_TARGET = 200 * 1024
 LAYER_UNZIPPED_TARGET = 20 * 1024 * 1024
-_OUR_HANDLERS = frozenset({PIVOT_HANDLER, MEDIA_HANDLER})
+_OUR_HANDLERS = frozenset({HANDLER})
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,11 @@ def measure_assets(cdk_out: Path) -> list[AssetSize]:
 
 
 def format_table(sizes: list[AssetSize]) -> str:
-    lines = [f"{'stack':<16} {'kind':<9} {'name':<36} {'files':>6} {'unzipped':>11} {'zipped':>10}"]
+    lines = [f"{'stack':<28} {'kind':<9} {'name':<36} {'files':>6} {'unzipped':>11} {'zipped':>10}"]
     for size in sizes:
         flag = "" if size.within_target else "  OVER TARGET"
         lines.append(
-            f"{size.stack:<16} {size.kind:<9} {size.name:<36} {size.files:>6}"
+            f"{size.stack:<28} {size.kind:<9} {size.name:<36} {size.files:>6}"
             f" {size.unzipped_bytes / 1024:>8.0f} KB {size.zipped_bytes / 1024:>7.0f} KB{flag}"
         )
     return "\n".join(lines)

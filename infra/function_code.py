@@ -2,7 +2,7 @@
 
 Each customer's function gets the kit, the entry points and *its own* customer package, not
 the other customers' flows: one customer's code can then neither be read nor broken by
-another's. The media function serves every customer and gets every customer package.
+another's. No function holds two customers' packages (tests/infra/test_isolation.py).
 """
 
 from __future__ import annotations

@@ -7,9 +7,13 @@ one, ``{service, customer}``; a query naming any other set (``customer`` alone, 
 a metric nobody writes, and an alarm on it sits in INSUFFICIENT_DATA, which is read as "not
 breaching": it never fires. So every metric here names exactly ``service`` and
 ``customer``, with the values the function writes (its ``POWERTOOLS_SERVICE_NAME`` and the
-customer's slug). tests/infra/test_monitoring.py runs the real emitters with each deployed
-function's environment and checks every kit metric in the template against what they
-write, so the two cannot drift apart unnoticed.
+customer's slug). A customer's one function writes both its Pivot and its media metrics,
+so both carry that function's service. The stage dashboard graphs every customer with
+``SEARCH`` expressions over exactly that dimension schema (``fleet_search``), so it does
+not grow with customers. tests/infra/test_monitoring.py runs the real emitters with each
+deployed function's environment and checks every kit metric in the templates (alarm
+metrics and the dashboard's search schemas) against what they write, so the two cannot
+drift apart unnoticed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, aws_cloudwatch
 
-from infra.functions import MEDIA_SERVICE_NAME, METRICS_NAMESPACE, pivot_service_name
+from infra.names import service_name
+
+METRICS_NAMESPACE = "pivotkit"
 
 # Metric names of a Pivot request, as observability.Telemetry._emit writes them.
 REQUESTS = "Requests"
@@ -32,9 +38,6 @@ MEDIA_ANSWERS_4XX = "MediaAnswers4xx"
 MEDIA_ANSWERS_5XX = "MediaAnswers5xx"
 MEDIA_LATENCY = "MediaLatency"
 MEDIA_BYTES_STORED = "MediaBytesStored"
-# The POWERTOOLS_SERVICE_NAME infra/functions.py gives the media function (one function for
-# every customer); the drift test fails if the two ever differ.
-MEDIA_SERVICE = MEDIA_SERVICE_NAME
 # The dimension set the alarms read: the coarser of a Pivot request's two, a media
 # request's only one.
 SERVICE_DIMENSION = "service"
@@ -43,8 +46,8 @@ CUSTOMER_DIMENSION = "customer"
 
 @dataclass(frozen=True)
 class CustomerMetrics:
-    """One customer's kit metrics as one function writes them: the customer's Pivot
-    function (``pivot``) or the media function (``media``)."""
+    """One customer's kit metrics as its function writes them: Pivot requests (``pivot``)
+    or media requests (``media``)."""
 
     slug: str
     service: str
@@ -54,11 +57,11 @@ class CustomerMetrics:
 
     @classmethod
     def pivot(cls, slug: str, period: Duration) -> CustomerMetrics:
-        return cls(slug, pivot_service_name(slug), REQUESTS, period)
+        return cls(slug, service_name(slug), REQUESTS, period)
 
     @classmethod
     def media(cls, slug: str, period: Duration) -> CustomerMetrics:
-        return cls(slug, MEDIA_SERVICE, MEDIA_REQUESTS, period)
+        return cls(slug, service_name(slug), MEDIA_REQUESTS, period)
 
     def metric(self, name: str, statistic: str, label: str | None = None) -> aws_cloudwatch.Metric:
         return aws_cloudwatch.Metric(
@@ -94,3 +97,17 @@ class CustomerMetrics:
             label=label or f"{self.slug} {name} %",
             period=self.period,
         )
+
+
+def fleet_search(name: str, statistic: str, period: Duration) -> aws_cloudwatch.MathExpression:
+    """Every customer's ``name``, one line each, whatever the number of customers: a
+    ``SEARCH`` over the exact dimension schema the functions write (``{service, customer}``
+    in the kit's namespace). Graphs only: CloudWatch alarms cannot use SEARCH."""
+    schema = f"{{{METRICS_NAMESPACE},{CUSTOMER_DIMENSION},{SERVICE_DIMENSION}}}"
+    seconds = int(period.to_seconds())
+    return aws_cloudwatch.MathExpression(
+        expression=f"SEARCH('{schema} MetricName=\"{name}\"', '{statistic}', {seconds})",
+        using_metrics={},
+        label=" ",
+        period=period,
+    )

@@ -5,15 +5,22 @@ plain validated values and a typo in ``-c`` fails the synth with a message namin
 
 Context keys (all optional):
 
-``stage``           ``dev`` (default) or ``prod``: names, log retention, removal policies
-``domain``          custom domain for the HTTP API, e.g. ``pivot.example.com``
-``certificate_arn`` ACM certificate for ``domain`` (same region as the stack); required with it
-``hosted_zone_id``, ``hosted_zone_name``  Route 53 zone in which to create the domain's alias
-``provisioned``     provisioned concurrency per customer: ``acme:2,globex:1``
-``reserved``        reserved concurrency per customer: ``acme:20``
-``alarm_email``     address subscribed to the alarm topic
-``throttle_rate``, ``throttle_burst``  stage-wide request rate (per second) and burst
-``media_expiry_days``  days after which media objects expire (default by stage)
+``stage``             ``dev`` (default) or ``prod``: names, log retention, removal policies
+``customers``         comma-separated customers to synthesize (default: every package); read
+                      by ``infra.app``, not here
+``generated_customers``  N synthetic customers added for scale tests (``infra.app``)
+``provisioned``       provisioned concurrency per customer: ``acme:2,globex:1``
+``reserved``          reserved concurrency per customer: ``acme:20`` (the customer's flood
+                      limit; default ``reserved_default``)
+``reserved_default``  reserved concurrency of every customer not in ``reserved`` (default
+                      10; ``0`` reserves none, leaving customers to share the account pool)
+``alarm_email``       address subscribed to the alarm topic
+``media_expiry_days`` days after which media objects expire (default by stage)
+
+Keys of the former HTTP API front door (``domain``, ``certificate_arn``, ``hosted_zone_*``,
+``throttle_rate``, ``throttle_burst``) are refused with the reason: each customer is now
+served by its own Lambda Function URL (docs/deploy.md), which has no custom domain and no
+stage throttle; reserved concurrency is the per-customer limit instead.
 """
 
 from __future__ import annotations
@@ -79,35 +86,36 @@ STAGE_POLICIES: Mapping[Stage, StagePolicy] = {
     ),
 }
 
-DEFAULT_THROTTLE_RATE = 100
-DEFAULT_THROTTLE_BURST = 200
+# Concurrent executions reserved for each customer's function: the most calls (Pivot and
+# media requests together) one customer can have in flight, so a flood against one URL is
+# throttled (429) there and cannot take the account's pool from the others. 10 in flight
+# at ~50 ms per warm Pivot answer is ~200 requests per second for one customer.
+DEFAULT_RESERVED_CONCURRENCY = 10
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+REMOVED_KEYS: Mapping[str, str] = dict.fromkeys(
+    (
+        "domain",
+        "certificate_arn",
+        "hosted_zone_id",
+        "hosted_zone_name",
+        "throttle_rate",
+        "throttle_burst",
+    ),
+    "customers are served by Lambda Function URLs now (docs/deploy.md, Front door);"
+    " a Function URL has no custom domain and no stage throttle, and the per-customer"
+    " limit is reserved concurrency (-c reserved=slug:N, -c reserved_default=N)",
+)
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class CustomDomain:
-    name: str
-    certificate_arn: str
-    hosted_zone_id: str | None = None
-    hosted_zone_name: str | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"https://{self.name}"
 
 
 @dataclass(frozen=True)
 class DeploymentSettings:
     stage: Stage = Stage.DEV
-    domain: CustomDomain | None = None
     provisioned_concurrency: Mapping[str, int] = field(default_factory=dict)
     reserved_concurrency: Mapping[str, int] = field(default_factory=dict)
+    default_reserved_concurrency: int = DEFAULT_RESERVED_CONCURRENCY
     alarm_email: str | None = None
-    throttle_rate: int = DEFAULT_THROTTLE_RATE
-    throttle_burst: int = DEFAULT_THROTTLE_BURST
     media_expiry_days: int | None = None
 
     @property
@@ -119,6 +127,11 @@ class DeploymentSettings:
         """Prefix of every physical name, so dev and prod can share one account."""
         return f"pivotkit-{self.stage.value}"
 
+    def reserved_for(self, slug: str) -> int | None:
+        """Reserved concurrency of ``slug``'s function; None reserves nothing."""
+        reserved = self.reserved_concurrency.get(slug, self.default_reserved_concurrency)
+        return reserved or None
+
     @property
     def effective_media_expiry_days(self) -> int:
         return self.media_expiry_days or self.policy.media_expiry_days
@@ -128,6 +141,9 @@ class DeploymentSettings:
         cls, context: Mapping[str, object], customers: Sequence[str]
     ) -> DeploymentSettings:
         """Parse ``cdk -c`` values (strings) or ``cdk.json`` values (JSON types)."""
+        for key, reason in REMOVED_KEYS.items():
+            if _text(context, key) is not None:
+                raise SettingsError(f"context {key} is no longer supported: {reason}")
         stage_text = _text(context, "stage") or Stage.DEV.value
         try:
             stage = Stage(stage_text)
@@ -135,12 +151,10 @@ class DeploymentSettings:
             raise SettingsError(f"stage must be dev or prod, got {stage_text!r}") from None
         settings = cls(
             stage=stage,
-            domain=_parse_domain(context),
             provisioned_concurrency=_parse_per_customer(context, "provisioned", customers),
             reserved_concurrency=_parse_per_customer(context, "reserved", customers),
+            default_reserved_concurrency=_count(context, "reserved_default"),
             alarm_email=_parse_email(context),
-            throttle_rate=_positive_int(context, "throttle_rate") or DEFAULT_THROTTLE_RATE,
-            throttle_burst=_positive_int(context, "throttle_burst") or DEFAULT_THROTTLE_BURST,
             media_expiry_days=_positive_int(context, "media_expiry_days"),
         )
         settings._check_consistency()
@@ -148,7 +162,7 @@ class DeploymentSettings:
 
     def _check_consistency(self) -> None:
         for slug, provisioned in self.provisioned_concurrency.items():
-            reserved = self.reserved_concurrency.get(slug)
+            reserved = self.reserved_for(slug)
             if reserved is not None and provisioned > reserved:
                 raise SettingsError(
                     f"{slug}: provisioned concurrency {provisioned} exceeds reserved {reserved}"
@@ -184,23 +198,14 @@ def _positive_int(context: Mapping[str, object], key: str) -> int | None:
     return int(text)
 
 
-def _parse_domain(context: Mapping[str, object]) -> CustomDomain | None:
-    name = _text(context, "domain")
-    certificate_arn = _text(context, "certificate_arn")
-    zone_id = _text(context, "hosted_zone_id")
-    zone_name = _text(context, "hosted_zone_name")
-    if name is None:
-        if certificate_arn or zone_id or zone_name:
-            raise SettingsError("certificate_arn and hosted_zone_* need domain as well")
-        return None
-    name = name.lower().rstrip(".")
-    if not _DOMAIN.match(name):
-        raise SettingsError(f"domain {name!r} is not a valid DNS name")
-    if certificate_arn is None or not _ACM_ARN.match(certificate_arn):
-        raise SettingsError("domain needs certificate_arn, the ARN of an ACM certificate")
-    if (zone_id is None) != (zone_name is None):
-        raise SettingsError("give both hosted_zone_id and hosted_zone_name, or neither")
-    return CustomDomain(name, certificate_arn, zone_id, zone_name)
+def _count(context: Mapping[str, object], key: str) -> int:
+    """A count that may be 0 (``reserved_default=0``: reserve nothing)."""
+    text = _text(context, key)
+    if text is None:
+        return DEFAULT_RESERVED_CONCURRENCY
+    if not text.isdigit():
+        raise SettingsError(f"context {key} must be 0 or a positive integer, got {text!r}")
+    return int(text)
 
 
 def _parse_email(context: Mapping[str, object]) -> str | None:

@@ -1,7 +1,7 @@
 """The call-state table: one item per call, keyed ``<customer>#<account_id>#<call_id>``.
 
 The customer slug leads the key so IAM can confine each customer's function to its own
-items with ``dynamodb:LeadingKeys`` (see ``infra.functions``).
+items with ``dynamodb:LeadingKeys`` (see ``infra.customer_stack``).
 """
 
 from __future__ import annotations

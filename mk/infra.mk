@@ -5,12 +5,17 @@ CDK_OUT := cdk.out
 CHECKOV_VERSION := 3.3.30
 # Extra arguments for the CDK CLI, e.g. `make synth CDK_ARGS="-c stage=prod"`.
 CDK_ARGS ?=
+# `make deploy-customer CUSTOMER=acme STAGE=prod`: one customer's stack, nothing else.
+CUSTOMER ?=
+STAGE ?= dev
+# `make synth-scale`: the platform plus this many synthetic customers (not for deploying).
+SCALE_CUSTOMERS ?= 1000
 # Node 20 still runs jsii and the CDK CLI; silence jsii's end-of-life banner on every call.
 # No instance-metadata probing for credentials, no CLI telemetry: synthesis stays offline.
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 AWS_EC2_METADATA_DISABLED=true \
 	CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: synth infra-lint layer-requirements asset-sizes
+.PHONY: synth synth-scale deploy-customer infra-lint layer-requirements asset-sizes
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -21,6 +26,20 @@ node_modules/.installed: package.json package-lock.json
 synth: setup node_modules/.installed
 	$(INFRA_ENV) npx --no-install aws-cdk synth --quiet $(CDK_ARGS)
 	@echo "make synth: wrote $$(ls $(CDK_OUT)/*.template.json | tr '\n' ' ')(offline; deploy with npx aws-cdk deploy)"
+
+# 1,000 generated customers (docs/deploy.md): minutes on two cores, into its own directory
+# so cdk.out keeps the real customers for infra-lint and asset-sizes.
+synth-scale: setup node_modules/.installed
+	$(INFRA_ENV) npx --no-install aws-cdk synth --quiet -o $(CDK_OUT).scale \
+		-c generated_customers=$(SCALE_CUSTOMERS) -c customers=acme $(CDK_ARGS)
+
+# Deploys the platform's values must already exist for (deploy pivotkit-$(STAGE) first).
+# infra.targets refuses an unknown customer with the list of known ones.
+deploy-customer: setup node_modules/.installed
+	@test -n "$(CUSTOMER)" || { echo "usage: make deploy-customer CUSTOMER=<slug> [STAGE=dev|prod]" >&2; exit 2; }
+	stack=$$($(INFRA_ENV) $(BIN)/python -m infra.targets "$(CUSTOMER)" "$(STAGE)") && \
+	$(INFRA_ENV) npx --no-install aws-cdk deploy "$$stack" --exclusively \
+		-c stage=$(STAGE) -c customers=$(CUSTOMER) $(CDK_ARGS)
 
 # W3005 (a DependsOn that a GetAtt already implies) is how CDK orders a function after its
 # role's policy; it is harmless, so only errors fail the build.

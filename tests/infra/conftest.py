@@ -1,17 +1,18 @@
 """One CDK synthesis for the whole infra test session.
 
 jsii runs CDK in a Node process; a synth costs seconds on two cores, so every test reads the
-same cloud assembly: a ``dev`` and a ``prod`` stack of one app, synthesized from a fake
-``handlers/`` tree with two customers (the real customers come and go; these tests prove
-discovery and isolation on a tree they control). The dependency layer is the real one, built
-by pip into the project's ``.build/`` cache (PyPI is needed the first time only).
+same cloud assembly: for ``dev`` and ``prod``, the platform stack and one stack per
+customer, synthesized from a fake ``handlers/`` tree with two customers (the real customers
+come and go; these tests prove discovery and isolation on a tree they control). The
+dependency layer is the real one, built by pip into the project's ``.build/`` cache (PyPI is
+needed the first time only).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from aws_cdk.assertions import Template
 from infra.app import (
     PROJECT_ROOT,
     add_nag_checks,
-    add_stack,
+    add_stacks,
     layer_builder,
     project_context,
 )
@@ -34,16 +35,20 @@ from infra.discovery import discover_customer_slugs
 from infra.settings import DeploymentSettings
 
 CUSTOMERS = ("acme", "globex_west")
-PROD_DOMAIN = "pivot.example.com"
-PROD_CONTEXT: dict[str, object] = {
-    "stage": "prod",
-    "domain": PROD_DOMAIN,
-    "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978",
-    "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
-    "hosted_zone_name": "example.com",
-    "alarm_email": "oncall@example.com",
-}
+PROD_CONTEXT: dict[str, object] = {"stage": "prod", "alarm_email": "oncall@example.com"}
 DEV_CONTEXT: dict[str, object] = {"stage": "dev", "provisioned": "acme:2", "reserved": "acme:5"}
+
+
+# What the issue saw a customer's hook try from the shared media function. It is never run
+# here: tests/infra/test_isolation.py judges each attempt against acme's synthesized role.
+HOSTILE_HOOK = """\
+import boto3
+
+
+def on_media_stored(stored):
+    boto3.client("secretsmanager").get_secret_value(SecretId="pivotkit-dev/globex_west/credentials")
+    boto3.client("s3").list_objects_v2(Bucket=stored.bucket, Prefix="globex_west/")
+"""
 
 
 def make_handlers_tree(root: Path) -> Path:
@@ -58,10 +63,12 @@ def make_handlers_tree(root: Path) -> Path:
         "functions/__init__.py": "",
         "functions/pivot.py": "handler = None\n",
         "functions/media.py": "handler = None\n",
+        "functions/customer.py": "handler = None\n",
         "customers/__init__.py": "",
         "customers/shared_prompts.py": "# a module shared by customers, not a customer\n",
         "customers/acme/__init__.py": "customer = None\n",
         "customers/acme/menu.py": "# acme's flows\n",
+        "customers/acme/hooks.py": HOSTILE_HOOK,
         "customers/acme/tests/test_menu.py": "# a customer's own tests\n",
         "customers/globex_west/__init__.py": "customer = None\n",
         "customers/_template/__init__.py": "# starts with _: not a customer\n",
@@ -76,6 +83,36 @@ def make_handlers_tree(root: Path) -> Path:
     return handlers
 
 
+def synthesize(
+    outdir: Path,
+    handlers: Path,
+    contexts: Sequence[Mapping[str, object]],
+    customers: Sequence[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Synthesize one app (the platform and every customer, per context) into ``outdir``
+    and return its templates by stack name."""
+    discovered = discover_customer_slugs(handlers / "customers")
+    selected = tuple(customers) if customers is not None else discovered
+    app = App(outdir=str(outdir), context=project_context())
+    builder = layer_builder()
+    for context in contexts:
+        settings = DeploymentSettings.from_context(context, selected)
+        add_stacks(
+            app,
+            settings,
+            handlers_dir=handlers,
+            customers=selected,
+            builder=builder,
+            all_customers=discovered,
+        )
+    add_nag_checks(app)
+    assembly = Path(app.synth().directory)
+    return {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text("utf-8"))
+        for path in assembly.glob("*.template.json")
+    }
+
+
 @dataclass(frozen=True)
 class Synthesized:
     outdir: Path
@@ -83,22 +120,40 @@ class Synthesized:
     customers: tuple[str, ...]
     templates: dict[str, dict[str, Any]]
 
-    def template(self, stage: str) -> Template:
-        return Template.from_json(self.templates[stage])
+    @staticmethod
+    def platform_name(stage: str) -> str:
+        return f"pivotkit-{stage}"
 
-    def resources(self, stage: str, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical_id: resource
-            for logical_id, resource in self.templates[stage]["Resources"].items()
-            if resource["Type"] == resource_type
-        }
+    @staticmethod
+    def customer_name(stage: str, slug: str) -> str:
+        return f"pivotkit-{stage}-{slug.replace('_', '-')}"
 
-    def function(self, stage: str, name: str) -> tuple[str, dict[str, Any]]:
-        """(logical id, resource) of the Lambda function called ``name``."""
-        for logical_id, resource in self.resources(stage, "AWS::Lambda::Function").items():
-            if resource["Properties"].get("FunctionName") == name:
-                return logical_id, resource
-        raise KeyError(name)
+    def platform(self, stage: str) -> dict[str, Any]:
+        return self.templates[self.platform_name(stage)]
+
+    def customer(self, stage: str, slug: str) -> dict[str, Any]:
+        return self.templates[self.customer_name(stage, slug)]
+
+    def template(self, stack: str) -> Template:
+        return Template.from_json(self.templates[stack])
+
+    def resources(self, stack: str, resource_type: str) -> dict[str, dict[str, Any]]:
+        return resources_of(self.templates[stack], resource_type)
+
+
+def resources_of(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def the_function(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of a customer stack's one Lambda function."""
+    (function,) = resources_of(template, "AWS::Lambda::Function").values()
+    properties: dict[str, Any] = function["Properties"]
+    return properties
 
 
 @pytest.fixture(scope="session")
@@ -107,18 +162,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     handlers = make_handlers_tree(root)
     customers = discover_customer_slugs(handlers / "customers")
     assert customers == CUSTOMERS
-    app = App(outdir=str(root / "cdk.out"), context=project_context())
-    builder = layer_builder()
-    for context in (DEV_CONTEXT, PROD_CONTEXT):
-        settings = DeploymentSettings.from_context(context, customers)
-        add_stack(app, settings, handlers_dir=handlers, customers=customers, builder=builder)
-    add_nag_checks(app)
-    assembly = app.synth()
-    outdir = Path(assembly.directory)
-    templates = {
-        stage: json.loads((outdir / f"pivotkit-{stage}.template.json").read_text("utf-8"))
-        for stage in ("dev", "prod")
-    }
+    outdir = root / "cdk.out"
+    templates = synthesize(outdir, handlers, (DEV_CONTEXT, PROD_CONTEXT))
     yield Synthesized(outdir, handlers, customers, templates)
 
 

@@ -91,3 +91,18 @@ def test_the_cdk_app_says_a_bad_context_value_without_a_traceback(
         app.main()
     assert str(exited.value).startswith("pivotkit CDK app: context customers names acmee")
     assert "did you mean acme?" in str(exited.value)
+
+
+def test_a_deploy_target_names_one_known_customer_or_lists_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.targets import main, stack_for
+
+    for slug in ("acme", "globex_west"):
+        (tmp_path / "customers" / slug).mkdir(parents=True)
+        (tmp_path / "customers" / slug / "__init__.py").write_text("")
+    assert stack_for("globex_west", "prod", tmp_path) == "pivotkit-prod-globex-west"
+    with pytest.raises(CustomerDiscoveryError, match=r"initech.*\(found: acme, globex_west\)"):
+        stack_for("initech", "dev", tmp_path)
+    assert main(["targets", "no_such_customer"]) == 1
+    assert "found: " in capsys.readouterr().err

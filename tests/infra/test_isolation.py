@@ -1,26 +1,66 @@
-"""Least privilege: each customer's function reaches only that customer's data."""
+"""Isolation end to end, read from every synthesized template.
+
+For every Lambda function of every stack: which customer's code it holds and runs, and,
+action by action and resource by resource, which customer's DynamoDB items, S3 objects,
+secret and log group its role reaches (``tests.infra.policy`` evaluates the role's
+statements as IAM does). Every customer function must reach its own customer's and nothing
+of anyone else's; the platform's only function (dev's bucket-emptying custom resource) runs
+no customer code at all.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from infra.functions import STATE_ITEM_ACTIONS
-from tests.infra.conftest import CUSTOMERS, Synthesized
+from infra.customer_stack import (
+    LOG_ACTIONS,
+    MEDIA_OBJECT_ACTIONS,
+    SECRET_ACTIONS,
+    STATE_ITEM_ACTIONS,
+)
+from tests.infra.conftest import CUSTOMERS, Synthesized, resources_of, the_function
+from tests.infra.policy import (
+    Policy,
+    Request,
+    media_bucket_arn,
+    render,
+    state_table_arn,
+)
 
 pytestmark = pytest.mark.slow
 STAGES = ("dev", "prod")
+ACCOUNT_ID = "4b1c0e9d2a3f4e5d6c7b8a9f0e1d2c3b"
+# Every action a customer role is granted, and nothing else.
+GRANTED = {*LOG_ACTIONS, *STATE_ITEM_ACTIONS, *MEDIA_OBJECT_ACTIONS, *SECRET_ACTIONS}
+# What a hostile customer would try beyond that: enumerate, delete, escalate.
+NEVER = (
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DescribeTable",
+    "s3:ListBucket",
+    "s3:DeleteObject",
+    "s3:GetObjectVersion",
+    "s3:PutBucketPolicy",
+    "secretsmanager:ListSecrets",
+    "secretsmanager:PutSecretValue",
+    "kms:Decrypt",
+    "lambda:InvokeFunction",
+    "lambda:UpdateFunctionCode",
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "logs:CreateLogGroup",
+)
 
 
-def role_statements(synthesized: Synthesized, stage: str, function_name: str) -> list[Any]:
-    """Every statement of every policy attached to the function's role."""
-    _, function = synthesized.function(stage, function_name)
-    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    role = synthesized.resources(stage, "AWS::IAM::Role")[role_id]["Properties"]
-    # No AWS-managed policy (AWSLambdaBasicExecutionRole would allow every log group).
-    assert "ManagedPolicyArns" not in role
+def customer_role(synthesized: Synthesized, stage: str, slug: str) -> Policy:
+    template = synthesized.customer(stage, slug)
+    role_id = the_function(template)["Role"]["Fn::GetAtt"][0]
+    role = template["Resources"][role_id]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
             "Action": "sts:AssumeRole",
@@ -28,120 +68,186 @@ def role_statements(synthesized: Synthesized, stage: str, function_name: str) ->
             "Principal": {"Service": "lambda.amazonaws.com"},
         }
     ]
-    statements: list[Any] = []
-    for policy in synthesized.resources(stage, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    assert statements
-    return statements
+    return Policy.of_role(template, role_id)
 
 
-def actions(statement: dict[str, Any]) -> list[str]:
-    value = statement["Action"]
-    return [value] if isinstance(value, str) else list(value)
+def secret_arn(synthesized: Synthesized, stage: str, slug: str) -> str:
+    template = synthesized.customer(stage, slug)
+    (secret_id,) = resources_of(template, "AWS::SecretsManager::Secret")
+    return render({"Ref": secret_id}, template)
 
 
-def resources(statement: dict[str, Any]) -> list[Any]:
-    value = statement["Resource"]
-    return list(value) if isinstance(value, list) else [value]
+def log_group_arn(synthesized: Synthesized, stage: str, slug: str) -> str:
+    template = synthesized.customer(stage, slug)
+    (group_id,) = resources_of(template, "AWS::Logs::LogGroup")
+    return render({"Fn::GetAtt": [group_id, "Arn"]}, template)
 
 
-def the_one_id(synthesized: Synthesized, stage: str, resource_type: str, prefix: str) -> str:
-    found = [k for k in synthesized.resources(stage, resource_type) if k.startswith(prefix)]
-    assert len(found) == 1, (resource_type, prefix, found)
-    return found[0]
+def targets(slug: str) -> list[str]:
+    """Whose data to probe from ``slug``'s role: every customer, plus names built to slip
+    through a careless pattern (a longer slug sharing the prefix, a lookalike)."""
+    return [*CUSTOMERS, f"{slug}x", f"{slug}_evil", "initech"]
+
+
+def probes(synthesized: Synthesized, stage: str, owner: str) -> Iterator[tuple[Request, bool]]:
+    """(request, whether ``owner``'s role may make it) for every granted action against
+    every target's resources, and for every never-granted action against everything."""
+    table, bucket = state_table_arn(stage), media_bucket_arn(stage)
+    for target in targets(owner):
+        own = target == owner
+        key = f"{target}#{ACCOUNT_ID}#call-1@10.0.0.5"
+        for action in STATE_ITEM_ACTIONS:
+            yield Request(action, table, {"dynamodb:LeadingKeys": [key]}), own
+            # A batch of keys is allowed only if every one is the owner's.
+            mixed = [f"{owner}#{ACCOUNT_ID}#c", key]
+            yield Request(action, table, {"dynamodb:LeadingKeys": mixed}), own
+            yield Request(action, f"{table}-other", {"dynamodb:LeadingKeys": [key]}), False
+        for action in MEDIA_OBJECT_ACTIONS:
+            yield Request(action, f"{bucket}/{target}/{ACCOUNT_ID}/rec.mp3"), own
+            yield Request(action, f"{bucket}/{target}"), False  # the prefix is not an object
+        if target in CUSTOMERS:
+            for action in SECRET_ACTIONS:
+                yield Request(action, secret_arn(synthesized, stage, target)), own
+            for action in LOG_ACTIONS:
+                yield Request(action, log_group_arn(synthesized, stage, target)), own
+    for action in STATE_ITEM_ACTIONS:
+        yield Request(action, table), False  # no leading keys: a scan in disguise
+    for action in NEVER:
+        for resource in (table, bucket, f"{bucket}/{owner}/x", "*"):
+            key_context = {"dynamodb:LeadingKeys": [f"{owner}#{ACCOUNT_ID}#c"]}
+            yield Request(action, resource, key_context), False
 
 
 @pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("slug", CUSTOMERS)
-def test_customer_role_is_confined_to_its_own_items_objects_and_secret(
+def test_a_customer_role_reaches_its_own_data_and_nothing_else(
     synthesized: Synthesized, stage: str, slug: str
 ) -> None:
-    statements = role_statements(synthesized, stage, f"pivotkit-{stage}-{slug}")
-    table_id = the_one_id(synthesized, stage, "AWS::DynamoDB::Table", "StateTable")
-    bucket_id = the_one_id(synthesized, stage, "AWS::S3::Bucket", "MediaC6E")
-    tokens_id = next(
-        k
-        for k, v in synthesized.resources(stage, "AWS::SecretsManager::Secret").items()
-        if v["Properties"]["Name"] == f"pivotkit-{stage}/{slug}/tokens"
-    )
-    others = [other for other in CUSTOMERS if other != slug]
-
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        granted = actions(statement)
-        services = {action.split(":")[0] for action in granted}
-        assert len(services) == 1, statement
-        service = services.pop()
-        if service == "dynamodb":
-            assert sorted(granted) == sorted(STATE_ITEM_ACTIONS)
-            assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
-            assert statement["Condition"] == {
-                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{slug}#*"]},
-                "Null": {"dynamodb:LeadingKeys": "false"},
-            }
-        elif service == "s3":
-            assert sorted(granted) == ["s3:GetObject", "s3:PutObject"]
-            assert statement["Resource"] == {
-                "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{slug}/*"]]
-            }
-        elif service == "secretsmanager":
-            assert statement["Resource"] == {"Ref": tokens_id}
-        elif service == "logs":
-            assert sorted(granted) == ["logs:CreateLogStream", "logs:PutLogEvents"]
-        else:
-            pytest.fail(f"unexpected grant to {slug}: {statement}")
-        # Nothing anywhere in the statement names another customer.
-        text = json.dumps(statement)
-        assert all(f"/{other}/" not in text and f"{other}#" not in text for other in others)
-
-    granted_services = {actions(s)[0].split(":")[0] for s in statements}
-    assert granted_services == {"dynamodb", "s3", "secretsmanager", "logs"}
+    policy = customer_role(synthesized, stage, slug)
+    assert policy.actions == GRANTED
+    assert all(s.effect == "Allow" for s in policy.statements)
+    wrong = [
+        (request, expected)
+        for request, expected in probes(synthesized, stage, slug)
+        if policy.allows(request) is not expected
+    ]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_media_role_has_the_bucket_and_the_tokens_but_no_call_state(
+def test_no_function_holds_or_runs_more_than_one_customer(
     synthesized: Synthesized, stage: str
 ) -> None:
-    statements = role_statements(synthesized, stage, f"pivotkit-{stage}-media")
-    granted = [action for statement in statements for action in actions(statement)]
-    assert not [action for action in granted if action.startswith("dynamodb:")]
-    assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket"} <= set(granted)
-    s3_actions = {action for action in granted if action.startswith("s3:")}
-    assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
-    secret_refs = {
-        resource["Ref"]
-        for statement in statements
-        if actions(statement)[0].startswith("secretsmanager:")
-        for resource in resources(statement)
-    }
-    all_tokens = {
-        k
-        for k, v in synthesized.resources(stage, "AWS::SecretsManager::Secret").items()
-        if v["Properties"]["Name"].endswith("/tokens")
-    }
-    assert secret_refs == all_tokens
-
-
-@pytest.mark.parametrize("stage", STAGES)
-def test_api_gateway_may_invoke_each_alias_only_through_its_routes(
-    synthesized: Synthesized, stage: str
-) -> None:
-    permissions = synthesized.resources(stage, "AWS::Lambda::Permission").values()
-    aliases = synthesized.resources(stage, "AWS::Lambda::Alias")
     for slug in CUSTOMERS:
-        function_id, _ = synthesized.function(stage, f"pivotkit-{stage}-{slug}")
-        alias_id = next(
-            k for k, v in aliases.items() if v["Properties"]["FunctionName"] == {"Ref": function_id}
+        template = synthesized.customer(stage, slug)
+        function = the_function(template)  # exactly one function per customer stack
+        variables = function["Environment"]["Variables"]
+        assert variables["PIVOTKIT_CUSTOMER"] == slug
+        secrets = variables["PIVOTKIT_TOKENS_SECRETS"]
+        assert slug in render(secrets, template) and all(
+            other not in render(secrets, template) for other in CUSTOMERS if other != slug
         )
-        source_paths = sorted(
-            p["Properties"]["SourceArn"]["Fn::Join"][1][-1]
-            for p in permissions
-            if p["Properties"]["FunctionName"] == {"Ref": alias_id}
-        )
-        assert source_paths == sorted(
-            f"/*/*/pivot/{slug}{suffix}"
-            for suffix in ("", "", "/{proxy+}", "/{proxy+}")  # GET and POST of each route
-        )
-    for permission in permissions:
-        assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    # The platform's functions are CDK's own Node.js providers (dev: emptying the buckets on
+    # destroy), which run no Python, hence no customer code.
+    platform = synthesized.platform(stage)
+    for function in resources_of(platform, "AWS::Lambda::Function").values():
+        properties: dict[str, Any] = function["Properties"]
+        assert str(properties["Runtime"]).startswith("nodejs"), properties
+        assert "Environment" not in properties
+    assert all(slug not in str(platform) for slug in CUSTOMERS)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_url_invokes_its_own_customer_function_only(
+    synthesized: Synthesized, stage: str
+) -> None:
+    for slug in CUSTOMERS:
+        template = synthesized.customer(stage, slug)
+        (url,) = resources_of(template, "AWS::Lambda::Url").values()
+        (function_id,) = resources_of(template, "AWS::Lambda::Function")
+        assert url["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+        (alias_id,) = resources_of(template, "AWS::Lambda::Alias")
+        for permission in resources_of(template, "AWS::Lambda::Permission").values():
+            properties = permission["Properties"]
+            assert properties["FunctionName"] == {"Ref": alias_id}
+            # Only through the URL: either the URL action itself or InvokeFunction via it.
+            assert properties.get("FunctionUrlAuthType") == "NONE" or properties.get(
+                "InvokedViaFunctionUrl"
+            )
+
+
+# --- a hostile on_media_stored hook --------------------------------------------------------
+# acme's package (tests/infra/conftest.py) ships a hook that, when a recording is stored,
+# tries what the issue saw the shared media function do: read the other customer's
+# credentials, list and read its objects, and read its calls' state. The hook runs in acme's
+# function, with acme's role; this is what that role lets it do.
+
+HOSTILE = "acme"
+VICTIM = "globex_west"
+
+
+def hook_attempts(synthesized: Synthesized, stage: str) -> dict[str, tuple[Request, bool]]:
+    """What the hook tries, and whether the role should let it."""
+    table, bucket = state_table_arn(stage), media_bucket_arn(stage)
+    victim_key = {"dynamodb:LeadingKeys": [f"{VICTIM}#{ACCOUNT_ID}#call-9"]}
+    own_key = {"dynamodb:LeadingKeys": [f"{HOSTILE}#{ACCOUNT_ID}#call-1"]}
+    victim_object = f"{bucket}/{VICTIM}/{ACCOUNT_ID}/voicemail.mp3"
+    return {
+        "read the victim's credentials seed": (
+            Request("secretsmanager:GetSecretValue", secret_arn(synthesized, stage, VICTIM)),
+            False,
+        ),
+        "list the bucket (the victim's keys)": (
+            Request("s3:ListBucket", bucket, {"s3:prefix": [f"{VICTIM}/"]}),
+            False,
+        ),
+        "read the victim's recording": (Request("s3:GetObject", victim_object), False),
+        "overwrite the victim's recording": (Request("s3:PutObject", victim_object), False),
+        "delete its own recording": (
+            Request("s3:DeleteObject", f"{bucket}/{HOSTILE}/{ACCOUNT_ID}/x.mp3"),
+            False,
+        ),
+        "read the victim's call state": (Request("dynamodb:GetItem", table, victim_key), False),
+        "scan the table": (Request("dynamodb:Scan", table), False),
+        "write the victim's logs": (
+            Request("logs:PutLogEvents", log_group_arn(synthesized, stage, VICTIM)),
+            False,
+        ),
+        "read its own credentials seed": (
+            Request("secretsmanager:GetSecretValue", secret_arn(synthesized, stage, HOSTILE)),
+            True,
+        ),
+        "read its own recording": (
+            Request("s3:GetObject", f"{bucket}/{HOSTILE}/{ACCOUNT_ID}/rec.mp3"),
+            True,
+        ),
+        "update its own call state": (Request("dynamodb:UpdateItem", table, own_key), True),
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_hostile_media_hook_reaches_only_its_own_customer(
+    synthesized: Synthesized, stage: str
+) -> None:
+    policy = customer_role(synthesized, stage, HOSTILE)
+    outcome = {
+        what: policy.allows(request)
+        for what, (request, _) in hook_attempts(synthesized, stage).items()
+    }
+    expected = {what: allowed for what, (_, allowed) in hook_attempts(synthesized, stage).items()}
+    assert outcome == expected
+
+
+def test_the_hostile_hook_ships_in_its_own_customer_function_only(
+    synthesized: Synthesized,
+) -> None:
+    from infra.asset_sizes import lambda_assets
+
+    shipped = {
+        name: {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
+        for stage, kind, name, path in lambda_assets(synthesized.outdir)
+        if kind == "function" and stage.startswith("pivotkit-dev-")
+    }
+    hook = f"customers/{HOSTILE}/hooks.py"
+    assert hook in shipped[f"pivotkit-dev-{HOSTILE}"]
+    assert hook not in shipped[f"pivotkit-dev-{VICTIM}"]

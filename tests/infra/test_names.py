@@ -1,43 +1,52 @@
-"""Names derived from customer slugs: output keys and physical names stay unique and legal."""
+"""Names derived from customer slugs stay legal and unique, or the synth says which two clash."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from aws_cdk import App
 
-from infra.dependency_layer import PipLayerBuilder
 from infra.discovery import SLUG_PATTERN
-from infra.platform import LAMBDA_PLATFORM
+from infra.names import (
+    NameCollision,
+    check_unique,
+    customer_stack_name,
+    function_name,
+    label,
+    secret_name,
+)
 from infra.settings import DeploymentSettings, Stage
-from infra.stack import PivotkitStack, output_name
+
+PROD = DeploymentSettings(stage=Stage.PROD)
 
 
 @pytest.mark.parametrize(
     ("slug", "name"), [("acme", "Acme"), ("globex_west", "GlobexWest"), ("a1_b2", "A1B2")]
 )
-def test_output_names_are_camel_case(slug: str, name: str) -> None:
-    assert output_name(slug) == name
+def test_labels_are_camel_case(slug: str, name: str) -> None:
+    assert label(slug) == name
     assert name.isalnum()
 
 
-def test_slugs_whose_output_names_clash_are_refused(tmp_path: Path) -> None:
-    builder = PipLayerBuilder(tmp_path / "requirements.txt", tmp_path, LAMBDA_PLATFORM, ["pip"])
-    with pytest.raises(ValueError, match="clashing output names"):
-        PivotkitStack(
-            App(outdir=str(tmp_path / "out")),
-            "Clash",
-            settings=DeploymentSettings(),
-            handlers_dir=tmp_path,
-            customers=("ab", "ab_"),
-            layer_builder=builder,
-        )
+def test_stack_names_use_hyphens_cloudformation_accepts() -> None:
+    assert customer_stack_name(PROD, "globex_west") == "pivotkit-prod-globex-west"
+
+
+@pytest.mark.parametrize(("first", "second"), [("acme_west", "acme__west"), ("ab", "ab_")])
+def test_two_customers_that_would_share_a_name_fail_naming_both(first: str, second: str) -> None:
+    with pytest.raises(NameCollision) as caught:
+        check_unique(PROD, ["acme", first, second])
+    message = str(caught.value)
+    assert repr(first) in message and repr(second) in message
+    assert "acme'" not in message.replace(first, "").replace(second, "")
+
+
+def test_distinct_slugs_pass() -> None:
+    check_unique(PROD, ["acme", "acme_west", "acmewest", "a_cme", "globex"])
 
 
 def test_the_longest_slug_still_makes_legal_physical_names() -> None:
     longest = "a" * 48
     assert SLUG_PATTERN.match(longest)
-    prefix = DeploymentSettings(stage=Stage.PROD).name_prefix
-    assert len(f"{prefix}-{longest}") <= 64  # Lambda function names
-    assert len(f"/aws/lambda/{prefix}-{longest}") <= 512  # log group names
+    assert len(function_name(PROD, longest)) <= 64  # Lambda function names
+    assert len(f"/aws/lambda/{function_name(PROD, longest)}") <= 512  # log group names
+    assert len(customer_stack_name(PROD, longest)) <= 128  # stack names
+    assert len(secret_name(PROD, longest)) <= 512  # secret names

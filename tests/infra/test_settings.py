@@ -6,15 +6,14 @@ import pytest
 from aws_cdk import RemovalPolicy, aws_logs
 
 from infra.settings import (
-    DEFAULT_THROTTLE_BURST,
-    DEFAULT_THROTTLE_RATE,
+    DEFAULT_RESERVED_CONCURRENCY,
+    REMOVED_KEYS,
     DeploymentSettings,
     SettingsError,
     Stage,
 )
 
 CUSTOMERS = ("acme", "globex_west")
-CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978"
 
 
 def parse(**context: object) -> DeploymentSettings:
@@ -25,13 +24,10 @@ def test_defaults_are_a_dev_stage_without_options() -> None:
     settings = parse()
     assert settings.stage is Stage.DEV
     assert settings.name_prefix == "pivotkit-dev"
-    assert settings.domain is None
     assert settings.provisioned_concurrency == {}
     assert settings.reserved_concurrency == {}
-    assert (settings.throttle_rate, settings.throttle_burst) == (
-        DEFAULT_THROTTLE_RATE,
-        DEFAULT_THROTTLE_BURST,
-    )
+    # Every customer gets a flood limit unless told otherwise.
+    assert settings.reserved_for("acme") == DEFAULT_RESERVED_CONCURRENCY == 10
 
 
 def test_stages_differ_in_retention_and_removal() -> None:
@@ -66,7 +62,8 @@ def test_concurrency_per_customer_from_a_cli_string_or_a_json_object() -> None:
         ({"reserved": "acme:two"}, "positive count"),
         ({"reserved": {"acme": True}}, "positive count"),
         ({"provisioned": "acme:5", "reserved": "acme:2"}, "exceeds reserved"),
-        ({"throttle_rate": "-1"}, "positive integer"),
+        ({"reserved_default": "-1"}, "0 or a positive integer"),
+        ({"provisioned": "acme:11"}, "exceeds reserved 10"),
         ({"alarm_email": "not-an-address"}, "e-mail"),
         ({"media_expiry_days": "60", "stage": "prod"}, "above 90"),
     ],
@@ -76,24 +73,21 @@ def test_bad_values_name_the_key(context: dict[str, object], message: str) -> No
         parse(**context)
 
 
-def test_custom_domain_needs_a_certificate_and_both_zone_values() -> None:
-    settings = parse(domain="Pivot.Example.com.", certificate_arn=CERT)
-    assert settings.domain is not None
-    assert settings.domain.name == "pivot.example.com"
-    assert settings.domain.base_url == "https://pivot.example.com"
-    assert settings.domain.hosted_zone_id is None
+def test_reserved_per_customer_overrides_the_default_and_zero_reserves_nothing() -> None:
+    settings = parse(reserved="acme:25", reserved_default="3")
+    assert (settings.reserved_for("acme"), settings.reserved_for("globex_west")) == (25, 3)
+    none = parse(reserved_default=0)
+    assert none.reserved_for("acme") is None
 
-    with pytest.raises(SettingsError, match="certificate_arn"):
-        parse(domain="pivot.example.com")
-    with pytest.raises(SettingsError, match="not a valid DNS name"):
-        parse(domain="pivot_example", certificate_arn=CERT)
-    with pytest.raises(SettingsError, match="both hosted_zone_id and hosted_zone_name"):
-        parse(domain="pivot.example.com", certificate_arn=CERT, hosted_zone_id="Z1")
-    with pytest.raises(SettingsError, match="need domain"):
-        parse(certificate_arn=CERT)
+
+@pytest.mark.parametrize("key", sorted(REMOVED_KEYS))
+def test_keys_of_the_former_http_api_are_refused_with_the_reason(key: str) -> None:
+    with pytest.raises(SettingsError, match=f"context {key} is no longer supported.*Function URL"):
+        parse(**{key: "pivot.example.com"})
 
 
 def test_numbers_given_as_strings_or_integers() -> None:
-    settings = parse(throttle_rate="50", throttle_burst=80, media_expiry_days=10)
-    assert (settings.throttle_rate, settings.throttle_burst) == (50, 80)
+    settings = parse(reserved_default="50", media_expiry_days=10)
+    assert settings.default_reserved_concurrency == 50
     assert settings.effective_media_expiry_days == 10
+    assert parse(reserved_default=7).default_reserved_concurrency == 7

@@ -11,6 +11,7 @@ imported only when the environment asks for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.aws.settings import Settings
@@ -56,3 +57,23 @@ def build_telemetry(
     from pivotkit.aws.observability import ObservabilitySettings, Telemetry
 
     return Telemetry(ObservabilitySettings.from_env(environ), customers)
+
+
+@dataclass(frozen=True)
+class FunctionParts:
+    """What one deployed function builds once and its Pivot and media handlers share: one
+    token source (one secret read per cold start, one redactor that knows every token it
+    handed out) and one telemetry (one logger set-up, one EMF provider)."""
+
+    tokens: TokenSource
+    telemetry: Telemetry | None
+
+
+def build_function_parts(
+    environ: Mapping[str, str], settings: Settings, customers: Mapping[str, Customer]
+) -> FunctionParts:
+    telemetry = build_telemetry(environ, customers)
+    tokens = build_token_source(settings)
+    if telemetry is not None:
+        tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
+    return FunctionParts(tokens, telemetry)

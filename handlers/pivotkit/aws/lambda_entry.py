@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
 from pivotkit.aws.composition import (
+    FunctionParts,
     LambdaHandler,
-    build_telemetry,
+    build_function_parts,
     build_token_source,
     observability_enabled,
 )
@@ -75,20 +76,22 @@ def make_pivot_handler(
     customers: Mapping[str, Customer] | None = None,
     state: StateStore | None = None,
     engine: EngineSettings | None = None,
+    parts: FunctionParts | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
-    configured store and the engine defaults (tests); everything else comes from ``environ``."""
+    configured store and the engine defaults (tests); ``parts`` are the token source and
+    telemetry shared with a media handler in the same function (``customer_entry``);
+    everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    tokens = build_token_source(settings)
+    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    tokens, telemetry = shared.tokens, shared.telemetry
     observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None
     on_client: ClientHook | None = None
     wrap: Callable[[LambdaHandler], LambdaHandler] = _unwrapped
-    telemetry = build_telemetry(env, served)
     if telemetry is not None:
-        tokens = telemetry.tokens(tokens)
         observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
         on_client = telemetry.sdk_calls.attach
     store = state if state is not None else build_state_store(settings, on_client=on_client)

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.composition import LambdaHandler, build_telemetry, build_token_source
+from pivotkit.aws.composition import FunctionParts, LambdaHandler, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PayloadTooLarge, PivotkitError
@@ -57,16 +57,17 @@ def make_media_handler(
     *,
     customers: Mapping[str, Customer] | None = None,
     s3_client: S3Client | None = None,
+    parts: FunctionParts | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers`` and ``s3_client`` replace discovery and the SDK
-    client (tests, the local server); everything else comes from ``environ``."""
+    client (tests, the local server); ``parts`` are the token source and telemetry shared
+    with the Pivot handler of the same function (``customer_entry``); everything else comes
+    from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    telemetry = build_telemetry(env, served)
-    tokens = build_token_source(settings)
-    if telemetry is not None:
-        tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
+    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(
         settings, kms_key_id=env.get(KMS_KEY_VARIABLE) or None, s3_client=s3_client
     )

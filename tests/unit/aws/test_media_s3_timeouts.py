@@ -45,16 +45,17 @@ pytestmark = pytest.mark.slow  # real timeouts run out: several seconds
 
 
 def media_function_timeout_seconds() -> float:
-    """``MEDIA_TIMEOUT`` in infra/functions.py, read without importing the CDK (seconds)."""
-    tree = ast.parse((PROJECT_ROOT / "infra" / "functions.py").read_text())
+    """``TIMEOUT`` of the customer function (infra/customer_stack.py), read without importing
+    the CDK (seconds)."""
+    tree = ast.parse((PROJECT_ROOT / "infra" / "customer_stack.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "MEDIA_TIMEOUT":
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "TIMEOUT":
             value = node.value
             assert isinstance(value, ast.Call) and ast.unparse(value.func) == "Duration.seconds"
             (seconds,) = value.args
             assert isinstance(seconds, ast.Constant) and isinstance(seconds.value, int | float)
             return float(seconds.value)
-    raise AssertionError("infra/functions.py no longer sets MEDIA_TIMEOUT = Duration.seconds(n)")
+    raise AssertionError("infra/customer_stack.py no longer sets TIMEOUT = Duration.seconds(n)")
 
 
 def handler_against(endpoint_url: str, monkeypatch: pytest.MonkeyPatch) -> LambdaHandler:

@@ -1,0 +1,57 @@
+"""Composition root of a customer's one deployed function: Pivot and media behind one URL.
+
+Each customer has a single Lambda function (``functions.customer.handler``) behind its own
+Function URL: ``/pivot/<slug>...`` is a Pivot request, ``/media/<slug>...`` a recording
+upload or a storage-plan read. One function per customer keeps every customer's code, role
+and concurrency its own (docs/deploy.md), and the two handlers share one token source and
+one telemetry (``FunctionParts``), so a cold start reads the customer's secret once.
+
+The media handler is built on the first media request, not at cold start: a Pivot request
+must not pay for importing ``pivotkit.media`` and the S3 store (the cold start Kazoo's
+5-second budget has to absorb), and most invocations of a customer's function are Pivot
+requests. A media request that arrives first builds it then (tens of milliseconds, against
+the 20 s an upload may take).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pivotkit.aws.composition import LambdaHandler, build_function_parts
+from pivotkit.aws.lambda_entry import make_pivot_handler
+from pivotkit.aws.settings import Settings
+from pivotkit.customers import discover_customers
+
+MEDIA_PREFIX = "/media"
+
+
+def is_media_request(event: Mapping[str, Any]) -> bool:
+    """Whether the event's path is under ``/media`` (a Function URL or HTTP API v2 event's
+    ``rawPath``; a REST API v1 event's ``path``). Anything else goes to the Pivot handler,
+    which answers a path it does not know with its own 404."""
+    path = event.get("rawPath") or event.get("path")
+    if not isinstance(path, str):
+        return False
+    return path == MEDIA_PREFIX or path.startswith(MEDIA_PREFIX + "/")
+
+
+def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHandler:
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env)
+    served = discover_customers(only=settings.customer)
+    parts = build_function_parts(env, settings, served)
+    pivot = make_pivot_handler(env, customers=served, parts=parts)
+    media: list[LambdaHandler] = []  # built on the first media request, then kept
+
+    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        if not isinstance(event, Mapping) or not is_media_request(event):
+            return pivot(event, context)
+        if not media:
+            from pivotkit.aws.media_entry import make_media_handler
+
+            media.append(make_media_handler(env, customers=served, parts=parts))
+        return media[0](event, context)
+
+    return handler

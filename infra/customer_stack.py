@@ -1,0 +1,232 @@
+"""A customer's stack ``pivotkit-<stage>-<slug>``: everything that is that customer's.
+
+One Lambda function for its Pivot requests and its media (``functions.customer.handler``)
+behind the ``live`` alias and that alias's Function URL, the function's role and log group,
+the customer's one secret, and its one alarm. About a dozen resources, whatever the number
+of customers: ``cdk deploy pivotkit-<stage>-<slug>`` deploys one customer and nothing else.
+
+Front door: a Lambda Function URL per customer (docs/deploy.md has the quotas behind the
+choice). HTTPS only (a Function URL has no plain-HTTP listener), ``NONE`` auth because Kazoo
+cannot sign requests (the token in the URL is checked by the function in constant time),
+and no access log: Lambda writes none for a URL, so the only request line is the kit's own,
+which never carries the token. The customer's flood limit is the function's reserved
+concurrency: past it, only this customer's URL answers 429.
+
+Timing: Kazoo waits at most 5 s for a Pivot answer; a media upload may take up to 20 s
+(``pivotkit.aws.s3_media``). One function has one timeout, so it is the media one; the
+engine's own budgets end a Pivot request well before Kazoo gives up. Memory buys CPU in
+Lambda: 1024 MB keeps a cold start well inside Kazoo's budget.
+
+Isolation: the role may touch only the DynamoDB items whose key starts with ``<slug>#``,
+only ``<slug>/`` in the media bucket and only this customer's secret; the code asset holds
+the kit and this customer's package only (tests/infra/test_isolation.py proves both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    Acknowledgment,
+    CfnOutput,
+    Duration,
+    Stack,
+    Validations,
+    aws_iam,
+    aws_lambda,
+    aws_logs,
+    aws_sns,
+)
+from constructs import Construct
+
+from infra.function_code import function_code
+from infra.kit_metrics import METRICS_NAMESPACE
+from infra.monitoring import customer_alarm
+from infra.names import function_name, service_name
+from infra.platform import LAMBDA_PLATFORM
+from infra.platform_parameters import PlatformValues
+from infra.settings import DeploymentSettings
+from infra.tokens import CustomerSecret
+
+HANDLER = "functions.customer.handler"
+TIMEOUT = Duration.seconds(20)
+MEMORY_MB = 1024
+ALIAS_NAME = "live"
+
+# What a Pivot step does with its call's item: read it, write it conditionally (optimistic
+# locking), delete it when the call ends, and check a condition inside a transaction.
+STATE_ITEM_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+MEDIA_OBJECT_ACTIONS: tuple[str, ...] = ("s3:GetObject", "s3:PutObject")
+SECRET_ACTIONS: tuple[str, ...] = (
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+)
+LOG_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def state_key_prefix(slug: str) -> str:
+    """The leading-key pattern of a customer's items (``<customer>#<account>#<call>``)."""
+    return f"{slug}#*"
+
+
+def media_key_prefix(slug: str) -> str:
+    return f"{slug}/*"
+
+
+class CustomerStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        slug: str,
+        settings: DeploymentSettings,
+        handlers_dir: Path,
+        all_customers: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"pivotkit ({settings.stage.value}): Kazoo Pivot and media endpoint"
+            f" of customer {slug}",
+            **kwargs,
+        )
+        self.slug = slug
+        platform = PlatformValues.read(self, settings)
+        secret = CustomerSecret(self, "Credentials", slug=slug, settings=settings).secret
+        name = function_name(settings, slug)
+
+        self.log_group = aws_logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=settings.policy.log_retention,
+            removal_policy=settings.policy.removal_policy,
+        )
+        self.role = aws_iam.Role(
+            self,
+            "Role",
+            assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {name} (customer {slug}); nothing else may assume it.",
+        )
+        self._grant(slug, platform, secret.secret_arn)
+
+        self.function = aws_lambda.Function(
+            self,
+            "Function",
+            function_name=name,
+            description=f"Kazoo Pivot and media endpoint of customer {slug}",
+            runtime=LAMBDA_PLATFORM.runtime,
+            architecture=LAMBDA_PLATFORM.architecture,
+            handler=HANDLER,
+            code=function_code(handlers_dir, all_customers, included=[slug]),
+            layers=[
+                aws_lambda.LayerVersion.from_layer_version_arn(
+                    self, "Dependencies", platform.layer_arn
+                )
+            ],
+            environment={
+                "PIVOTKIT_CUSTOMER": slug,
+                "PIVOTKIT_STATE_TABLE": platform.state_table_name,
+                "PIVOTKIT_MEDIA_BUCKET": platform.media_bucket_name,
+                # One entry: pivotkit.aws.secrets_tokens reads {slug: secret id}.
+                "PIVOTKIT_TOKENS_SECRETS": self.to_json_string({slug: secret.secret_arn}),
+                "POWERTOOLS_SERVICE_NAME": service_name(slug),
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            timeout=TIMEOUT,
+            memory_size=MEMORY_MB,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=aws_lambda.LoggingFormat.JSON,
+            application_log_level_v2=aws_lambda.ApplicationLogLevel.INFO,
+            system_log_level_v2=aws_lambda.SystemLogLevel.WARN,
+            reserved_concurrent_executions=settings.reserved_for(slug),
+        )
+        Validations.of(self.function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason=f"{LAMBDA_PLATFORM.runtime.name} is chosen on purpose and is supported:"
+                " the dependency layer's wheels are built for exactly this runtime, so both"
+                " move together by changing LAMBDA_PLATFORM (infra/platform.py).",
+            )
+        )
+        # The URL targets the alias so provisioned concurrency (on a version) serves it.
+        self.alias = aws_lambda.Alias(
+            self,
+            "Live",
+            alias_name=ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=settings.provisioned_concurrency.get(slug),
+        )
+        self.url = self.alias.add_function_url(auth_type=aws_lambda.FunctionUrlAuthType.NONE)
+
+        customer_alarm(
+            self,
+            settings,
+            slug,
+            aws_sns.Topic.from_topic_arn(self, "AlarmTopic", platform.alarm_topic_arn),
+        )
+
+        # The URL ends with "/"; Kazoo's URLs name the customer after the route.
+        base = self.url.url
+        CfnOutput(
+            self,
+            "VoiceUrl",
+            value=f"{base}pivot/{slug}",
+            description=f"{slug}: Kazoo pivot voice_url without its token; append"
+            " ?token=<token> (docs/deploy.md: getting a customer's token).",
+        )
+        CfnOutput(
+            self,
+            "MediaUrl",
+            value=f"{base}media/{slug}",
+            description=f"{slug}: base URL for record_call and storage-plan uploads.",
+        )
+        CfnOutput(self, "CredentialsSecretArn", value=secret.secret_arn)
+        CfnOutput(self, "FunctionName", value=name)
+
+    def _grant(self, slug: str, platform: PlatformValues, secret_arn: str) -> None:
+        bucket_arn = platform.media_bucket_arn(self)
+        statements = [
+            # Instead of AWSLambdaBasicExecutionRole (any log group): this function's only.
+            aws_iam.PolicyStatement(
+                actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]
+            ),
+            aws_iam.PolicyStatement(
+                actions=list(STATE_ITEM_ACTIONS),
+                resources=[platform.state_table_arn(self)],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [state_key_prefix(slug)]},
+                    # ForAllValues is true for a request with no leading keys at all (a Scan,
+                    # were one ever added above); require that keys are present.
+                    "Null": {"dynamodb:LeadingKeys": "false"},
+                },
+            ),
+            # No s3:ListBucket: it would list every customer's keys (docs/deploy.md).
+            aws_iam.PolicyStatement(
+                actions=list(MEDIA_OBJECT_ACTIONS),
+                resources=[f"{bucket_arn}/{media_key_prefix(slug)}"],
+            ),
+            aws_iam.PolicyStatement(actions=list(SECRET_ACTIONS), resources=[secret_arn]),
+        ]
+        for statement in statements:
+            self.role.add_to_policy(statement)
+        bucket_ref = self.resolve(platform.media_bucket_name)["Ref"]
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+                f"<{bucket_ref}>/{media_key_prefix(slug)}]",
+                reason="Media objects are created per call under the customer's prefix, so"
+                " their keys are not known in advance; the wildcard is confined to it.",
+            )
+        )

@@ -1,0 +1,42 @@
+"""``python -m infra.targets <customer> [stage]``: the stack to deploy for one customer.
+
+``make deploy-customer CUSTOMER=acme STAGE=prod`` asks this first, so a mistyped customer
+fails with the list of known ones (the CDK CLI would only say that no stack matches) and the
+deploy synthesizes the platform and that customer alone (``-c customers=<customer>``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from infra.discovery import CustomerDiscoveryError, discover_customer_slugs, select_customers
+from infra.names import customer_stack_name
+from infra.settings import DeploymentSettings, SettingsError, Stage
+
+HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
+
+
+def stack_for(customer: str, stage: str, handlers: Path = HANDLERS) -> str:
+    (slug,) = select_customers(discover_customer_slugs(handlers / "customers"), customer)
+    try:
+        settings = DeploymentSettings(stage=Stage(stage))
+    except ValueError:
+        raise SettingsError(f"stage must be dev or prod, got {stage!r}") from None
+    return customer_stack_name(settings, slug)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) not in (2, 3) or "," in argv[1]:
+        print("usage: python -m infra.targets <customer> [dev|prod]", file=sys.stderr)
+        return 2
+    try:
+        print(stack_for(argv[1], argv[2] if len(argv) == 3 else "dev"))
+    except (CustomerDiscoveryError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
