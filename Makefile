@@ -25,6 +25,8 @@ help:
 	@echo "make unit                the pytest suite alone"
 	@echo "make bench               measure (prints a table, writes docs/benchmarks.md)"
 	@echo "make synth               CloudFormation templates in cdk.out/ (offline, no Docker)"
+	@echo "make synth-scale         synthesize 1,000 generated customers into cdk.out.scale/"
+	@echo "make deploy-customer     deploy one customer's stack: CUSTOMER=<slug> [STAGE=dev|prod]"
 	@echo "make infra-lint          cfn-lint and checkov on the synthesised templates"
 	@echo "make asset-sizes         sizes of the deployed function assets and the layer"
 	@echo "make layer-requirements  regenerate layers/requirements.txt from uv.lock"
