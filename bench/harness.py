@@ -1,4 +1,4 @@
-"""Measurement helpers shared by the benchmark sections: medians of repeated runs."""
+"""Measurement helpers shared by the benchmark sections: rows, timed batches, tree lookups."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.stats import Health, Spread, percentile, ratio_spread
+
+__all__ = [
+    "Row",
+    "calibrate",
+    "find_module",
+    "median",
+    "per_call_us",
+    "percentile",
+    "ratio_row",
+    "spread_row",
+    "time_batch",
+]
+
 
 @dataclass(frozen=True)
 class Row:
@@ -15,42 +29,43 @@ class Row:
     name: str
     value: str
     note: str = ""
+    # The rounds behind ``value``, for comparing two runs (`python -m bench.agree`).
+    spread: Spread | None = None
 
 
-def per_call_us(function: Callable[[], object], *, repeat: int = 7, min_time: float = 0.2) -> float:
-    """Median over ``repeat`` rounds of the mean time per call, in microseconds.
-
-    Each round runs enough calls to last ``min_time`` seconds, so timer resolution and
-    one-off pauses do not dominate.
-    """
+def calibrate(function: Callable[[], object], *, min_time: float = 0.1) -> int:
+    """How many calls of ``function`` last about ``min_time`` seconds, so timer resolution
+    and one-off pauses do not dominate a batch."""
     function()  # warm caches and lazy imports outside the measurement
     calls = 1
     while True:
-        started = time.perf_counter()
-        for _ in range(calls):
-            function()
-        elapsed = time.perf_counter() - started
+        elapsed = _batch_seconds(function, calls)
         if elapsed >= min_time / 4:
             break
         calls *= 2
-    calls = max(1, int(calls * (min_time / max(elapsed, 1e-9))))
-    rounds = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        for _ in range(calls):
-            function()
-        rounds.append((time.perf_counter() - started) / calls * 1e6)
-    return statistics.median(rounds)
+    return max(1, int(calls * (min_time / max(elapsed, 1e-9))))
+
+
+def time_batch(function: Callable[[], object], calls: int) -> float:
+    """The mean time per call over ``calls`` calls, in microseconds."""
+    return _batch_seconds(function, calls) / calls * 1e6
+
+
+def per_call_us(function: Callable[[], object], *, repeat: int = 7, min_time: float = 0.1) -> float:
+    """Median over ``repeat`` batches of the mean time per call, in microseconds."""
+    calls = calibrate(function, min_time=min_time)
+    return statistics.median(time_batch(function, calls) for _ in range(repeat))
+
+
+def _batch_seconds(function: Callable[[], object], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return time.perf_counter() - started
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def find_module(tree: dict[str, Any], module: str) -> dict[str, Any]:
@@ -62,3 +77,33 @@ def find_module(tree: dict[str, Any], module: str) -> dict[str, Any]:
             return node
         stack.extend(node.get("children", {}).values())
     raise LookupError(module)
+
+
+def spread_row(
+    section: str, name: str, rounds: list[float], unit: str, *, digits: int = 1, note: str = ""
+) -> Row:
+    """A figure: the median of ``rounds`` with their range."""
+    spread = Spread.of(rounds)
+    return Row(section, name, spread.text(unit, digits), note, spread)
+
+
+def ratio_row(
+    section: str,
+    name: str,
+    kit: list[float],
+    baseline: list[float],
+    health: Health,
+    *,
+    target: float | None = None,
+    note: str = "",
+) -> Row:
+    """The per-round ratios kit / baseline, or why none is printed (an unhealthy run)."""
+    if not health.ok:
+        return Row(section, name, "not printed", f"unhealthy: {health.text()}")
+    spread = ratio_spread(kit, baseline)
+    parts = [f"range of {len(kit)} per-round ratios"]
+    if target is not None:
+        parts.append(f"target < {target:g}x" + ("" if spread.median < target else " (MISSED)"))
+    if note:
+        parts.append(note)
+    return Row(section, name, spread.text("x", 2), "; ".join(parts), spread)
