@@ -15,6 +15,7 @@ __all__ = [
     "calibrate",
     "find_module",
     "median",
+    "merge",
     "per_call_us",
     "percentile",
     "ratio_row",
@@ -25,12 +26,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Row:
+    """One line of the table. A figure's row also keeps the rounds behind it (``values``)
+    and how to print them, so the rounds of several passes can be pooled (``merge``)."""
+
     section: str
     name: str
     value: str
     note: str = ""
-    # The rounds behind ``value``, for comparing two runs (`python -m bench.agree`).
-    spread: Spread | None = None
+    values: tuple[float, ...] = ()  # a figure's rounds; a ratio's per-round ratios
+    unit: str = ""
+    digits: int = 1
+    detail: str = ""  # the note's fixed part
+    ratio: bool = False
+    target: float | None = None
+    unhealthy: tuple[str, ...] = ()  # why a ratio is not printed
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.section, self.name
+
+    @property
+    def spread(self) -> Spread | None:
+        return Spread.of(self.values) if self.values else None
 
 
 def calibrate(function: Callable[[], object], *, min_time: float = 0.1) -> int:
@@ -84,7 +101,17 @@ def spread_row(
 ) -> Row:
     """A figure: the median of ``rounds`` with their range."""
     spread = Spread.of(rounds)
-    return Row(section, name, spread.text(unit, digits), note, spread)
+    parts = [f"{len(rounds)} rounds", *([note] if note else [])]
+    return Row(
+        section,
+        name,
+        spread.text(unit, digits),
+        "; ".join(parts),
+        values=tuple(rounds),
+        unit=unit,
+        digits=digits,
+        detail=note,
+    )
 
 
 def ratio_row(
@@ -99,11 +126,74 @@ def ratio_row(
 ) -> Row:
     """The per-round ratios kit / baseline, or why none is printed (an unhealthy run)."""
     if not health.ok:
-        return Row(section, name, "not printed", f"unhealthy: {health.text()}")
+        return _unprinted(section, name, health.reasons, target, note)
     spread = ratio_spread(kit, baseline)
-    parts = [f"range of {len(kit)} per-round ratios"]
+    ratios = [k / b for k, b in zip(kit, baseline, strict=True)]
+    return _ratio(section, name, ratios, spread, target, note)
+
+
+def _ratio(
+    section: str, name: str, ratios: list[float], spread: Spread, target: float | None, note: str
+) -> Row:
+    parts = [f"range of {len(ratios)} per-round ratios"]
     if target is not None:
         parts.append(f"target < {target:g}x" + ("" if spread.median < target else " (MISSED)"))
     if note:
         parts.append(note)
-    return Row(section, name, spread.text("x", 2), "; ".join(parts), spread)
+    return Row(
+        section,
+        name,
+        spread.text("x", 2),
+        "; ".join(parts),
+        values=tuple(ratios),
+        unit="x",
+        digits=2,
+        detail=note,
+        ratio=True,
+        target=target,
+    )
+
+
+def _unprinted(
+    section: str, name: str, reasons: tuple[str, ...], target: float | None, note: str
+) -> Row:
+    return Row(
+        section,
+        name,
+        "not printed",
+        f"unhealthy: {'; '.join(reasons)}",
+        detail=note,
+        ratio=True,
+        target=target,
+        unhealthy=reasons,
+    )
+
+
+def merge(passes: list[list[Row]]) -> list[Row]:
+    """One table from several passes over the sections: a figure's rounds are pooled, so its
+    range covers every pass; a ratio over a run that was unhealthy in any pass is not
+    printed; a row without rounds (a count, a size) is taken from the first pass."""
+    grouped: dict[tuple[str, str], list[Row]] = {}
+    for rows in passes:
+        for row in rows:
+            grouped.setdefault(row.key, []).append(row)
+    return [_merged(rows) for rows in grouped.values()]
+
+
+def _merged(rows: list[Row]) -> Row:
+    first = rows[0]
+    if len(rows) == 1 or not (first.values or first.unhealthy):
+        return first
+    if first.ratio:
+        reasons = tuple(reason for row in rows for reason in row.unhealthy)
+        if reasons:
+            return _unprinted(first.section, first.name, reasons, first.target, first.detail)
+        ratios = [v for row in rows for v in row.values]
+        spread = Spread.of(ratios)
+        return _ratio(first.section, first.name, ratios, spread, first.target, first.detail)
+    values = [v for row in rows for v in row.values]
+    # Every pass's note, each part once (a pass that saw failures says so).
+    details = "; ".join(dict.fromkeys(p for row in rows for p in row.detail.split("; ") if p))
+    return spread_row(
+        first.section, first.name, values, first.unit, digits=first.digits, note=details
+    )

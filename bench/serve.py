@@ -35,7 +35,7 @@ from bench.stats import Health, interleaved, latency_health
 PROCESSES, THREADS = 2, 10
 CONCURRENT_CALLERS = PROCESSES * THREADS
 CALLS = 12  # per thread and round: 20 callers x 12 calls x 3 requests = 720 requests
-ROUNDS = 5
+ROUNDS = 3  # per pass (`python -m bench` makes two)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,8 @@ def run() -> list[Row]:
             for key, url in urls.items()
         ]
         rounds = interleaved(measures, ROUNDS)
-    rows = [_row(names[key], loads) for key, loads in rounds.items()]
+    short = {"baseline": "baseline", "memory": "in memory", "aws": "embedded AWS"}
+    rows = [row for key, loads in rounds.items() for row in _rows(names[key], short[key], loads)]
     base = rounds["baseline"]
     for key, label in (("memory", "in memory"), ("aws", "embedded AWS")):
         health = _health("baseline", base) + _health(key, rounds[key])
@@ -110,17 +111,30 @@ def run() -> list[Row]:
     return rows
 
 
-def _row(name: str, loads: list[Load]) -> Row:
-    latencies = [ms for one in loads for ms in one.latencies]
-    note = (
-        f"{len(loads)} rounds of {len(loads[0].latencies)} requests "
-        f"({REQUESTS_PER_CALL} per call); all rounds: p50 {median(latencies):.1f} ms, "
-        f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms"
-    )
+def _rows(name: str, short: str, loads: list[Load]) -> list[Row]:
+    """Requests per second, then each round's p50 and p99, with a note on failures."""
+    size = f"{len(loads[0].latencies)} requests per round ({REQUESTS_PER_CALL} per call)"
     errors = sum(one.errors for one in loads)
-    if errors:
-        note += f"; {errors} failed"
-    return spread_row("serve", name, [one.rps for one in loads], "req/s", digits=0, note=note)
+    return [
+        spread_row(
+            "serve",
+            name,
+            [one.rps for one in loads],
+            "req/s",
+            digits=0,
+            note=size + (f"; {errors} failed" if errors else ""),
+        ),
+        spread_row(
+            "serve", f"  p50 latency, {short}", [median(one.latencies) for one in loads], "ms"
+        ),
+        spread_row(
+            "serve",
+            f"  p99 latency, {short}",
+            [percentile(one.latencies, 0.99) for one in loads],
+            "ms",
+            digits=0,
+        ),
+    ]
 
 
 def _health(name: str, loads: list[Load]) -> Health:
