@@ -188,7 +188,8 @@ How to read it:
 - **No ratio is printed over an unhealthy run.** A load run is unhealthy when requests
   failed, when any took a retransmit-sized 900 ms or more (on loopback that is a dropped
   SYN or segment, not computation), or when its p99 is more than 20x its p50 and 100 ms
-  above it; repeated rounds are unhealthy when the slowest is more than 3x the fastest.
+  above it; repeated rounds are unhealthy when the slowest is more than 3x the median
+  round.
   The row then says `not printed` and why.
 - Baselines are configured like what they are compared with: the fixed-JSON server takes
   `pivotkit serve`'s listen backlog, threads, HTTP/1.1 keep-alive and Nagle setting.

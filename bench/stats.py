@@ -24,8 +24,9 @@ RETRANSMIT_MS = 900.0
 # server on this shared machine shows p99/p50 up to ~10 at sub-millisecond medians.
 TAIL_FACTOR = 20.0
 TAIL_MARGIN_MS = 100.0
-# Rounds whose slowest is this many times the fastest were disturbed (another process took
-# the CPU for part of the run): the median may still be fine, a ratio over it is not.
+# A round this many times slower than the median round was stalled (another process had
+# the CPU for most of it), as a p99 far above the p50 is: the median may still be fine, a
+# ratio over those rounds is not.
 ROUNDS_FACTOR = 3.0
 
 
@@ -111,14 +112,14 @@ def latency_health(latencies_ms: Sequence[float], errors: int) -> Health:
 
 
 def rounds_health(name: str, rounds: Sequence[float]) -> Health:
-    """The verdict on repeated rounds of one figure: were some of them disturbed?"""
+    """The verdict on repeated rounds of one figure: was one of them stalled?"""
     if not rounds:
         return Health((f"{name}: no rounds",))
-    low, high = min(rounds), max(rounds)
+    low, high, middle = min(rounds), max(rounds), statistics.median(rounds)
     if low <= 0:
         return Health((f"{name}: a round measured {low:g}",))
-    if high > ROUNDS_FACTOR * low:
-        return Health((f"{name}: rounds from {low:.3g} to {high:.3g}",))
+    if high > ROUNDS_FACTOR * middle:
+        return Health((f"{name}: a round of {high:.3g} against a median of {middle:.3g}",))
     return Health()
 
 
