@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.harness import Row, merge
-from bench.stats import noise_share
+from bench.stats import load_verdict, noise_share
 
 Section = tuple[str, Callable[[], list[Row]]]
 
@@ -150,7 +150,8 @@ def _noise(before: Machine, after: Machine, rows: list[Row]) -> str:
     widths = [r.spread.relative_width() for r in rows if r.spread is not None]
     width = f"{statistics.median(widths):.0%}" if widths else "n/a"
     return (
-        f"During this {wall / 60:.1f}-minute run other processes used {others:.0%} of the"
+        f"{load_verdict(others)}: during this {wall / 60:.1f}-minute run other processes used"
+        f" {others:.0%} of the"
         f" {cpus} cores' CPU time (load average {before.loadavg[0]:.1f} at the start,"
         f" {after.loadavg[0]:.1f} at the end); the median figure's rounds spread over"
         f" {width} of its median (max - min)."
@@ -189,16 +190,24 @@ How to read it:
   failed, when any took a retransmit-sized 900 ms or more (on loopback that is a dropped
   SYN or segment, not computation), or when its p99 is more than 20x its p50 and 100 ms
   above it; repeated rounds are unhealthy when the slowest is more than 3x the median
-  round.
-  The row then says `not printed` and why.
+  round. The row then says `not printed` and why.
 - Baselines are configured like what they are compared with: the fixed-JSON server takes
   `pivotkit serve`'s listen backlog, threads, HTTP/1.1 keep-alive and Nagle setting.
 - **Cold start on equal work**: the first request and a stateful continuation (GetItem +
   conditional PutItem) each stand beside a floor handler doing the same DynamoDB calls on
   a boto3 client with plain `json`, and beside a hand-written Powertools + pydantic
   reference doing them too. The kit builds its DynamoDB client from botocore directly.
-- **Noise**: {noise} This machine has 2 cores shared with other engineers' builds and
-  tests, so figures move between runs; compare two runs with `python -m bench.agree`.
+- Two runs are compared with `python -m bench.agree FIRST SECOND` (each run writes its
+  figures to `.cache/bench/`): they agree when every figure's ranges overlap.
+
+## This run's machine
+
+{noise}
+
+This machine has 2 cores shared with other engineers' builds and tests, so a figure moves
+between runs with their load, and on a busy run a range is wide: read the range, not only
+the median. A Lambda function has its own share of a CPU; ratios (kit and baseline in the
+same round) carry over to it better than absolute times do.
 
 {table}
 """

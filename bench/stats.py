@@ -152,3 +152,12 @@ def noise_share(*, busy_s: float, own_s: float, wall_s: float, cpus: int) -> flo
     if wall_s <= 0 or cpus <= 0:
         raise ValueError("a run needs a positive duration and CPU count")
     return max(0.0, min(1.0, (busy_s - own_s) / (wall_s * cpus)))
+
+
+# Other processes' share of the machine's CPU below which a run is called quiet.
+QUIET_SHARE = 0.15
+
+
+def load_verdict(others_share: float) -> str:
+    """How the report names a run's machine: quiet, or busy (with the share in the text)."""
+    return "A quiet run" if others_share < QUIET_SHARE else "A busy run"

@@ -10,6 +10,7 @@ from bench.stats import (
     disagreements,
     interleaved,
     latency_health,
+    load_verdict,
     noise_share,
     percentile,
     ratio_spread,
@@ -133,3 +134,8 @@ def test_noise_share_is_other_processes_cpu_over_the_machine() -> None:
     assert noise_share(busy_s=70, own_s=80, wall_s=100, cpus=2) == 0.0  # clock skew
     with pytest.raises(ValueError):
         noise_share(busy_s=1, own_s=0, wall_s=0, cpus=2)
+
+
+def test_a_run_is_called_busy_once_others_take_a_sixth_of_the_machine() -> None:
+    assert load_verdict(0.05) == "A quiet run"
+    assert load_verdict(0.36) == "A busy run"
