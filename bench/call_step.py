@@ -124,7 +124,8 @@ def run() -> list[Row]:
             f"{where}, p99",
             [percentile(steps, 0.99)],
             "ms",
-            note=f"one value per pass: the p99 of its {len(steps)} steps",
+            note=f"each pass's p99 of its {len(steps)} steps",
+            per="pass",
         ),
         spread_row(
             "call",
@@ -132,7 +133,8 @@ def run() -> list[Row]:
             [max(steps)],
             "ms",
             digits=0,
-            note=f"one value per pass: the slowest of its {len(steps)} steps",
+            note=f"the slowest of each pass's {len(steps)} steps",
+            per="pass",
         ),
         spread_row(
             "call",
