@@ -40,7 +40,6 @@ class Row:
     ratio: bool = False
     target: float | None = None
     unhealthy: tuple[str, ...] = ()  # why a ratio is not printed
-    per: str = "round"  # what one of ``values`` covers
 
     @property
     def key(self) -> tuple[str, str]:
@@ -98,19 +97,11 @@ def find_module(tree: dict[str, Any], module: str) -> dict[str, Any]:
 
 
 def spread_row(
-    section: str,
-    name: str,
-    rounds: list[float],
-    unit: str,
-    *,
-    digits: int = 1,
-    note: str = "",
-    per: str = "round",
+    section: str, name: str, rounds: list[float], unit: str, *, digits: int = 1, note: str = ""
 ) -> Row:
-    """A figure: the median of ``rounds`` with their range (``per`` names what one value
-    covers: a round, or a whole pass for a tail percentile)."""
+    """A figure: the median of ``rounds`` with their range."""
     spread = Spread.of(rounds)
-    parts = [f"{len(rounds)} {per}{'es' if per.endswith('s') else 's'}", *([note] if note else [])]
+    parts = [f"{len(rounds)} rounds", *([note] if note else [])]
     return Row(
         section,
         name,
@@ -120,7 +111,6 @@ def spread_row(
         unit=unit,
         digits=digits,
         detail=note,
-        per=per,
     )
 
 
@@ -205,11 +195,5 @@ def _merged(rows: list[Row]) -> Row:
     # Every pass's note, each part once (a pass that saw failures says so).
     details = "; ".join(dict.fromkeys(p for row in rows for p in row.detail.split("; ") if p))
     return spread_row(
-        first.section,
-        first.name,
-        values,
-        first.unit,
-        digits=first.digits,
-        note=details,
-        per=first.per,
+        first.section, first.name, values, first.unit, digits=first.digits, note=details
     )

@@ -71,10 +71,3 @@ def test_the_section_registry_names_each_section_once() -> None:
     names = [name for name, _ in SECTIONS]
     assert len(names) == len(set(names))
     assert set(REPEATED) <= set(names)
-
-
-def test_a_figure_taken_once_per_pass_counts_passes() -> None:
-    passes = [[spread_row("call", "p99", [v], "ms", per="pass")] for v in (12.0, 14.0)]
-    merged = merge(passes)[0]
-    assert merged.value == "13.0 ms (12.0-14.0)"
-    assert merged.note == "2 passes"
