@@ -197,9 +197,11 @@ How to read it:
   conditional PutItem) each stand beside a floor handler doing the same DynamoDB calls on
   a boto3 client with plain `json`, and beside a hand-written Powertools + pydantic
   reference doing them too. The kit builds its DynamoDB client from botocore directly.
-- The whole request and its step hand-off (two thread wake-ups) are *faster* on a busy
-  host than on an idle one, where a wake-up across CPUs costs more; the ratio pinned to one
-  CPU does not move that way and is the one to compare between machines.
+- Everything that goes through the step hand-off (two thread wake-ups: the whole request,
+  the warm requests in memory) is *faster* on a busy host than on an idle one, where a
+  wake-up across CPUs costs more (about 50-75 µs against 17-27 µs here), so those figures
+  move between a quiet and a busy run; the ratio pinned to one CPU does not, and is the
+  one to compare between machines.
 - Two runs are compared with `python -m bench.agree FIRST SECOND` (each run writes its
   figures to `.cache/bench/`): they agree when every figure's ranges overlap.
 
