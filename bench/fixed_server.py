@@ -1,5 +1,11 @@
 """The baseline for `bench.serve`: a threaded stdlib HTTP server that answers every GET with
-the same small JSON body. `python -m bench.fixed_server READY_FILE`."""
+the same small JSON body. `python -m bench.fixed_server READY_FILE`.
+
+It is configured like the server it is compared with (``pivotkit.local.server``): the same
+listen backlog, daemon threads, HTTP/1.1 keep-alive and Nagle off. With the stdlib default
+backlog of 5, twenty clients connecting at once overflow it and the dropped SYNs come back
+a second later, so the baseline measured TCP retransmits (p99 ~1 s), not its own speed.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from pivotkit.local.server import LocalServer
+
 BODY = b'{"module":"tts","data":{"text":"hello"},"children":{"_":{"module":"hangup","data":{}}}}'
 
 
 class Fixed(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as pivotkit serve answers
     disable_nagle_algorithm = True  # as pivotkit serve does: no delayed-ACK stalls
 
     def do_GET(self) -> None:
@@ -25,8 +33,16 @@ class Fixed(BaseHTTPRequestHandler):
         return
 
 
+class FixedServer(ThreadingHTTPServer):
+    """Taken from ``LocalServer`` itself, so the two cannot drift apart."""
+
+    daemon_threads = LocalServer.daemon_threads
+    allow_reuse_address = LocalServer.allow_reuse_address
+    request_queue_size = LocalServer.request_queue_size
+
+
 def main() -> int:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Fixed)
+    server = FixedServer(("127.0.0.1", 0), Fixed)
     Path(sys.argv[1]).write_text(f"http://127.0.0.1:{server.server_port}/", encoding="utf-8")
     server.serve_forever()
     return 0

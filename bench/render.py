@@ -12,14 +12,19 @@ rendering, and handing the step to a worker thread under its time limit. The han
 two thread wake-ups; what they cost depends on the host (a wake-up across CPUs on an idle
 virtual machine is several times one on a busy host or on the same CPU), so it and the
 whole-request figure vary between runs far more than the other phases do.
+
+Every contender runs one batch of about 0.1 s per round and the rounds are interleaved, so
+each ratio is the range of ratios of batches measured side by side.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import Row, per_call_us
+from bench.harness import Row, calibrate, ratio_row, spread_row, time_batch
+from bench.stats import interleaved, rounds_health
 from customers import acme
 from pivotkit.app import PivotApp
 from pivotkit.callflow.node import render_text
@@ -32,6 +37,9 @@ from pivotkit.step_runner import StepRunner
 
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 CONTINUATION = frozenset({"token", "step", "seq", "hop", "g"})
+
+
+ROUNDS = 5  # per pass (`python -m bench` makes two)
 
 
 def run() -> list[Row]:
@@ -52,54 +60,67 @@ def run() -> list[Row]:
     node = acme.start(step_call)
     runner = StepRunner(max_workers=1)
 
-    def kit() -> None:
-        app.handle(request)
-
     def baseline() -> None:
         json.loads(params_json)
         json.dumps(answer_tree, separators=(",", ":"))
-
-    def decode() -> None:
-        query_params(request, CONTINUATION)
-        decode_pivot_request(request)
-
-    def hand_off() -> None:
-        runner.run(len, "", timeout=3.0)
 
     def decode_build_render() -> None:
         decoded = decode_pivot_request(request)
         one_call = _start_call(decoded)
         render_text(acme.start(one_call))
 
-    kit_us = per_call_us(kit)
-    base_us = per_call_us(baseline)
-    dbr_us = per_call_us(decode_build_render)
-    ratio = kit_us / base_us
-    dbr_ratio = dbr_us / base_us
-    pinned = _pinned_ratio()
-    phases = [
-        ("decode: continuation parameters + PivotRequest", per_call_us(decode)),
+    def decode() -> None:
+        query_params(request, CONTINUATION)
+        decode_pivot_request(request)
+
+    contenders: list[tuple[str, Callable[[], object]]] = [
+        ("baseline", baseline),
+        ("dbr", decode_build_render),
+        ("whole", lambda: app.handle(request)),
+        ("decode: continuation parameters + PivotRequest", decode),
         (
             "build: the start step (tts, collect_dtmf, pivot, fallback)",
-            per_call_us(lambda: acme.start(step_call)),
+            lambda: acme.start(step_call),
         ),
-        ("render: checked compact JSON", per_call_us(lambda: render_text(node))),
-        ("step hand-off to a worker under a time limit", per_call_us(hand_off)),
+        ("render: checked compact JSON", lambda: render_text(node)),
+        ("step hand-off to a worker under a time limit", lambda: runner.run(len, "", timeout=3.0)),
     ]
+    rounds = _rounds(contenders)
+    base, dbr, whole = rounds["baseline"], rounds["dbr"], rounds["whole"]
+    health = rounds_health("baseline", base)
+    pinned_base, pinned_whole = _pinned_rounds()
+    pinned_health = rounds_health("pinned baseline", pinned_base)
+    note = "interleaved with the baseline"
+    phases = [name for name, _ in contenders[3:]]
     return [
-        Row("request", "decode + build + render, first request (menu prompt)", f"{dbr_us:.1f} µs"),
-        Row(
-            "request",
-            "ratio decode+build+render / baseline",
-            f"{dbr_ratio:.2f}x",
-            "target < 3x" + ("" if dbr_ratio < 3 else " (MISSED)"),
+        spread_row(
+            "request", "decode + build + render, first request (menu prompt)", dbr, "µs", note=note
         ),
-        Row("request", "whole request (PivotApp.handle), same answer", f"{kit_us:.1f} µs"),
-        *(Row("request", f"  phase {name}", f"{us:.1f} µs") for name, us in phases),
-        Row("request", "baseline json.loads(params)+json.dumps(answer)", f"{base_us:.1f} µs"),
-        Row("request", "ratio whole request / baseline", f"{ratio:.2f}x", "two cores"),
-        Row("request", "ratio whole request / baseline, pinned to one CPU", f"{pinned:.2f}x"),
+        spread_row("request", "baseline json.loads(params)+json.dumps(answer)", base, "µs"),
+        ratio_row("request", "ratio decode+build+render / baseline", dbr, base, health, target=3),
+        spread_row("request", "whole request (PivotApp.handle), same answer", whole, "µs"),
+        *(spread_row("request", f"  phase {name}", rounds[name], "µs") for name in phases),
+        ratio_row(
+            "request", "ratio whole request / baseline", whole, base, health, note="two cores"
+        ),
+        ratio_row(
+            "request",
+            "ratio whole request / baseline, pinned to one CPU",
+            pinned_whole,
+            pinned_base,
+            pinned_health,
+            note="a fresh process",
+        ),
     ]
+
+
+def _rounds(contenders: list[tuple[str, Callable[[], object]]]) -> dict[str, list[float]]:
+    """Microseconds per call of each contender, one batch each per interleaved round."""
+    sized = [(name, function, calibrate(function)) for name, function in contenders]
+    measures = [
+        (name, lambda f=function, n=calls: time_batch(f, n)) for name, function, calls in sized
+    ]
+    return interleaved(measures, ROUNDS)
 
 
 def _start_call(decoded: PivotRequest) -> Call:
@@ -118,15 +139,15 @@ def _start_call(decoded: PivotRequest) -> Call:
     )
 
 
-def _pinned_ratio() -> float:
-    """The whole-request ratio measured in a fresh process pinned to one CPU."""
+def _pinned_rounds() -> tuple[list[float], list[float]]:
+    """Baseline and whole-request rounds measured in a fresh process pinned to one CPU."""
     import os
     import subprocess
     import sys
 
     probe = (
         "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
-        "from bench import render; print(render.whole_request_ratio())"
+        "from bench import render; print(render.whole_request_rounds())"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -136,23 +157,25 @@ def _pinned_ratio() -> float:
         env={**os.environ},
         cwd=Path.cwd(),
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    parsed = json.loads(out.stdout.strip().splitlines()[-1])
+    return parsed["baseline"], parsed["whole"]
 
 
-def whole_request_ratio() -> float:
-    rows = {r.name: r.value for r in run_whole_request()}
-    return float(rows["ratio"].rstrip("x"))
-
-
-def run_whole_request() -> list[Row]:
+def whole_request_rounds() -> str:
+    """JSON: interleaved rounds of the baseline and the whole request, in this process."""
     app = PivotApp({"acme": acme.customer}, InMemoryStateStore(), StaticTokens({"acme": ["T"]}))
     call = KazooCall(account_id=ACCOUNT, call_id="bench@10.0.0.5").with_digits("check_pin_1", "")
     wire = pivot_http_request(call, "https://bench.example/pivot/acme?token=T")
     request = wire.as_http_request()
     answer_tree = json.loads(app.handle(request).body)
     params_json = encode_json(kazoo_params(call))
-    kit_us = per_call_us(lambda: app.handle(request))
-    base_us = per_call_us(
-        lambda: (json.loads(params_json), json.dumps(answer_tree, separators=(",", ":")))
+    rounds = _rounds(
+        [
+            (
+                "baseline",
+                lambda: (json.loads(params_json), json.dumps(answer_tree, separators=(",", ":"))),
+            ),
+            ("whole", lambda: app.handle(request)),
+        ]
     )
-    return [Row("request", "ratio", f"{kit_us / base_us:.3f}x")]
+    return json.dumps(rounds)

@@ -1,5 +1,8 @@
 """Stateful steps: per-request time on the in-memory store and on DynamoDB (moto), and the
-DynamoDB calls each kind of request makes, counted by botocore's event hooks."""
+DynamoDB calls each kind of request makes, counted by botocore's event hooks.
+
+The two stores are measured in interleaved rounds; each figure is the median of the
+rounds' medians, with the fastest and slowest round beside it."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import os
 import time
 from collections.abc import Callable
 
-from bench.harness import Row, find_module, median
+from bench.harness import Row, find_module, median, spread_row
+from bench.stats import interleaved
 from customers import acme
 from pivotkit.app import PivotApp
 from pivotkit.customers import StaticTokens
@@ -19,7 +23,8 @@ from pivotkit.state import InMemoryStateStore, StateStore
 
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 BASE = "https://bench.example"
-CALLS = 150
+CALLS = 30
+ROUNDS = 3  # per pass (`python -m bench` makes two)
 
 
 class Caller:
@@ -52,36 +57,41 @@ def _timed(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1e3
 
 
-def _step_ms(store: StateStore) -> tuple[float, float, float]:
-    """Median times of a first request (no state I/O), a step that reads and writes state
-    (the right PIN) and a step that only reads it (a menu choice), on ``store``."""
-    app = PivotApp({"acme": acme.customer}, store, StaticTokens({"acme": ["T"]}))
+def _step_ms(app: PivotApp, tag: str) -> dict[str, float]:
+    """One round on ``app``: median times of a first request (no state I/O), a step that
+    reads and writes state (the right PIN) and a step that only reads it (a menu choice)."""
     first, stateful, stateless = [], [], []
     for i in range(CALLS):
-        caller = Caller(app, f"bench-{i}-{id(store)}@10.0.0.5")
+        caller = Caller(app, f"bench-{tag}-{i}-{time.monotonic_ns()}@10.0.0.5")
         first.append(_timed(caller.send))
         caller.send("0000")  # creates the record (no read)
         stateful.append(_timed(lambda c=caller: c.send("1234")))  # type: ignore[misc]
         stateless.append(_timed(lambda c=caller: c.send("2")))  # type: ignore[misc]
-    return median(first), median(stateful), median(stateless)
+    return {"first": median(first), "stateful": median(stateful), "stateless": median(stateless)}
 
 
-def _rows(where: str, store: StateStore, note: str) -> list[Row]:
-    first, stateful, stateless = _step_ms(store)
+KINDS = (
+    ("first", "first request (no state I/O)"),
+    ("stateful", "stateful step (read + conditional write)"),
+    ("stateless", "stateless step (read only)"),
+)
+
+
+def _rows(where: str, rounds: list[dict[str, float]], note: str) -> list[Row]:
     return [
-        Row("warm request", f"first request (no state I/O), {where}", f"{first:.2f} ms", note),
-        Row(
+        spread_row(
             "warm request",
-            f"stateful step (read + conditional write), {where}",
-            f"{stateful:.2f} ms",
-            note,
-        ),
-        Row("warm request", f"stateless step (read only), {where}", f"{stateless:.2f} ms", note),
+            f"{label}, {where}",
+            [r[kind] for r in rounds],
+            "ms",
+            digits=2,
+            note=note,
+        )
+        for kind, label in KINDS
     ]
 
 
 def run() -> list[Row]:
-    rows = _rows("in memory", InMemoryStateStore(), f"median of {CALLS}")
     import boto3
 
     from pivotkit.aws.dynamodb_state import DynamoDBStateStore
@@ -89,21 +99,19 @@ def run() -> list[Row]:
     with in_process_aws() as settings:
         client = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
         table = settings["PIVOTKIT_STATE_TABLE"]
-        rows += _rows(
-            "DynamoDB on moto",
-            DynamoDBStateStore(client, table),
-            f"median of {CALLS}; moto in process",
-        )
+        stores = {
+            "memory": _app(InMemoryStateStore()),
+            "dynamodb": _app(DynamoDBStateStore(client, table)),
+        }
+        rounds = interleaved([(name, _round(app, name)) for name, app in stores.items()], ROUNDS)
+        note = f"each round the median of {CALLS} calls"
+        rows = _rows("in memory", rounds["memory"], note)
+        rows += _rows("DynamoDB on moto", rounds["dynamodb"], f"{note}; moto in process")
         calls: list[str] = []
         client.meta.events.register(
             "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
         )
-        app = PivotApp(
-            {"acme": acme.customer},
-            DynamoDBStateStore(client, table),
-            StaticTokens({"acme": ["T"]}),
-        )
-        caller = Caller(app, "count@10.0.0.5")
+        caller = Caller(_app(DynamoDBStateStore(client, table)), "count@10.0.0.5")
 
         def count(label: str, action: Callable[[], object]) -> None:
             calls.clear()
@@ -117,3 +125,11 @@ def run() -> list[Row]:
         count("stateless step (menu choice 2: read only)", lambda: caller.send("2"))
         count("replayed step (same continuation again)", caller.replay)
     return rows
+
+
+def _round(app: PivotApp, tag: str) -> Callable[[], dict[str, float]]:
+    return lambda: _step_ms(app, tag)
+
+
+def _app(store: StateStore) -> PivotApp:
+    return PivotApp({"acme": acme.customer}, store, StaticTokens({"acme": ["T"]}))
