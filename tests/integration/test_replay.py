@@ -188,3 +188,23 @@ def test_unreadable_or_unroutable_events_fail(
     assert f"FAIL {tmp_path / 'broken.json'}" in output
     assert "neither a /pivot nor a /media route" in output
     assert replay(tmp_path / "missing.json") == 2
+
+
+def test_a_pass_prints_only_its_verdict_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Answers are what a failure needs; a green run stays one line per event."""
+    event = SAMPLES / "acme" / "01-first-request-get-http-api.json"
+    assert replay(event, "--memory") == 0
+    quiet_pass = capsys.readouterr().out
+    assert "ok   " in quiet_pass and '"module"' not in quiet_pass
+    assert replay(event, "--memory", "--verbose") == 0
+    assert '"module"' in capsys.readouterr().out
+    changed = tmp_path / event.name
+    changed.write_text(event.read_text())
+    golden = json.loads(golden_path(event).read_text())
+    golden["status"] = 201
+    golden_path(changed).write_text(json.dumps(golden))
+    assert replay(changed, "--memory") == 1
+    failed = capsys.readouterr().out
+    assert "FAIL" in failed and '"module"' in failed

@@ -6,11 +6,11 @@ event below it. The event goes to the function its path names (/pivot/... or /me
 read as the handlers read it (no REST stage, base path mapping or /{proxy+} resource in
 the way), on an in-process moto AWS (default), in-memory stores (--memory) or real AWS (--aws).
 Files replay in order through one set of handlers, so a continuation event sees the state
-an earlier one left. Each answer is printed; a 200 callflow is checked against Kazoo's
-schemas when they are available; and when <scenario>.expected.json sits beside
-<scenario>.json the answer must equal it ({"status": ..., "body": ...}). --update writes
-those goldens instead. Exit status 1 on a mismatch, an invalid callflow or an unreadable
-event.
+an earlier one left. A failing answer is printed (every answer with --verbose); a 200
+callflow is checked against Kazoo's schemas when they are available; and when
+<scenario>.expected.json sits beside <scenario>.json the answer must equal it
+({"status": ..., "body": ...}). --update writes those goldens instead. Exit status 1 on a
+mismatch, an invalid callflow or an unreadable event.
 
 Tokens: customer <slug> accepts local-<slug> unless PIVOTKIT_TOKENS is set, so sample
 events carry token=local-<slug>. Continuation URLs in answers use the event's domainName;
@@ -57,7 +57,11 @@ def register(subparsers: Any) -> None:
     backend.add_argument(
         "--memory", action="store_const", dest="backend", const="memory", help="in-memory stores"
     )
-    parser.add_argument("--quiet", action="store_true", help="print only the verdict lines")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", action="store_true", help="print every answer, passes included")
+    shown.add_argument(
+        "--quiet", action="store_true", help="print only the verdict lines, failures included"
+    )
     parser.set_defaults(func=run, backend="embedded")
 
 
@@ -159,7 +163,8 @@ def _replay_one(
     else:
         note = f"no golden (pivotkit replay --update writes {golden.name})"
     print(f"{'ok  ' if ok else 'FAIL'} {path}: {response.status} ({note})")
-    if not args.quiet:
+    # A pass says "ok" and nothing more unless asked: the answer is what a failure needs.
+    if args.verbose or (not ok and not args.quiet):
         print(_indent(_pretty(replayed.body)))
     for line in problems:
         print(f"     {line}")
