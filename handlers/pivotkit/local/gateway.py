@@ -49,7 +49,10 @@ MEDIA_METHODS = frozenset({"GET", "PUT", "POST"})
 def match_route(
     method: str, raw_path: str, customers: Collection[str] | None = None
 ) -> RouteMatch | None:
-    """The deployed routes (``infra.http_api``), or ``None`` where API Gateway answers 404.
+    """The routes of the local gateway, or ``None`` where it answers 404. Deployed, each
+    customer has its own Function URL, which hands the function the same payload-2.0 event
+    for any path; ``pivotkit.aws.customer_entry`` then sends ``/media/`` to the media handler
+    and the rest to the Pivot handler.
 
     Pivot routes are literal per customer (``GET|POST /pivot/acme`` and
     ``/pivot/acme/{proxy+}``), so an unknown customer never reaches a function; media
