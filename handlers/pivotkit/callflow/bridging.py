@@ -10,9 +10,9 @@ the flow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias, TypedDict
+from typing import Any, Literal, TypeAlias, TypedDict, Unpack
 
 from pivotkit.callflow.node import JSONValue, Node
 from pivotkit.callflow.types import (
@@ -223,131 +223,81 @@ def page_group(
     )
 
 
+class CarrierOptions(TypedDict, total=False):
+    """What ``resources`` and ``offnet`` share beyond the number and the timeout (Kazoo's
+    ``callflows.resources.json``): how caller ID, flags, ringback, E.164 handling and the SIP
+    From URI are set on the outbound leg."""
+
+    caller_id_type: str | None
+    outbound_flags: Sequence[str] | None
+    dynamic_flags: Sequence[str] | None
+    ringback: str | None
+    bypass_e164: bool | None
+    do_not_normalize: bool | None
+    ignore_early_media: bool | None
+    emit_account_id: bool | None
+    hunt_account_id: str | None
+    format_from_uri: bool | None
+    from_uri_realm: str | None
+    resource_type: str | None
+    custom_sip_headers: Mapping[str, str] | None
+
+
+# How each carrier option is checked and written: one entry per CarrierOptions key.
+_CARRIER_OPTION_WRITERS: dict[str, Callable[[NodeData, str, Any], NodeData]] = {
+    "caller_id_type": NodeData.token,
+    "outbound_flags": NodeData.strings,
+    "dynamic_flags": NodeData.strings,
+    "ringback": NodeData.text,
+    "bypass_e164": NodeData.boolean,
+    "do_not_normalize": NodeData.boolean,
+    "ignore_early_media": NodeData.boolean,
+    "emit_account_id": NodeData.boolean,
+    "hunt_account_id": NodeData.doc_id,
+    "format_from_uri": NodeData.boolean,
+    "from_uri_realm": NodeData.token,
+    "resource_type": NodeData.token,
+    "custom_sip_headers": NodeData.sip_headers,
+}
+
+
 def resources(
     *,
     to_did: str | None = None,
     use_local_resources: bool | None = None,
     timeout: int = DEFAULT_TIMEOUT_S,
-    caller_id_type: str | None = None,
-    outbound_flags: Sequence[str] | None = None,
-    dynamic_flags: Sequence[str] | None = None,
-    ringback: str | None = None,
-    bypass_e164: bool | None = None,
-    do_not_normalize: bool | None = None,
-    ignore_early_media: bool | None = None,
-    emit_account_id: bool | None = None,
-    hunt_account_id: str | None = None,
-    format_from_uri: bool | None = None,
-    from_uri_realm: str | None = None,
-    resource_type: str | None = None,
-    custom_sip_headers: Mapping[str, str] | None = None,
+    **options: Unpack[CarrierOptions],
 ) -> Node:
     """Call out through carriers: ``to_did`` (else the dialed number), the account's own
     carriers (``use_local_resources``, Kazoo's default) or the system's (``False``).
 
     A failed call follows only cause/SIP-code children; there is no ``_`` fallback.
     """
-    return _outbound(
-        NodeData("resources"),
-        to_did=to_did,
-        use_local_resources=use_local_resources,
-        timeout=timeout,
-        caller_id_type=caller_id_type,
-        outbound_flags=outbound_flags,
-        dynamic_flags=dynamic_flags,
-        ringback=ringback,
-        bypass_e164=bypass_e164,
-        do_not_normalize=do_not_normalize,
-        ignore_early_media=ignore_early_media,
-        emit_account_id=emit_account_id,
-        hunt_account_id=hunt_account_id,
-        format_from_uri=format_from_uri,
-        from_uri_realm=from_uri_realm,
-        resource_type=resource_type,
-        custom_sip_headers=custom_sip_headers,
-    )
+    data = NodeData("resources").token("to_did", to_did)
+    data = data.boolean("use_local_resources", use_local_resources)
+    return _carrier_leg(data, timeout, options)
 
 
 def offnet(
     *,
     to_did: str | None = None,
     timeout: int = DEFAULT_TIMEOUT_S,
-    caller_id_type: str | None = None,
-    outbound_flags: Sequence[str] | None = None,
-    dynamic_flags: Sequence[str] | None = None,
-    ringback: str | None = None,
-    bypass_e164: bool | None = None,
-    do_not_normalize: bool | None = None,
-    ignore_early_media: bool | None = None,
-    emit_account_id: bool | None = None,
-    hunt_account_id: str | None = None,
-    format_from_uri: bool | None = None,
-    from_uri_realm: str | None = None,
-    resource_type: str | None = None,
-    custom_sip_headers: Mapping[str, str] | None = None,
+    **options: Unpack[CarrierOptions],
 ) -> Node:
     """``resources`` through the system's global carriers. ``use_local_resources`` is not
     offered: ``cf_offnet`` always overrides it with ``false``."""
-    return _outbound(
-        NodeData("offnet"),
-        to_did=to_did,
-        use_local_resources=None,
-        timeout=timeout,
-        caller_id_type=caller_id_type,
-        outbound_flags=outbound_flags,
-        dynamic_flags=dynamic_flags,
-        ringback=ringback,
-        bypass_e164=bypass_e164,
-        do_not_normalize=do_not_normalize,
-        ignore_early_media=ignore_early_media,
-        emit_account_id=emit_account_id,
-        hunt_account_id=hunt_account_id,
-        format_from_uri=format_from_uri,
-        from_uri_realm=from_uri_realm,
-        resource_type=resource_type,
-        custom_sip_headers=custom_sip_headers,
-    )
+    return _carrier_leg(NodeData("offnet").token("to_did", to_did), timeout, options)
 
 
-def _outbound(
-    data: NodeData,
-    *,
-    to_did: str | None,
-    use_local_resources: bool | None,
-    timeout: int,
-    caller_id_type: str | None,
-    outbound_flags: Sequence[str] | None,
-    dynamic_flags: Sequence[str] | None,
-    ringback: str | None,
-    bypass_e164: bool | None,
-    do_not_normalize: bool | None,
-    ignore_early_media: bool | None,
-    emit_account_id: bool | None,
-    hunt_account_id: str | None,
-    format_from_uri: bool | None,
-    from_uri_realm: str | None,
-    resource_type: str | None,
-    custom_sip_headers: Mapping[str, str] | None,
-) -> Node:
-    return (
-        data.token("to_did", to_did)
-        .boolean("use_local_resources", use_local_resources)
-        .integer("timeout", timeout, minimum=1)
-        .token("caller_id_type", caller_id_type)
-        .strings("outbound_flags", outbound_flags)
-        .strings("dynamic_flags", dynamic_flags)
-        .text("ringback", ringback)
-        .boolean("bypass_e164", bypass_e164)
-        .boolean("do_not_normalize", do_not_normalize)
-        .boolean("ignore_early_media", ignore_early_media)
-        .boolean("emit_account_id", emit_account_id)
-        .doc_id("hunt_account_id", hunt_account_id)
-        .boolean("format_from_uri", format_from_uri)
-        .token("from_uri_realm", from_uri_realm)
-        .token("resource_type", resource_type)
-        .sip_headers("custom_sip_headers", custom_sip_headers)
-        .node()
-    )
+def _carrier_leg(data: NodeData, timeout: int, options: CarrierOptions) -> Node:
+    # Type checkers refuse an unknown option; this refuses it at run time too.
+    unknown = sorted(set(options) - set(_CARRIER_OPTION_WRITERS))
+    if unknown:
+        raise CallflowError(f"{data.name(unknown[0])} is not an option of this module")
+    data = data.integer("timeout", timeout, minimum=1)
+    for key, write in _CARRIER_OPTION_WRITERS.items():
+        data = write(data, key, options.get(key))
+    return data.node()
 
 
 def _endpoints(module: str, endpoints: Sequence[Endpoint]) -> list[JSONValue]:

@@ -223,3 +223,13 @@ def test_branch_keys_each_module_does_follow_are_accepted() -> None:
         outbound.on(cause, fallback)
     assert set(outbound.children) == set(cf.COMMON_BRIDGE_FAILURES)
     assert cf.raw("branch_variable", {"variable": "x"}).on("anything", fallback)
+
+
+def test_carrier_legs_refuse_an_option_kazoo_does_not_have() -> None:
+    # resources and offnet take their shared options as keywords checked by mypy; a call
+    # that slips past the type checker (a dict of options) is refused, naming the key.
+    options: dict[str, Any] = {"caller_id_typ": "external"}
+    with pytest.raises(CallflowError, match="resources caller_id_typ is not an option"):
+        cf.resources(**options)
+    with pytest.raises(CallflowError, match="offnet use_local_resources is not an option"):
+        cf.offnet(use_local_resources=True)  # type: ignore[call-arg]
