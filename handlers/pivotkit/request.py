@@ -1,12 +1,12 @@
 """Kazoo Pivot request decoding: wire parameters in, a frozen ``PivotRequest`` out.
 
-Kazoo sends the same parameter set three ways (PIVOT-PROTOCOL.md §2): a GET query string
-appended to ``voice_url``'s own query, a POST form body, or a POST JSON body. Form encoding
-is Kazoo's ``kz_http_util:json_to_querystring``: values percent-encoded with ``+`` for space,
-keys *not* encoded, nested objects flattened PHP-style (``Digits[menu]=1``), lists as
+Kazoo sends the same parameter set three ways (docs/kazoo-notes.md, "The round trip"): a GET
+query string appended to ``voice_url``'s own query, a POST form body, or a POST JSON body. Form
+encoding is Kazoo's ``kz_http_util:json_to_querystring``: values percent-encoded with ``+`` for
+space, keys *not* encoded, nested objects flattened PHP-style (``Digits[menu]=1``), lists as
 ``User-ID[]=a&User-ID[]=b``, and empty objects leaving empty segments (``&&&``).
-``parse_params`` reverses that; ``decode_pivot_request`` picks the source by method and
-content type; ``PivotRequest`` gives the result typed names.
+``parse_params`` reverses that; ``decode_pivot_request`` picks the source by method and content
+type; ``PivotRequest`` gives the result typed names.
 
 pivotkit's own continuation parameters (``token``, ``step``, ``seq``, ``hop``, ``g``; see
 ``pivotkit.flow``) live in ``voice_url``'s query string. They are never Kazoo parameters, so

@@ -19,7 +19,7 @@ from pivotkit.errors import CallflowError
 JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 # Callflow modules that have a schema in both Kazoo 4.3 and master, i.e. that Kazoo accepts
-# in a Pivot answer on either line (`callflows.<module>.json`; PIVOT-PROTOCOL.md appendix).
+# in a Pivot answer on either line (`callflows.<module>.json`; docs/kazoo-notes.md, "The schemas").
 # `answer`, `function`, `noop`, `notification` and `wait_for_hangup` exist on master only.
 KNOWN_MODULES: frozenset[str] = frozenset(
     {

@@ -2,10 +2,11 @@
 
 Local tools (the call simulator, ``pivotkit events``, tests) use this to produce byte-for-byte
 what Kazoo produces, so the decoder is exercised against Kazoo's real encoding rather than
-against Python's idea of a form. Sources (PIVOT-PROTOCOL.md §2, 2a; 2600hz/kazoo at the refs
-named there): ``kz_http_util:json_to_querystring/1`` and ``urlencode/2`` (form encoding),
-``kzt_kazoo:req_params/1`` (parameter names and order), ``pivot_call:send_req/7`` and
-``uri/2`` (GET vs POST, query appended with ``&``), and OTP ``httpc`` (transport headers).
+against Python's idea of a form. Sources (docs/kazoo-notes.md, "The round trip" and "Keys and
+values on the wire"; 2600hz/kazoo, 4.3 and master): ``kz_http_util:json_to_querystring/1`` and
+``urlencode/2`` (form encoding), ``kzt_kazoo:req_params/1`` (parameter names and order),
+``pivot_call:send_req/7`` and ``uri/2`` (GET vs POST, query appended with ``&``), and OTP
+``httpc`` (transport headers).
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class KazooCall:
-    """What Kazoo knows about a call when a pivot node runs; defaults are PIVOT-PROTOCOL.md
-    §2b's example (an external caller dialling a DID).
+    """What Kazoo knows about a call when a pivot node runs; the defaults are an external
+    caller dialling a DID.
 
     ``collections`` is the call's ``dtmf_collections``: ``None`` until a ``collect_dtmf``
     has stored something (then ``Digits`` is left out). Kazoo keeps every collection for

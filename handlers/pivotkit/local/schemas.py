@@ -2,7 +2,7 @@
 
 Kazoo validates a Pivot answer as one ``callflows.action`` node, plus a Kazoo-only extension
 (``"kazoo-validation": true``) that plain JSON Schema ignores. This module reproduces both
-(PIVOT-PROTOCOL.md section 7):
+(docs/kazoo-notes.md, "The schemas"):
 
 1. every schema file is registered under its ``_id`` (``$ref`` values use the bare id);
 2. each node is validated against ``callflows.action`` (Draft 4);

@@ -2,7 +2,7 @@
 
     transcript = simulate(transport, PivotTarget(url), Caller(), Script(digits=["1", "42#"]))
 
-The rules, from PIVOT-PROTOCOL.md (sections 1, 3, 3a, 5) and Kazoo's callflow modules:
+The rules, from docs/kazoo-notes.md ("The round trip") and Kazoo's callflow modules:
 
 - A 200 ``application/json`` answer that is a schema-valid callflow *replaces* the running
   flow; the pivot node's own children are dropped.
@@ -335,7 +335,7 @@ class Simulation:
         return self._accept(pending, answer)
 
     def _accept(self, pending: _Pending, answer: WireAnswer) -> Mapping[str, Any]:
-        """Kazoo's handling of an HTTP answer (PIVOT-PROTOCOL.md section 3a)."""
+        """Kazoo's handling of an HTTP answer (docs/kazoo-notes.md, "The round trip")."""
         timing = f"{answer.elapsed_ms:.0f} ms"
         if answer.status != 200:
             summary = answer.body[:200].decode("utf-8", errors="replace")

@@ -1,6 +1,7 @@
 """Media URLs: which upload form a request is, who it is for, and the S3 key it maps to.
 
-Kazoo reaches ``/media/{customer}/...`` in these shapes (PIVOT-PROTOCOL.md section 6):
+Kazoo reaches ``/media/{customer}/...`` in these shapes (docs/media.md, "Kazoo behaviour
+this relies on"):
 
 - ``record_call`` with a query in its url (the kit's form): ``.../recordings?token=T`` becomes
   ``.../recordings?token=T&recording=call_recording_<call>.<ext>&from=...``. When the url's

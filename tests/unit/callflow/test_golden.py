@@ -1,4 +1,4 @@
-"""The PIVOT-PROTOCOL.md section 8 example answers, rebuilt with the builder.
+"""Typical answers (a menu, a bridge with failure branches, ...), built with the builder.
 
 Each flow's rendered bytes must equal ``tests/golden/callflow/<name>.json`` (stored indented
 for review; compared compact, key order included). After an intended change, regenerate with

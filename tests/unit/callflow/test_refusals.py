@@ -1,4 +1,4 @@
-"""The builder refuses what Kazoo rejects (PIVOT-PROTOCOL.md sections 7 and 11) or misreads."""
+"""The builder refuses what Kazoo rejects (docs/kazoo-notes.md) or misreads."""
 
 from __future__ import annotations
 

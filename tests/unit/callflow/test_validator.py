@@ -18,8 +18,8 @@ DEVICE = "0123456789abcdef0123456789abcdef"
 BOX = "fedcba9876543210fedcba9876543210"
 VOICE_URL = "https://abc.lambda-url.us-east-1.on.aws/pivot?step=menu&token=S3CR3T"
 
-# PIVOT-PROTOCOL.md section 8, verbatim shapes (not built with the builder).
-SECTION_8: dict[str, dict[str, Any]] = {
+# Answer shapes Kazoo accepts, written out by hand (not built with the builder).
+KAZOO_ACCEPTS: dict[str, dict[str, Any]] = {
     "a": {
         "module": "tts",
         "data": {"text": "Press 1 for sales.", "voice": "female", "language": "en-us"},
@@ -67,8 +67,8 @@ SECTION_8: dict[str, dict[str, Any]] = {
     },
 }
 
-# PIVOT-PROTOCOL.md sections 7 and 11: shapes Kazoo rejects, and what the error names.
-SECTION_7_BAD: dict[str, tuple[Any, str]] = {
+# Shapes Kazoo rejects (docs/kazoo-notes.md), and what the error names.
+KAZOO_REJECTS: dict[str, tuple[Any, str]] = {
     "say": ({"module": "say", "data": {"text": "hi"}}, "$.module: unable to find callflow"),
     "string-endpoints": (
         {"module": "ring_group", "data": {"endpoints": [DEVICE]}},
@@ -99,16 +99,16 @@ SECTION_7_BAD: dict[str, tuple[Any, str]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SECTION_8))
-def test_section_8_examples_are_accepted(name: str, kazoo_errors: KazooErrors) -> None:
-    assert kazoo_errors(SECTION_8[name]) == []
+@pytest.mark.parametrize("name", sorted(KAZOO_ACCEPTS))
+def test_shapes_kazoo_accepts_are_accepted(name: str, kazoo_errors: KazooErrors) -> None:
+    assert kazoo_errors(KAZOO_ACCEPTS[name]) == []
 
 
-@pytest.mark.parametrize("name", sorted(SECTION_7_BAD))
+@pytest.mark.parametrize("name", sorted(KAZOO_REJECTS))
 def test_section_7_bad_shapes_are_rejected_on_both_lines(
     name: str, kazoo_errors: KazooErrors
 ) -> None:
-    tree, fragment = SECTION_7_BAD[name]
+    tree, fragment = KAZOO_REJECTS[name]
     errors = kazoo_errors(tree)
     for version in schemas.KNOWN_VERSIONS:
         assert any(e.startswith(f"[{version}] ") and fragment in e for e in errors), errors

@@ -1,5 +1,5 @@
-"""Kazoo's encoding of a Pivot request, checked against PIVOT-PROTOCOL.md §2/§2b and
-round-tripped through pivotkit's decoder."""
+"""Kazoo's encoding of a Pivot request, checked against docs/kazoo-notes.md ("The round trip",
+"Keys and values on the wire") and round-tripped through pivotkit's decoder."""
 
 from __future__ import annotations
 

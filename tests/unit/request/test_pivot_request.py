@@ -13,7 +13,7 @@ from pivotkit.request import MAX_CALL_ID_LENGTH, PivotRequest, parse_params
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 CALL = "5f3c2a1b7d6e4f809a1b2c3d4e5f6a7b@10.0.0.5"
 
-# PIVOT-PROTOCOL.md §2b, the follow-up request after a collect_dtmf and a set_variables.
+# The follow-up request after a collect_dtmf and a set_variables, as Kazoo writes it.
 FOLLOW_UP = (
     f"Account-ID={ACCOUNT}&Api-Version=4.x&Call-ID=5f3c2a1b7d6e4f809a1b2c3d4e5f6a7b%4010.0.0.5"
     "&Caller-ID-Name=John+Smith&Caller-ID-Number=%2B14155550123"
