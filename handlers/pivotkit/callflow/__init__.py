@@ -85,7 +85,8 @@ from pivotkit.callflow.features import (
     manual_presence,
     webhook,
 )
-from pivotkit.callflow.node import KNOWN_MODULES, JSONValue, Node, raw, render
+from pivotkit.callflow.modules import KNOWN_MODULES
+from pivotkit.callflow.node import JSONValue, Node, raw, render
 from pivotkit.callflow.recording import record_call, record_caller, voicemail
 from pivotkit.callflow.routing import callflow as callflow  # see the note on __all__
 from pivotkit.callflow.routing import menu, temporal_route

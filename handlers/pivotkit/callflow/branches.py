@@ -2,7 +2,8 @@
 
 Kazoo ignores a child whose key its module never asks for, so a mistyped or meaningless key
 is a branch that silently never runs. ``Node.on`` and ``Node.then`` check every key against
-the rules below (read from ``applications/callflow/src/module/cf_*.erl`` on 4.3 and master):
+the rules below (read from ``applications/callflow/src/module/cf_*.erl`` on 4.3 and master;
+which module follows which rule is the table in ``pivotkit.callflow.modules``):
 
 - ``_`` is the default child: ``cf_exe:continue`` runs it.
 - ``menu``: the digits pressed, ``timeout``, ``max_retries``.
@@ -28,6 +29,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pivotkit.callflow.modules import modules_where
 from pivotkit.errors import CallflowError
 
 DEFAULT = "_"
@@ -83,48 +85,12 @@ _HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]*")
 _SIP_CODE_KEY = re.compile(r"sip:[3-6][0-9]{2}")
 _MENU_DIGITS = re.compile(r"[0-9*#]+")
 
-_TERMINAL = frozenset(
-    {
-        "hangup",
-        "response",
-        "conference",
-        "faxbox",
-        "receive_fax",
-        "eavesdrop",
-        "group_pickup",
-        "intercept",
-    }
-)
-_BRIDGING = frozenset({"device", "user", "ring_group", "group", "hotdesk"})
-_BRIDGING_WITHOUT_DEFAULT = frozenset({"resources", "offnet"})
-_LINEAR = frozenset(
-    {
-        "tts",
-        "play",
-        "collect_dtmf",
-        "flush_dtmf",
-        "send_dtmf",
-        "pivot",
-        "sleep",
-        "set_variables",
-        "set_variable",
-        "language",
-        "set_cid",
-        "prepend_cid",
-        "dynamic_cid",
-        "manual_presence",
-        "record_call",
-        "record_caller",
-        "webhook",
-        "voicemail",
-        "page_group",
-        "call_forward",
-        "do_not_disturb",
-        "directory",
-        "disa",
-        "callflow",
-    }
-)
+# Set look-ups over the one module table (``pivotkit.callflow.modules``): every ``then()``
+# and ``on()`` of every answer asks one of them.
+_TERMINAL = modules_where("ends")
+_BRIDGING = modules_where("bridge")
+_BRIDGING_WITHOUT_DEFAULT = modules_where("carrier")
+_LINEAR = modules_where("default")
 
 
 # Modules that never follow ``_``; every other module does (``then()`` checks only this).

@@ -14,30 +14,11 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from pivotkit.callflow.branches import DEFAULT, check_branch_key
+from pivotkit.callflow.modules import KNOWN_MODULES
 from pivotkit.errors import CallflowError
 
 JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 
-# Callflow modules that have a schema in both Kazoo 4.3 and master, i.e. that Kazoo accepts
-# in a Pivot answer on either line (`callflows.<module>.json`; docs/kazoo-notes.md, "The schemas").
-# `answer`, `function`, `noop`, `notification` and `wait_for_hangup` exist on master only.
-KNOWN_MODULES: frozenset[str] = frozenset(
-    {
-        "acdc_agent", "acdc_member", "acdc_queue", "acdc_wait_time", "after_bridge",
-        "audio_macro", "branch_bnumber", "branch_variable", "call_forward", "call_waiting",
-        "callflow", "camping_feature", "check_cid", "cidlistmatch", "collect_dtmf",
-        "conference", "conference_feature", "dead_air", "device", "directory", "disa",
-        "do_not_disturb", "dynamic_cid", "eavesdrop", "eavesdrop_feature", "edr",
-        "fax_detect", "faxbox", "flush_dtmf", "group", "group_pickup", "group_pickup_feature",
-        "hangup", "hotdesk", "intercept", "intercept_feature", "intercom", "language",
-        "lookupcidname", "manual_presence", "menu", "missed_call_alert", "move", "nomorobo",
-        "offnet", "page_group", "park", "pivot", "play", "prepend_cid", "privacy",
-        "receive_fax", "record_call", "record_caller", "resources", "response", "ring_group",
-        "ring_group_toggle", "route_to_cid", "send_dtmf", "set", "set_alert_info", "set_cid",
-        "set_variable", "set_variables", "sleep", "temporal_route", "transfer", "tts", "user",
-        "voicemail", "webhook",
-    }
-)  # fmt: skip
 
 _SCALARS = frozenset({str, int, bool})
 _STRING = frozenset({str})

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
+from pivotkit.callflow.modules import CONNECTING_MODULES, MODULES
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.local.transcript import Ending, Event, Transcript, redact_tree, redact_url
 from pivotkit.local.transports import (
@@ -67,18 +68,6 @@ DEFAULT_TIMEOUT_MS = 5000  # pivot_call.erl's default (and the schema's maximum)
 # cf_pivot waits this long for a failure notice before continuing on its own (master).
 PIVOT_EVENT_WAIT_MS = 10_000
 
-# cf_resources/cf_offnet never take "_" after a failed bridge: without a child for the
-# cause or the SIP status, Kazoo answers the failure and stops.
-NO_WILDCARD_ON_FAILURE = frozenset({"resources", "offnet"})
-
-# Modules that connect the caller to something: answered ends the simulation, a failure
-# takes the cause child, then the SIP code child, then "_" (cf_util:handle_bridge_failure).
-BRIDGING_MODULES = frozenset(
-    {
-        "device", "user", "ring_group", "group", "resources", "offnet", "page_group",
-        "conference", "voicemail", "faxbox", "receive_fax",
-    }
-)  # fmt: skip
 # The SIP code FreeSWITCH reports with each hangup cause (the second child key tried).
 CAUSE_SIP_CODES: Mapping[str, int] = {
     "NO_ANSWER": 480,
@@ -434,7 +423,7 @@ class Simulation:
         runner = _RUNNERS.get(module)
         if runner is not None:
             return runner(self, module, data)
-        if module in BRIDGING_MODULES:
+        if module in CONNECTING_MODULES:
             return self._bridge(module, data, node)
         branch = self.script.next_branch(module)
         if branch is not None:
@@ -454,12 +443,22 @@ class Simulation:
         code = CAUSE_SIP_CODES.get(outcome)
         children = node.get("children")
         children = children if isinstance(children, Mapping) else {}
-        if outcome in children:
+        follows = MODULES[module].children
+        if follows == "ends":
+            # conference, faxbox, receive_fax: Kazoo never runs a child of theirs.
+            self.transcript.add(
+                "bridge", f"{target}: {outcome}", module, target=target, outcome=outcome
+            )
+            self._end("failed", f"{module} failed ({outcome}); the flow ends with it")
+        if follows == "default":
+            # voicemail, page_group: whatever happened, Kazoo continues through "_".
+            key = "_"
+        elif outcome in children:
             key = outcome
         elif code is not None and f"sip:{code}" in children:
             # Kazoo compares the SIP status as FreeSWITCH reports it: "sip:486".
             key = f"sip:{code}"
-        elif module in NO_WILDCARD_ON_FAILURE:
+        elif follows == "carrier":
             self.transcript.add(
                 "bridge",
                 f"{target}: {outcome}, no child for it",

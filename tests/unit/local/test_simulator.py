@@ -456,3 +456,29 @@ def test_failed_carrier_call_without_a_cause_child_stops_like_kazoo() -> None:
     transcript, _ = call({"start": flow}, Script.parse(bridges="NO_ANSWER"))
     assert transcript.ending == "failed"
     assert [e for e in transcript.events if e.kind == "say"] == []
+
+
+def test_a_failed_conference_ends_the_flow_whatever_children_it_has() -> None:
+    # cf_conference never runs a child (the builder refuses them); a hand-made tree that
+    # has one must not make the virtual Kazoo walk into it.
+    flow = node(
+        "conference",
+        {"id": "c" * 32},
+        NO_ANSWER=node("tts", {"text": "never heard"}),
+        k__=node("tts", {"text": "never heard either"}),
+    )
+    transcript, _ = call({"start": flow}, Script.parse(bridges="NO_ANSWER"))
+    assert transcript.ending == "failed"
+    assert transcript.heard == []
+
+
+def test_a_mailbox_that_fails_continues_through_underscore_only() -> None:
+    # voicemail follows "_" only: a cause-named child is never Kazoo's choice.
+    flow = node(
+        "voicemail",
+        {"id": "v" * 32},
+        NO_ANSWER=node("tts", {"text": "cause child"}),
+        k__=node("tts", {"text": "after the mailbox"}),
+    )
+    transcript, _ = call({"start": flow}, Script.parse(bridges="NO_ANSWER"))
+    assert transcript.heard == ["after the mailbox"]
