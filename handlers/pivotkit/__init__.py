@@ -38,8 +38,8 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
 
 
 def __getattr__(name: str) -> Any:
-    # PivotRequest is pydantic; loading it lazily keeps pydantic out of the media function's
-    # cold start (it never decodes a Pivot request). The pivot function imports it anyway.
+    # Loaded lazily so the media function, which never decodes a Pivot request, does not
+    # import the decoder at cold start. The Pivot path imports it anyway.
     if name == "PivotRequest":
         from pivotkit.request import PivotRequest
 

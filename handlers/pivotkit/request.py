@@ -24,17 +24,9 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeAlias
 from urllib.parse import unquote_to_bytes
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    ValidationError,
-    field_validator,
-)
 
 from pivotkit.errors import BadRequest, MethodNotAllowed, NotAPivotRequest, UnsupportedMediaType
 from pivotkit.escaping import escaped
@@ -340,7 +332,7 @@ def _conflict(base: str) -> BadRequest:
 
 def _describe(name: str) -> str:
     """Name a parameter in an error message: only Kazoo's own names, never input."""
-    return f"parameter {name}" if name in _WIRE_NAMES else "a parameter"
+    return f"parameter {name}" if name in _KAZOO_NAMES else "a parameter"
 
 
 # --- JSON decoding -----------------------------------------------------------------------
@@ -404,67 +396,52 @@ def _check_json_limits(root: dict[str, Any]) -> None:
 # --- the typed request -------------------------------------------------------------------
 
 
-class PivotRequest(BaseModel):
+# A JSON value as Kazoo sends one inside ``Custom-Application-Vars`` or ``Custom-SIP-Headers``.
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PivotRequest:
     """One Pivot request from Kazoo (kazoo ``req_format``), decoded.
 
-    Field names are snake_case; the wire names (``Call-ID``) are the aliases, and either may
-    be used to construct one. Parameters Kazoo only sets for TwiML (``Call-Status``,
-    ``Recording-*``, ``Transcription-*``) are normally ``None``. ``raw`` holds every decoded
-    parameter, known or not, including, on a GET, pivotkit's own continuation parameters.
+    Field names are snake_case; ``WIRE_NAMES`` maps each to its wire name (``Call-ID``).
+    Parameters Kazoo only sets for TwiML (``Call-Status``, ``Recording-*``,
+    ``Transcription-*``) are normally ``None``. ``raw`` holds every decoded parameter, known
+    or not, including, on a GET, pivotkit's own continuation parameters.
+
+    A plain frozen dataclass checked by ``from_params``: every Pivot request is decoded on
+    the Lambda path, and a validation library's import and model building would cost each
+    cold start more than these few checks (docs/benchmarks.md, cold start).
     """
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    account_id: str = Field(alias="Account-ID")
-    call_id: str = Field(alias="Call-ID", min_length=1, max_length=MAX_CALL_ID_LENGTH)
-    api_version: str | None = Field(None, alias="Api-Version")
-    call_status: str | None = Field(None, alias="Call-Status")
-    caller_id_name: str | None = Field(None, alias="Caller-ID-Name")
-    caller_id_number: str | None = Field(None, alias="Caller-ID-Number")
-    direction: str | None = Field(None, alias="Direction")
-    from_: str | None = Field(None, alias="From")
-    from_realm: str | None = Field(None, alias="From-Realm")
-    to: str | None = Field(None, alias="To")
-    to_realm: str | None = Field(None, alias="To-Realm")
-    request: str | None = Field(None, alias="Request")
-    request_realm: str | None = Field(None, alias="Request-Realm")
-    language: str | None = Field(None, alias="Language")
+    account_id: str
+    call_id: str
+    api_version: str | None = None
+    call_status: str | None = None
+    caller_id_name: str | None = None
+    caller_id_number: str | None = None
+    direction: str | None = None
+    from_: str | None = None
+    from_realm: str | None = None
+    to: str | None = None
+    to_realm: str | None = None
+    request: str | None = None
+    request_realm: str | None = None
+    language: str | None = None
     # Owners of the calling device: one owner arrives as a plain value, several as a list.
-    user_ids: tuple[str, ...] = Field((), alias="User-ID")
+    user_ids: tuple[str, ...] = ()
     # dtmf_collections: collection name -> digits ("" when the caller pressed nothing).
-    collections: dict[str, str] = Field(default_factory=dict, alias="Digits")
-    custom_application_vars: dict[str, JsonValue] = Field(
-        default_factory=dict, alias="Custom-Application-Vars"
-    )
-    custom_sip_headers: dict[str, JsonValue] = Field(
-        default_factory=dict, alias="Custom-SIP-Headers"
-    )
-    recording_url: str | None = Field(None, alias="Recording-Url")
-    recording_duration: str | None = Field(None, alias="Recording-Duration")
-    recording_id: str | None = Field(None, alias="Recording-ID")
-    transcription_id: str | None = Field(None, alias="Transcription-ID")
-    transcription_status: str | None = Field(None, alias="Transcription-Status")
-    transcription_text: str | None = Field(None, alias="Transcription-Text")
-    transcription_url: str | None = Field(None, alias="Transcription-Url")
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
-
-    @field_validator("account_id")
-    @classmethod
-    def _kazoo_account_id(cls, value: str) -> str:
-        if not ACCOUNT_ID_PATTERN.fullmatch(value):
-            raise ValueError("not a Kazoo account id")
-        return value
-
-    @field_validator("user_ids", mode="before")
-    @classmethod
-    def _one_or_many_owners(cls, value: object) -> object:
-        return (value,) if isinstance(value, str) else value
-
-    @field_validator("collections", mode="before")
-    @classmethod
-    def _legacy_plain_digits(cls, value: object) -> object:
-        # A plain ``Digits=12`` comes from the TwiML-era ``digit_pressed`` value.
-        return {"default": value} if isinstance(value, str) else value
+    collections: Mapping[str, str] = field(default_factory=dict)
+    custom_application_vars: Mapping[str, JsonValue] = field(default_factory=dict)
+    custom_sip_headers: Mapping[str, JsonValue] = field(default_factory=dict)
+    recording_url: str | None = None
+    recording_duration: str | None = None
+    recording_id: str | None = None
+    transcription_id: str | None = None
+    transcription_status: str | None = None
+    transcription_text: str | None = None
+    transcription_url: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def digits(self, collection: str = "default") -> str | None:
         """Digits collected under ``collection``: ``None`` if that collection was never
@@ -477,44 +454,108 @@ class PivotRequest(BaseModel):
         """Build from decoded wire parameters; ``NotAPivotRequest`` names what is wrong.
 
         Only Kazoo's parameter names are read into fields (so ``token``, ``step`` and the
-        other continuation parameters never are); everything stays in ``raw``.
+        other continuation parameters never are); everything stays in ``raw``. The message
+        names the parameter, never its value.
         """
-        fields = {name: params[name] for name in _WIRE_NAMES if name in params}
-        fields["raw"] = dict(params)
-        try:
-            return cls.model_validate(fields)
-        except ValidationError as exc:
-            raise _not_a_pivot_request(exc) from None
+        missing = [wire for wire in _REQUIRED if wire not in params]
+        if missing:
+            raise NotAPivotRequest(f"missing {', '.join(missing)}")
+        account_id = params["Account-ID"]
+        if type(account_id) is not str or not ACCOUNT_ID_PATTERN.fullmatch(account_id):
+            raise NotAPivotRequest(
+                "Account-ID is not a Kazoo account id (32 lower-case hex digits)"
+            )
+        call_id = params["Call-ID"]
+        if type(call_id) is not str or not 1 <= len(call_id) <= MAX_CALL_ID_LENGTH:
+            raise NotAPivotRequest(
+                f"Call-ID must be a string of 1 to {MAX_CALL_ID_LENGTH} characters"
+            )
+        fields: dict[str, Any] = {"account_id": account_id, "call_id": call_id}
+        for name, wire in _TEXT_FIELDS:
+            value = params.get(wire)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise _wrong_shape(wire)
+                fields[name] = value
+        if "User-ID" in params:
+            fields["user_ids"] = _owners(params["User-ID"])
+        if "Digits" in params:
+            fields["collections"] = _collections(params["Digits"])
+        for name, wire in _OBJECT_FIELDS:
+            if wire in params:
+                value = params[wire]
+                if not isinstance(value, dict):
+                    raise _wrong_shape(wire)
+                fields[name] = value
+        return cls(**fields, raw=dict(params))
 
 
-_WIRE_NAMES: Final = tuple(
-    field.alias
-    for name, field in PivotRequest.model_fields.items()
-    if name != "raw" and field.alias
-)
-# Validation errors locate a field by its alias or, when built by name, by its name.
-_WIRE_NAME_OF: Final = {
-    key: field.alias or name
-    for name, field in PivotRequest.model_fields.items()
-    for key in (name, field.alias or name)
-}
+def _owners(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple) and all(isinstance(owner, str) for owner in value):
+        return tuple(value)
+    raise _wrong_shape("User-ID")
 
 
-def _not_a_pivot_request(exc: ValidationError) -> NotAPivotRequest:
-    errors = exc.errors(include_url=False, include_input=False)
-    missing = [_wire_name(error["loc"]) for error in errors if error["type"] == "missing"]
-    if missing:
-        return NotAPivotRequest(f"missing {', '.join(missing)}")
-    wire = _wire_name(errors[0]["loc"])
-    if wire == "Account-ID":
-        return NotAPivotRequest("Account-ID is not a Kazoo account id (32 lower-case hex digits)")
-    if wire == "Call-ID":
-        return NotAPivotRequest(f"Call-ID must be a string of 1 to {MAX_CALL_ID_LENGTH} characters")
+def _collections(value: object) -> dict[str, str]:
+    # A plain ``Digits=12`` comes from the TwiML-era ``digit_pressed`` value.
+    if isinstance(value, str):
+        return {"default": value}
+    if isinstance(value, dict) and all(isinstance(digits, str) for digits in value.values()):
+        return value
+    raise _wrong_shape("Digits")
+
+
+def _wrong_shape(wire: str) -> NotAPivotRequest:
     return NotAPivotRequest(f"{wire} has the wrong shape")
 
 
-def _wire_name(location: tuple[int | str, ...]) -> str:
-    return _WIRE_NAME_OF.get(str(location[0]), "a parameter") if location else "a parameter"
+_REQUIRED: Final = ("Account-ID", "Call-ID")
+# Field name -> wire name, for every field but ``raw``.
+WIRE_NAMES: Final[Mapping[str, str]] = {
+    "account_id": "Account-ID",
+    "call_id": "Call-ID",
+    "api_version": "Api-Version",
+    "call_status": "Call-Status",
+    "caller_id_name": "Caller-ID-Name",
+    "caller_id_number": "Caller-ID-Number",
+    "direction": "Direction",
+    "from_": "From",
+    "from_realm": "From-Realm",
+    "to": "To",
+    "to_realm": "To-Realm",
+    "request": "Request",
+    "request_realm": "Request-Realm",
+    "language": "Language",
+    "user_ids": "User-ID",
+    "collections": "Digits",
+    "custom_application_vars": "Custom-Application-Vars",
+    "custom_sip_headers": "Custom-SIP-Headers",
+    "recording_url": "Recording-Url",
+    "recording_duration": "Recording-Duration",
+    "recording_id": "Recording-ID",
+    "transcription_id": "Transcription-ID",
+    "transcription_status": "Transcription-Status",
+    "transcription_text": "Transcription-Text",
+    "transcription_url": "Transcription-Url",
+}
+_SHAPED: Final = frozenset(
+    {
+        "account_id",
+        "call_id",
+        "user_ids",
+        "collections",
+        "custom_application_vars",
+        "custom_sip_headers",
+    }
+)
+_OBJECT_FIELDS: Final = (
+    ("custom_application_vars", "Custom-Application-Vars"),
+    ("custom_sip_headers", "Custom-SIP-Headers"),
+)
+_KAZOO_NAMES: Final = frozenset(WIRE_NAMES.values())
+_TEXT_FIELDS: Final = tuple((n, w) for n, w in WIRE_NAMES.items() if n not in _SHAPED)
 
 
 # --- HTTP ----------------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 ``lambda_entry`` (Pivot) and ``media_entry`` (media) build their functions from the same
 settings, but the media function never decodes a Pivot request, so it must not pay for
-``pivotkit.app`` and the pydantic models behind it at cold start (about a quarter of a
-second). Everything they share therefore lives here, and this module imports nothing but
+``pivotkit.app`` and the decoder behind it at cold start. Everything they share therefore lives here, and this module imports nothing but
 the settings and the core's token types; Secrets Manager (boto3) and Powertools are
 imported only when the environment asks for them.
 """

@@ -12,7 +12,7 @@ handed out, and each invocation writes the media metrics (``Telemetry.wrap_media
 
 Bodies over the Lambda payload limit are refused here, before anything else, with the 413
 that explains the limit and what to do about it. Nothing here imports the Pivot engine
-(``pivotkit.app``) or pydantic: the media function never decodes a Pivot request.
+(``pivotkit.app``) or the request decoder: the media function never decodes a Pivot request.
 """
 
 from __future__ import annotations

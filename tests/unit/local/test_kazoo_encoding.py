@@ -197,7 +197,7 @@ def test_decoding_kazoo_output_gives_the_call_back() -> None:
         custom_application_vars={"session": "a b+c", "flag": "true"},
         custom_sip_headers={"X-Account": "1;tag=2"},
     )
-    expected = PivotRequest.from_params(kazoo_params(call)).model_dump(exclude={"raw"})
+    expected = PivotRequest.from_params(kazoo_params(call))
     for method, body_format in (("get", "form"), ("post", "form"), ("post", "json")):
         request = pivot_http_request(call, VOICE_URL, method=method, req_body_format=body_format)
         if body_format == "json":
@@ -205,7 +205,7 @@ def test_decoding_kazoo_output_gives_the_call_back() -> None:
         else:
             params = parse_params(request.raw_query if method == "get" else request.body.decode())
         decoded = PivotRequest.from_params(params)
-        assert decoded.model_dump(exclude={"raw"}) == expected
+        assert decoded == expected  # every field but raw
         assert decoded.user_ids == ("o1", "o2")
         assert decoded.digits("pin") == ""
 

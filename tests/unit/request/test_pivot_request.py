@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from pivotkit.errors import NotAPivotRequest
-from pivotkit.request import MAX_CALL_ID_LENGTH, PivotRequest, parse_params
+from pivotkit.request import MAX_CALL_ID_LENGTH, WIRE_NAMES, PivotRequest, parse_params
 
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 CALL = "5f3c2a1b7d6e4f809a1b2c3d4e5f6a7b@10.0.0.5"
@@ -73,7 +73,8 @@ def test_twiml_only_fields_are_read_when_present() -> None:
 def test_construction_by_field_name_works_too() -> None:
     built = PivotRequest(account_id=ACCOUNT, call_id=CALL, from_="+1", user_ids=("u",))
     assert built.from_ == "+1"
-    assert built == request(From="+1", **{"User-ID": "u"}).model_copy(update={"raw": {}})
+    # raw is what arrived on the wire; it takes no part in comparing requests.
+    assert built == request(From="+1", **{"User-ID": "u"})
 
 
 def test_user_id_is_always_a_tuple() -> None:
@@ -107,8 +108,8 @@ def test_unknown_and_continuation_parameters_stay_in_raw_only() -> None:
     assert decoded.raw == params
     assert decoded.raw["token"] == "S3CR3T"
     assert decoded.raw["X-New"] == "1"
-    dumped = decoded.model_dump(exclude={"raw"})
-    assert "S3CR3T" not in dumped.values()
+    fields = {name: getattr(decoded, name) for name in WIRE_NAMES}
+    assert "S3CR3T" not in fields.values()
 
 
 def test_a_parameter_named_raw_does_not_replace_raw() -> None:
@@ -119,7 +120,7 @@ def test_a_parameter_named_raw_does_not_replace_raw() -> None:
 
 def test_it_is_frozen() -> None:
     decoded = request()
-    with pytest.raises(ValidationError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         decoded.call_id = "other"  # type: ignore[misc]
 
 
