@@ -2,9 +2,9 @@
 
 ``lambda_entry`` (Pivot) and ``media_entry`` (media) build their functions from the same
 settings, but the media function never decodes a Pivot request, so it must not pay for
-``pivotkit.app`` and the decoder behind it at cold start. Everything they share therefore lives here, and this module imports nothing but
-the settings and the core's token types; Secrets Manager (boto3) and Powertools are
-imported only when the environment asks for them.
+``pivotkit.app`` and the decoder behind it at cold start. Everything they share therefore lives
+here, and this module imports nothing but the settings and the core's token types; Secrets
+Manager (boto3) and Powertools are imported only when the environment asks for them.
 """
 
 from __future__ import annotations
