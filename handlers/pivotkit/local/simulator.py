@@ -46,6 +46,7 @@ from pivotkit.local.transports import (
 
 __all__ = [
     "Caller",
+    "DigitWait",
     "Dispatcher",
     "HttpTransport",
     "InProcessTransport",
@@ -146,6 +147,16 @@ class Caller:
         )
 
 
+@dataclass(frozen=True)
+class DigitWait:
+    """What a collect (or menu) waits for, for a script that reads keys live (the dev phone):
+    how many digits, which keys end the entry, and how long the first key may take."""
+
+    max_digits: int = 1
+    terminators: frozenset[str] = frozenset({"#"})
+    timeout_ms: int = 5000
+
+
 class ScriptError(ValueError):
     """A digit script or branch option that cannot be used."""
 
@@ -190,8 +201,9 @@ class Script:
                 raise ScriptError(f"--bridge {outcome!r}: 'answer' or a cause like NO_ANSWER")
         return cls(list(entries), choices, outcomes, prompt)
 
-    def next_digits(self, question: str) -> str | None:
-        """The next entry; ``None`` means the caller hangs up."""
+    def next_digits(self, question: str, wait: DigitWait | None = None) -> str | None:
+        """The next entry; ``None`` means the caller hangs up. ``wait`` is for live scripts
+        (a scripted entry is already whole)."""
         if self.digits:
             return self.digits.pop(0)
         if self.prompt is None:
@@ -205,7 +217,8 @@ class Script:
         queue = self.branches.get(module)
         return queue.pop(0) if queue else None
 
-    def next_bridge(self) -> str:
+    def next_bridge(self, target: str = "") -> str:
+        """The outcome of bridging to ``target`` (shown to a live script's caller)."""
         return self.bridges.pop(0) if self.bridges else ANSWERED
 
 
@@ -445,7 +458,7 @@ class Simulation:
 
     def _bridge(self, module: str, data: Mapping[str, Any], node: Mapping[str, Any]) -> str:
         target = _bridge_target(module, data, self.call)
-        outcome = self.script.next_bridge()
+        outcome = self.script.next_bridge(target)
         if outcome == ANSWERED:
             self.transcript.add(
                 "bridge", f"{target}: answered", module, target=target, outcome=outcome
@@ -502,7 +515,8 @@ class Simulation:
         requested = data.get("max_digits")
         max_digits = requested if isinstance(requested, int) and requested > 0 else 1
         terminators = _terminators(data)
-        entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)")
+        wait = DigitWait(max_digits, terminators, _wait_ms(data.get("timeout"), 5000))
+        entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)", wait)
         if entry is None:
             self._end("caller_hangup", f"the caller hung up at collect_dtmf {name!r}")
         digits = _collected(entry, max_digits, terminators)
@@ -516,7 +530,9 @@ class Simulation:
     def _menu(self, module: str, data: Mapping[str, Any]) -> str:
         key = self.script.next_branch(module)
         if key is None:
-            entry = self.script.next_digits(f"menu {data.get('id', '')}: press a key")
+            # cf_menu waits 10 s for a key unless the menu document says otherwise.
+            wait = DigitWait(1, frozenset(), _wait_ms(data.get("timeout"), 10_000))
+            entry = self.script.next_digits(f"menu {data.get('id', '')}: press a key", wait)
             if entry is None:
                 self._end("caller_hangup", "the caller hung up in a menu")
             key = (entry or "")[:1] or "timeout"
@@ -641,6 +657,12 @@ def _timeout_ms(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return min(value, DEFAULT_TIMEOUT_MS)
     return DEFAULT_TIMEOUT_MS
+
+
+def _wait_ms(value: object, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return default
 
 
 def _terminators(data: Mapping[str, Any]) -> frozenset[str]:
