@@ -23,13 +23,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
 from pivotkit.local.server import Dispatch, Exchange, LocalServer
 from pivotkit.local.simulator import Caller
+
+if TYPE_CHECKING:
+    from pivotkit.local.devphone.console import DevConsole
 
 
 def register(subparsers: Any) -> None:
@@ -120,14 +123,7 @@ def run(args: argparse.Namespace) -> int:
         except UnknownCustomer as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
             return 2
-        console = None
-        if _is_loopback(args.host) and not args.no_dev_console:
-            from pivotkit.local.devphone.mount import dev_console
-
-            console = dev_console(runtime, observer=_request_logger(out))
-            front: Dispatch = console
-        else:
-            front = runtime.gateway(observer=_request_logger(out))
+        front, console = _front(args, runtime, _request_logger(out))
         try:
             server = LocalServer(
                 front,
@@ -155,6 +151,19 @@ def run(args: argparse.Namespace) -> int:
         except (KeyboardInterrupt, _Stop):
             print("stopping", file=out, flush=True)
     return 0
+
+
+def _front(
+    args: argparse.Namespace, runtime: LocalRuntime, observer: Callable[[Exchange], None]
+) -> tuple[Dispatch, DevConsole | None]:
+    """The gateway, behind the dev console on a loopback bind: the console dials with the
+    local tokens and shows every call, which is for this machine's browser alone."""
+    if not _is_loopback(args.host) or args.no_dev_console:
+        return runtime.gateway(observer=observer), None
+    from pivotkit.local.devphone.mount import dev_console
+
+    console = dev_console(runtime, observer=observer)
+    return console, console
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:

@@ -69,7 +69,10 @@ class ServeCallLog:
         self._lock = threading.Lock()
 
     def record(self, exchange: Exchange, response: ProxyResponse) -> None:
-        """The gateway's tap: one exchange and its answer."""
+        """The gateway's tap: one exchange and its answer. Requests no route took (a browser's
+        favicon, a scanner) are no call of any customer and are left out."""
+        if exchange.customer is None and exchange.call_id is None:
+            return
         now = int(self._clock() * 1000)
         entry = {
             "at": now,

@@ -31,7 +31,7 @@ from pivotkit.local.devphone.inspector import Validator, phone_path, timeline_vi
 from pivotkit.local.devphone.session import BRIDGE_OUTCOMES, PhoneCall
 from pivotkit.local.gateway import ProxyResponse
 from pivotkit.local.server import Dispatch
-from pivotkit.local.simulator import DTMF, Caller, HttpTransport, PivotTarget
+from pivotkit.local.simulator import DTMF, Caller, HttpTransport, PivotTarget, Transport
 from pivotkit.local.transcript import Event
 from pivotkit.redaction import Redactor
 
@@ -91,7 +91,7 @@ class DevConsole:
         secrets: Iterable[str] = (),
         validator: Validator | None = None,
         validation_label: str = "skipped",
-        transport_factory: Callable[[], HttpTransport] = HttpTransport,
+        transport_factory: Callable[[], Transport] = HttpTransport,
     ) -> None:
         self.gateway = gateway
         self.call_log = call_log
