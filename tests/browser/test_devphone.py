@@ -40,7 +40,8 @@ def test_dial_acme_enter_the_pin_pick_sales_and_see_the_bridge(
     page.keyboard.press("Enter")  # submits the form: dials
     events = page.locator("#events")
     events.locator("li.say", has_text="Please enter your four digit account PIN").wait_for()
-    assert "Waiting for up to 4 key(s)" in page.inner_text("#waiting")
+    # The prompt can arrive a poll before the collect starts waiting: wait for the wait.
+    page.locator("#waiting", has_text="Waiting for up to 4 key(s)").wait_for()
 
     page.focus("#hangup")  # keys go to the keypad from anywhere but a text field
     page.keyboard.type("1234")
@@ -48,9 +49,10 @@ def test_dial_acme_enter_the_pin_pick_sales_and_see_the_bridge(
     page.keyboard.press("1")
     choices = page.locator("#bridge-choices")
     choices.get_by_role("button", name="Answered").wait_for()
-    assert "ring_group" in page.inner_text("#bridge-target")
+    page.locator("#bridge-target", has_text="ring_group").wait_for()
     # The choices take the focus, so Enter picks "Answered".
     assert page.evaluate("document.activeElement.dataset.outcome") == "answer"
+    screenshot(page, artifacts, "phone-bridge")
     page.keyboard.press("Enter")
 
     outcome = page.locator("#outcome")
@@ -96,10 +98,10 @@ def test_the_inspector_follows_a_failing_call_to_its_error_code(
     assert summary.locator(".error-code").inner_text() == "unauthorized"
     summary.focus()
     page.keyboard.press("Enter")  # opens the entry
-    assert "Kazoo takes the pivot node" in page.inner_text("#timeline")
+    page.locator("#timeline p", has_text="Kazoo takes the pivot node").wait_for()
     page.locator("#path summary").focus()
     page.keyboard.press("Enter")
-    assert "flowchart TD" in page.inner_text("#mermaid")
+    page.locator("#mermaid", has_text="flowchart TD").wait_for()
     screenshot(page, artifacts, "inspector")
 
 
@@ -125,6 +127,7 @@ def test_a_phone_call_shows_its_callflow_tree_and_schema_verdicts_in_the_inspect
     tree = page.locator("#timeline details.node").first
     assert tree.locator("summary .module").first.inner_text() == "tts"
     assert "Drawn from the dev phone" in (page.text_content("#path-note") or "")
+    screenshot(page, artifacts, "inspector-tree")
 
 
 def test_both_pages_fit_a_narrow_window(page: Any, console: DevConsole, artifacts: Path) -> None:
