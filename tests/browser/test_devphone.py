@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,35 @@ def test_both_pages_fit_a_narrow_window(page: Any, console: DevConsole, artifact
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 420px"
         screenshot(page, artifacts, name)
+
+
+def test_keys_typed_quickly_reach_the_server_one_request_at_a_time_in_order(
+    page: Any, console: DevConsole
+) -> None:
+    held: list[Any] = []
+    overlapped: list[str] = []
+    bodies: list[str] = []
+
+    def keys_request(route: Any) -> None:
+        bodies.append(json.loads(route.request.post_data)["keys"])
+        if len(bodies) == 1:
+            held.append(route)  # hold the first one unanswered for a while
+            return
+        if held:
+            overlapped.append(bodies[-1])  # sent while an earlier one was unanswered
+        route.continue_()
+
+    page.route("**/keys", keys_request)
+    page.goto(f"{console.base_url}/dev/?customer=acme")
+    page.wait_for_selector("#customer option[value=acme]", state="attached")
+    page.focus("#dial")
+    page.keyboard.press("Enter")
+    page.locator("#events li.say", has_text="four digit account PIN").wait_for()
+    page.keyboard.type("1234")
+    page.wait_for_timeout(400)
+    assert overlapped == [] and bodies == ["1"]
+    held.pop().continue_()
+    page.locator("#events li.collect", has_text="1234").wait_for()
+    assert "".join(bodies) == "1234" and len(bodies) == 2  # "1", then "234" together
+    page.keyboard.press("Escape")
+    page.locator("#outcome").wait_for()

@@ -14,6 +14,7 @@ from pivotkit.local.devphone.console import DevConsole, DialTarget
 from pivotkit.local.gateway import ProxyResponse
 from pivotkit.local.runtime import local_runtime
 from pivotkit.local.simulator import InProcessTransport
+from pivotkit.local.transcript import Event
 from pivotkit.redaction import Redactor
 
 HOST = "127.0.0.1:8080"
@@ -195,3 +196,29 @@ def test_pages_and_assets_ship_in_the_package_with_a_strict_policy(console: DevC
     assert send(console, "GET", "/dev").status == 302
     for target in ("/dev/static/../console.py", "/dev/static/missing.js", "/dev/nothing"):
         assert send(console, "GET", target).status == 404
+
+
+def test_played_media_of_this_server_reaches_the_page_through_the_console(
+    console: DevConsole,
+) -> None:
+    call = data(send(console, "POST", "/dev/api/phone/calls", {"customer": "acme"}))["id"]
+    phone = console._phone_call(call)
+    media = f"{console.base_url}/media/acme/{TOKEN}/greeting.wav"
+    phone._listen(Event("play", media, "play"))
+    phone._listen(Event("play", "https://media.example.com/hold.mp3", "play"))
+    phone._listen(Event("play", "5ba5e1c0de5ba5e1c0de5ba5e1c0de01", "play"))
+    send(console, "POST", f"/dev/api/phone/calls/{call}/hangup", {})
+    wait_for(console, call, lambda s: s["ended"])
+    state = send(console, "GET", f"/dev/api/phone/calls/{call}")
+    events = data(state)["events"]
+    players = {e["text"]: (i, e.get("player")) for i, e in enumerate(events) if e["kind"] == "play"}
+    index, player = players[f"{console.base_url}/media/acme/***/greeting.wav"]
+    assert player == f"/dev/api/phone/calls/{call}/media/{index}"
+    assert players["https://media.example.com/hold.mp3"][1] == "https://media.example.com/hold.mp3"
+    assert players["5ba5e1c0de5ba5e1c0de5ba5e1c0de01"][1] is None
+    assert TOKEN not in state.body.decode()
+    proxied = send(console, "GET", player)
+    # The media function answered (no such recording), not the console.
+    assert proxied.status == 404 and b"no_media" not in proxied.body
+    not_a_play = send(console, "GET", f"/dev/api/phone/calls/{call}/media/0")
+    assert data(not_a_play)["error"] == "no_media"

@@ -156,6 +156,7 @@ function showOutcome(state) {
 function finish() {
   if (call && call.timer) clearTimeout(call.timer);
   call = null;
+  unsentKeys = "";
   $("dial").disabled = false;
   $("hangup").disabled = true;
   $("bridge").hidden = true;
@@ -163,14 +164,31 @@ function finish() {
   $("waiting").textContent = "Not collecting digits.";
 }
 
-async function press(key) {
+// Keys leave one request at a time, in the order pressed: parallel requests could arrive
+// out of order (a PIN of 1234 read as 1243). Keys pressed meanwhile go in the next request.
+let unsentKeys = "";
+let sendingKeys = false;
+
+function press(key) {
   if (!call) return;
   $("typed").textContent += key;
+  unsentKeys += key;
+  sendKeys();
+}
+
+async function sendKeys() {
+  if (sendingKeys || !call || !unsentKeys) return;
+  sendingKeys = true;
+  const keys = unsentKeys.slice(0, 32);
+  unsentKeys = unsentKeys.slice(keys.length);
   try {
-    await api(`/dev/api/phone/calls/${call.id}/keys`, { keys: key });
+    await api(`/dev/api/phone/calls/${call.id}/keys`, { keys });
   } catch (error) {
-    setStatus(`Key not sent: ${error.message}`);
+    setStatus(`Keys not sent: ${error.message}`);
+  } finally {
+    sendingKeys = false;
   }
+  sendKeys();
 }
 
 async function choose(outcome) {
