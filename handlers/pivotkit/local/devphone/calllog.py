@@ -74,7 +74,7 @@ class ServeCallLog:
         if exchange.customer is None and exchange.call_id is None:
             return
         now = int(self._clock() * 1000)
-        entry = {
+        entry: dict[str, Any] = {
             "at": now,
             "method": exchange.method,
             "path": exchange.path,
@@ -82,7 +82,9 @@ class ServeCallLog:
             "status": exchange.status,
             "duration_ms": round(exchange.duration_ms, 1),
             "error": exchange.error,
-            "callflow": self._callflow(exchange, response),
+            # Kept as sent and read when the inspector asks: nothing is parsed or scrubbed
+            # on Kazoo's request path.
+            "callflow": _kept(exchange, response),
         }
         key = exchange.call_id or NO_CALL_ID
         with self._lock:
@@ -111,6 +113,9 @@ class ServeCallLog:
             call = self._calls.get(call_id)
             if call is None:
                 return None
+            for entry in call.entries:
+                if isinstance(entry["callflow"], _Unread):
+                    entry["callflow"] = self._read(entry["callflow"].body)
             return {
                 "call_id": call.call_id,
                 "customer": call.customer,
@@ -119,19 +124,31 @@ class ServeCallLog:
                 "dropped": call.dropped,
             }
 
-    def _callflow(self, exchange: Exchange, response: ProxyResponse) -> Any:
-        """The answer's callflow, token-free; ``None`` for anything but a JSON 200."""
-        if response.status != 200 or not exchange.path.startswith("/pivot/"):
-            return None
-        if "json" not in response.headers.get("Content-Type", "").lower():
-            return None
-        if len(response.body) > MAX_KEPT_ANSWER:
-            return {"note": f"answer of {len(response.body)} bytes not kept"}
+    def _read(self, body: bytes) -> Any:
+        """An answer's callflow, token-free (``None`` when it is not JSON)."""
         try:
-            tree = json.loads(self._scrub(response.body.decode("utf-8", errors="replace")))
+            tree = json.loads(self._scrub(body.decode("utf-8", errors="replace")))
         except ValueError:
             return None
         return redact_tree(tree)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unread:
+    body: bytes
+
+
+def _kept(exchange: Exchange, response: ProxyResponse) -> _Unread | dict[str, str] | None:
+    """What to keep of an answer: a JSON 200 from a Pivot route (a callflow Kazoo runs),
+    unless it is too big to hold; nothing of any other."""
+    content_type = response.headers.get("Content-Type", "").lower()
+    if response.status != 200 or not exchange.path.startswith("/pivot/"):
+        return None
+    if "json" not in content_type:
+        return None
+    if len(response.body) > MAX_KEPT_ANSWER:
+        return {"note": f"answer of {len(response.body)} bytes not kept"}
+    return _Unread(response.body)
 
 
 def _summary(call: _Call) -> dict[str, Any]:

@@ -258,6 +258,7 @@ class DevConsole:
             "id": call.id,
             "call_id": call.call_id,
             "customer": call.customer,
+            "language": call.caller.language,  # what a tts node without one speaks
             "events": shown,
             "next": since + len(events),
             "waiting": None if call.ended else call.script.waiting,

@@ -88,3 +88,25 @@ def test_serve_offers_the_console_on_loopback_binds_only(
     assert isinstance(front, DevConsole) is mounted
     if not mounted:
         assert isinstance(front, LocalGateway)
+
+
+def test_answers_are_read_when_the_inspector_asks_and_a_huge_one_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(calllog, "MAX_KEPT_ANSWER", 64)
+    scrubbed: list[str] = []
+    log = ServeCallLog(scrub=lambda text: scrubbed.append(text) or text)
+    log.record(exchange("c1"), answer({"module": "hangup"}))
+    big = answer({"module": "tts", "data": {"text": "x" * 100}})
+    log.record(exchange("c1"), big)
+    log.record(exchange("c1"), ProxyResponse(200, {"Content-Type": "application/json"}, b"{"))
+    assert scrubbed == []  # nothing parsed or scrubbed while Kazoo waits for its answer
+    timeline = log.timeline("c1")
+    assert timeline is not None
+    trees = [entry["callflow"] for entry in timeline["entries"]]
+    assert trees[0] == {"module": "hangup"}
+    assert trees[1] == {"note": f"answer of {len(big.body)} bytes not kept"}
+    assert trees[2] is None  # not JSON after all
+    assert len(scrubbed) == 2
+    log.timeline("c1")
+    assert len(scrubbed) == 2  # read once

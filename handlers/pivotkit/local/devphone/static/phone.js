@@ -72,7 +72,7 @@ async function poll() {
     finish();
     return;
   }
-  for (const event of state.events) showEvent(event);
+  for (const event of state.events) showEvent(event, state.language);
   current.next = state.next;
   showWaiting(state.waiting);
   if (state.ended) {
@@ -83,12 +83,12 @@ async function poll() {
   current.timer = setTimeout(poll, POLL_MS);
 }
 
-function showEvent(event) {
+function showEvent(event, callLanguage) {
   if (event.kind === "end") return; // the outcome card says how the call ended
   const item = el("li", { className: `event ${event.kind}` });
   item.append(el("span", { className: "kind", text: PREFIX[event.kind] || "" }), el("span", { className: "text", text: event.text }));
   if (event.kind === "say") {
-    const language = bcp47(event.language || "en-us");
+    const language = bcp47(event.language || callLanguage);
     item.lang = language;
     speak(event.text, language);
   }
