@@ -150,11 +150,13 @@ class Caller:
 @dataclass(frozen=True)
 class DigitWait:
     """What a collect (or menu) waits for, for a script that reads keys live (the dev phone):
-    how many digits, which keys end the entry, and how long the first key may take."""
+    how many digits, which keys end the entry, how long the first key may take and how long
+    the wait between two keys may be."""
 
     max_digits: int = 1
     terminators: frozenset[str] = frozenset({"#"})
     timeout_ms: int = 5000
+    interdigit_ms: int = 3000  # cf_collect_dtmf's default interdigit_timeout
 
 
 class ScriptError(ValueError):
@@ -515,7 +517,12 @@ class Simulation:
         requested = data.get("max_digits")
         max_digits = requested if isinstance(requested, int) and requested > 0 else 1
         terminators = _terminators(data)
-        wait = DigitWait(max_digits, terminators, _wait_ms(data.get("timeout"), 5000))
+        wait = DigitWait(
+            max_digits,
+            terminators,
+            _wait_ms(data.get("timeout"), 5000),
+            _wait_ms(data.get("interdigit_timeout"), 3000),
+        )
         entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)", wait)
         if entry is None:
             self._end("caller_hangup", f"the caller hung up at collect_dtmf {name!r}")
@@ -530,8 +537,9 @@ class Simulation:
     def _menu(self, module: str, data: Mapping[str, Any]) -> str:
         key = self.script.next_branch(module)
         if key is None:
-            # cf_menu waits 10 s for a key unless the menu document says otherwise.
-            wait = DigitWait(1, frozenset(), _wait_ms(data.get("timeout"), 10_000))
+            # A menu's wait is its document's timeout (10 s by default), which the
+            # simulator cannot read: the default it is.
+            wait = DigitWait(1, frozenset(), 10_000)
             entry = self.script.next_digits(f"menu {data.get('id', '')}: press a key", wait)
             if entry is None:
                 self._end("caller_hangup", "the caller hung up in a menu")

@@ -42,7 +42,6 @@ BRIDGE_OUTCOMES = (
 )
 # The caller hung up while it rang (what Kazoo sees when the caller cancels).
 CALLER_CANCEL = "ORIGINATOR_CANCEL"
-INTERDIGIT_MS = 3000  # cf_collect_dtmf's default wait between two keys
 ABANDONED_S = 30.0  # a page silent this long has gone away: its caller hangs up
 BRIDGE_WAIT_S = 600.0  # the longest a bridge waits for the page to choose an outcome
 MAX_BUFFERED_KEYS = 64
@@ -118,7 +117,9 @@ class PhoneScript(Script):
                 if ended:
                     return typed
             limit = (
-                started + wait.timeout_ms / 1000 if not typed else last_key + INTERDIGIT_MS / 1000
+                started + wait.timeout_ms / 1000
+                if not typed
+                else last_key + wait.interdigit_ms / 1000
             )
             left = limit - self._clock()
             if left <= 0:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from pivotkit.local.devphone import session
 from pivotkit.local.devphone.session import CALLER_CANCEL, PhoneScript
 from pivotkit.local.simulator import Caller, DigitWait, PivotTarget, Script, simulate
@@ -37,13 +35,13 @@ def test_no_key_within_the_collects_timeout_is_a_timeout() -> None:
     assert 0.1 <= time.monotonic() - started < 2
 
 
-def test_a_pause_after_some_keys_ends_the_entry_after_the_interdigit_wait(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(session, "INTERDIGIT_MS", 100)
+def test_a_pause_after_some_keys_ends_the_entry_after_the_interdigit_wait() -> None:
     script = PhoneScript()
     script.press("12")
-    assert script.next_digits("pin", PIN) == "12"
+    started = time.monotonic()
+    wait = DigitWait(4, frozenset({"#"}), timeout_ms=5000, interdigit_ms=100)
+    assert script.next_digits("pin", wait) == "12"
+    assert time.monotonic() - started < 2
 
 
 def test_keys_arriving_while_the_collect_waits_are_taken() -> None:
@@ -110,14 +108,20 @@ class RecordingScript(Script):
 def test_the_simulator_tells_a_live_script_each_collects_limits_and_each_bridges_target() -> None:
     collect = node(
         "collect_dtmf",
-        {"collection_name": "pin", "max_digits": 6, "timeout": 7000, "terminators": ["#", "*"]},
+        {
+            "collection_name": "pin",
+            "max_digits": 6,
+            "timeout": 7000,
+            "interdigit_timeout": 1500,
+            "terminators": ["#", "*"],
+        },
     )
     menu = node("menu", {"id": "m1"}, k_3=node("user", {"id": "5e" * 16}))
     server = CannedKazooServer({"start": chain(collect, menu)})
     script = RecordingScript()
     simulate(server, PivotTarget(START), Caller(), script)
     assert script.waits == [
-        DigitWait(6, frozenset({"#", "*"}), 7000),
-        DigitWait(1, frozenset(), 10_000),  # cf_menu's own default wait
+        DigitWait(6, frozenset({"#", "*"}), 7000, 1500),
+        DigitWait(1, frozenset(), 10_000),  # a menu document's default wait
     ]
     assert script.targets == ["user " + "5e" * 16]
