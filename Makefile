@@ -33,6 +33,8 @@ help:
 	@echo "make fuzz                the fuzz suite at depth (10,000+ cases)"
 	@echo "make faults              the fault-injection suite and its table"
 	@echo "make load                serve under 50 concurrent calls"
+	@echo "make browser             install Debian's chromium for the browser tests (root)"
+	@echo "make test-browser        the dev phone and inspector in headless Chromium"
 	@echo "make audit               bandit rules and pip-audit of the Lambda layer"
 	@echo "make clean               remove .venv/, caches, cdk.out/ and node_modules/"
 

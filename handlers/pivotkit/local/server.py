@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from pivotkit.local.gateway import (
@@ -88,6 +88,8 @@ class LocalGateway:
     observer: Callable[[Exchange], None] | None = None
     # Scheme Kazoo uses to reach this gateway; it shapes the continuation URLs handlers emit.
     forwarded_proto: str = "http"
+    # Sees each exchange with the answer itself (the dev console's call inspector).
+    tap: Callable[[Exchange, ProxyResponse], None] | None = None
 
     def __post_init__(self) -> None:
         self._redactor = Redactor(self.secrets)
@@ -133,6 +135,11 @@ class LocalGateway:
                 self.observer(exchange)
             except Exception:  # a broken log pipe must not cost the caller its answer
                 logger.exception("request observer failed")
+        if self.tap is not None:
+            try:
+                self.tap(exchange, response)
+            except Exception:  # nor a broken inspector
+                logger.exception("request tap failed")
         return response
 
     def _invoke(
@@ -300,8 +307,24 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         """The gateway logs each exchange itself (without tokens); keep stdlib quiet."""
 
 
+class Dispatch(Protocol):
+    """What the server hands each request to: a ``LocalGateway``, or something in front of
+    one (``pivotkit serve``'s dev console)."""
+
+    def dispatch(
+        self,
+        *,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        domain_name: str,
+        source_ip: str = ...,
+    ) -> ProxyResponse: ...
+
+
 class LocalServer(ThreadingHTTPServer):
-    """``ThreadingHTTPServer`` bound to a ``LocalGateway``."""
+    """``ThreadingHTTPServer`` bound to a ``LocalGateway`` (or a ``Dispatch`` in front)."""
 
     daemon_threads = True  # an open keep-alive connection must not block shutdown
     allow_reuse_address = True
@@ -309,7 +332,7 @@ class LocalServer(ThreadingHTTPServer):
 
     def __init__(
         self,
-        gateway: LocalGateway,
+        gateway: Dispatch,
         host: str = "127.0.0.1",
         port: int = 8080,
         *,

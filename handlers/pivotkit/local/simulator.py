@@ -47,6 +47,7 @@ from pivotkit.local.transports import (
 
 __all__ = [
     "Caller",
+    "DigitWait",
     "Dispatcher",
     "HttpTransport",
     "InProcessTransport",
@@ -135,6 +136,18 @@ class Caller:
         )
 
 
+@dataclass(frozen=True)
+class DigitWait:
+    """What a collect (or menu) waits for, for a script that reads keys live (the dev phone):
+    how many digits, which keys end the entry, how long the first key may take and how long
+    the wait between two keys may be."""
+
+    max_digits: int = 1
+    terminators: frozenset[str] = frozenset({"#"})
+    timeout_ms: int = 5000
+    interdigit_ms: int = 3000  # cf_collect_dtmf's default interdigit_timeout
+
+
 class ScriptError(ValueError):
     """A digit script or branch option that cannot be used."""
 
@@ -179,8 +192,9 @@ class Script:
                 raise ScriptError(f"--bridge {outcome!r}: 'answer' or a cause like NO_ANSWER")
         return cls(list(entries), choices, outcomes, prompt)
 
-    def next_digits(self, question: str) -> str | None:
-        """The next entry; ``None`` means the caller hangs up."""
+    def next_digits(self, question: str, wait: DigitWait | None = None) -> str | None:
+        """The next entry; ``None`` means the caller hangs up. ``wait`` is for live scripts
+        (a scripted entry is already whole)."""
         if self.digits:
             return self.digits.pop(0)
         if self.prompt is None:
@@ -194,7 +208,8 @@ class Script:
         queue = self.branches.get(module)
         return queue.pop(0) if queue else None
 
-    def next_bridge(self) -> str:
+    def next_bridge(self, target: str = "") -> str:
+        """The outcome of bridging to ``target`` (shown to a live script's caller)."""
         return self.bridges.pop(0) if self.bridges else ANSWERED
 
 
@@ -434,7 +449,7 @@ class Simulation:
 
     def _bridge(self, module: str, data: Mapping[str, Any], node: Mapping[str, Any]) -> str:
         target = _bridge_target(module, data, self.call)
-        outcome = self.script.next_bridge()
+        outcome = self.script.next_bridge(target)
         if outcome == ANSWERED:
             self.transcript.add(
                 "bridge", f"{target}: answered", module, target=target, outcome=outcome
@@ -501,7 +516,13 @@ class Simulation:
         requested = data.get("max_digits")
         max_digits = requested if isinstance(requested, int) and requested > 0 else 1
         terminators = _terminators(data)
-        entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)")
+        wait = DigitWait(
+            max_digits,
+            terminators,
+            _wait_ms(data.get("timeout"), 5000),
+            _wait_ms(data.get("interdigit_timeout"), 3000),
+        )
+        entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)", wait)
         if entry is None:
             self._end("caller_hangup", f"the caller hung up at collect_dtmf {name!r}")
         digits = _collected(entry, max_digits, terminators)
@@ -515,7 +536,10 @@ class Simulation:
     def _menu(self, module: str, data: Mapping[str, Any]) -> str:
         key = self.script.next_branch(module)
         if key is None:
-            entry = self.script.next_digits(f"menu {data.get('id', '')}: press a key")
+            # A menu's wait is its document's timeout (10 s by default), which the
+            # simulator cannot read: the default it is.
+            wait = DigitWait(1, frozenset(), 10_000)
+            entry = self.script.next_digits(f"menu {data.get('id', '')}: press a key", wait)
             if entry is None:
                 self._end("caller_hangup", "the caller hung up in a menu")
             key = (entry or "")[:1] or "timeout"
@@ -640,6 +664,12 @@ def _timeout_ms(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return min(value, DEFAULT_TIMEOUT_MS)
     return DEFAULT_TIMEOUT_MS
+
+
+def _wait_ms(value: object, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return default
 
 
 def _terminators(data: Mapping[str, Any]) -> frozenset[str]:

@@ -4,6 +4,8 @@ Each HTTP request becomes the HTTP API (v2) event a deployed endpoint receives a
 answered by the real Lambda handlers, in-process. State and media live in an embedded
 AWS (moto on 127.0.0.1, started and stopped with the server) unless --memory or --aws.
 Customer <slug> accepts the token local-<slug> unless PIVOTKIT_TOKENS says otherwise.
+On a loopback bind, /dev/ is a browser dev phone (the virtual Kazoo of `pivotkit call`, with
+you as the caller) and /dev/inspector a live view of every call serve answers.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
-from pivotkit.local.server import Exchange, LocalServer
+from pivotkit.local.server import Dispatch, Exchange, LocalServer
 from pivotkit.local.simulator import Caller
+
+if TYPE_CHECKING:
+    from pivotkit.local.devphone.console import DevConsole
 
 
 def register(subparsers: Any) -> None:
@@ -77,6 +82,11 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="a request must arrive whole this soon after its first byte (default %(default)s)",
     )
+    parser.add_argument(
+        "--no-dev-console",
+        action="store_true",
+        help="do not serve the dev phone and inspector under /dev/ (loopback binds only)",
+    )
     parser.set_defaults(func=run, backend="embedded")
 
 
@@ -113,10 +123,10 @@ def run(args: argparse.Namespace) -> int:
         except UnknownCustomer as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
             return 2
-        gateway = runtime.gateway(observer=_request_logger(out))
+        front, console = _front(args, runtime, _request_logger(out))
         try:
             server = LocalServer(
-                gateway,
+                front,
                 args.host,
                 args.port,
                 idle_timeout=args.idle_timeout,
@@ -126,12 +136,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
         stack.callback(server.server_close)
+        if console is not None:
+            console.base_url = server.url
         if args.ready_file is not None:
             stack.callback(args.ready_file.unlink, missing_ok=True)
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         stack.callback(signal.signal, signal.SIGTERM, previous)
         try:
-            _print_banner(out, server.url, runtime)
+            _print_banner(out, server.url, runtime, dev_console=console is not None)
             if args.ready_file is not None:
                 _write_ready_file(args.ready_file, server.url)
             print(f"ready: {server.url} (Ctrl-C stops)", file=out, flush=True)
@@ -139,6 +151,19 @@ def run(args: argparse.Namespace) -> int:
         except (KeyboardInterrupt, _Stop):
             print("stopping", file=out, flush=True)
     return 0
+
+
+def _front(
+    args: argparse.Namespace, runtime: LocalRuntime, observer: Callable[[Exchange], None]
+) -> tuple[Dispatch, DevConsole | None]:
+    """The gateway, behind the dev console on a loopback bind: the console dials with the
+    local tokens and shows every call, which is for this machine's browser alone."""
+    if not _is_loopback(args.host) or args.no_dev_console:
+        return runtime.gateway(observer=observer), None
+    from pivotkit.local.devphone.mount import dev_console
+
+    console = dev_console(runtime, observer=observer)
+    return console, console
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -165,7 +190,9 @@ def _request_logger(out: TextIO) -> Callable[[Exchange], None]:
     return log
 
 
-def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
+def _print_banner(
+    out: TextIO, url: str, runtime: LocalRuntime, *, dev_console: bool = False
+) -> None:
     lines = [f"pivotkit serve: {url}", f"  backend: {runtime.backend_detail}"]
     if not runtime.customers:
         lines.append("  no customers found: add a package under handlers/customers/<slug>/")
@@ -181,6 +208,8 @@ def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
             first_url = voice_url
     lines.append(f"  media: {url}/media/<customer>/<token>/...")
     lines.append(f"  schemas: {_schemas_note()}")
+    if dev_console:
+        lines.append(f"  dev phone: {url}/dev/   inspector: {url}/dev/inspector")
     if first_url is not None:
         request = pivot_http_request(Caller().kazoo_call(), first_url)
         lines += [
