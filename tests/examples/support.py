@@ -15,6 +15,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,11 +55,15 @@ def to_http(request: KazooHttpRequest) -> HttpRequest:
     return request.as_http_request()
 
 
-def app_for(customer: Customer, store: InMemoryStateStore | None = None) -> PivotApp:
+def app_for(
+    customer: Customer, store: InMemoryStateStore | None = None, *, now: datetime | None = None
+) -> PivotApp:
+    """An engine for ``customer``; its steps' ``call.now()`` reads ``now`` when given."""
     return PivotApp(
         {customer.slug: customer},
         store if store is not None else InMemoryStateStore(),
         StaticTokens({customer.slug: [TOKEN]}),
+        clock=time.time if now is None else now.timestamp,
     )
 
 
@@ -172,6 +177,7 @@ def explore(
     profiles: Iterable[Profile] = (Profile(),),
     inputs: Sequence[str] = (),
     max_requests: int = 4000,
+    now: datetime | None = None,
 ) -> Exploration:
     """Walk every branch of ``customer``'s flow: each collect is answered with every entry
     of ``SINGLE_KEYS + inputs`` (cut to its ``max_digits``), and each pivot node in an
@@ -179,10 +185,10 @@ def explore(
 
     A branch stops where its answer, the call's state and its named collections were seen
     before, so loops end. Each branch runs as its own call: the parent's stored state is
-    copied to a fresh Call-ID first.
+    copied to a fresh Call-ID first. ``now`` is the time the steps see (``call.now()``).
     """
     store = InMemoryStateStore()
-    app = app_for(customer, store)
+    app = app_for(customer, store, now=now)
     seen: set[str] = set()
     result = Exploration()
     ids = (f"explore-{n}@test" for n in itertools.count())

@@ -39,10 +39,6 @@ def queue_customer() -> Customer:
     return Customer(slug="queue", flow=queue.make_flow(InProcessLine(150.0), lambda: 1e9))
 
 
-def hours_customer(moment: datetime) -> Customer:
-    return Customer(slug="hours", flow=hours.make_flow(lambda: moment))
-
-
 CASES: dict[str, tuple[Customer, dict[str, Any], set[str]]] = {
     "speech_demo": (speech_demo.customer, {}, {"tts", "play", "hangup"}),
     "switchboard": (
@@ -67,8 +63,8 @@ CASES: dict[str, tuple[Customer, dict[str, Any], set[str]]] = {
         {"dynamic_cid", "set_cid", "prepend_cid", "cidlistmatch", "check_cid", "resources"},
     ),
     "frontdesk": (frontdesk.customer, {"profiles": [Profile(), STAFF]}, FRONTDESK_FEATURES),
-    "hours_open": (hours_customer(MONDAY_NOON), {}, {"ring_group", "voicemail"}),
-    "hours_closed": (hours_customer(SUNDAY_NOON), {}, {"resources", "voicemail"}),
+    "hours_open": (hours.customer, {"now": MONDAY_NOON}, {"ring_group", "voicemail"}),
+    "hours_closed": (hours.customer, {"now": SUNDAY_NOON}, {"resources", "voicemail"}),
     "queue": (queue_customer(), {}, {"ring_group", "play", "voicemail"}),
     "survey": (survey.customer, {}, {"webhook", "user", "hangup"}),
 }

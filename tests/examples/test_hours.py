@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customers import hours
-from customers.hours import TEAM_MAILBOX, is_open, make_flow
-from pivotkit import Customer
+from customers.hours import TEAM_MAILBOX, is_open
 from tests.examples.support import answered, app_for, bridges, call_app, cli_call, said
 
 
@@ -47,16 +46,12 @@ def test_any_time_zone_in_gives_the_same_answer() -> None:
     assert is_open(moment.astimezone(ZoneInfo("Asia/Tokyo")))
 
 
-def customer_at(moment: datetime) -> Customer:
-    return Customer(slug="hours", flow=make_flow(lambda: moment))
-
-
 MONDAY_NOON = utc(2026, 6, 1, 17, 0)
 SUNDAY_NOON = utc(2026, 6, 7, 17, 0)
 
 
 def test_open_rings_the_team_then_voicemail() -> None:
-    transcript = call_app(app_for(customer_at(MONDAY_NOON)), "hours", bridges=["NO_ANSWER"])
+    transcript = call_app(app_for(hours.customer, now=MONDAY_NOON), "hours", bridges=["NO_ANSWER"])
     assert bridges(transcript) == [
         f"ring_group [user:{hours.TEAM[0]}, user:{hours.TEAM[1]}]: NO_ANSWER (480) -> child '_'",
         f"voicemail {TEAM_MAILBOX}: answered",
@@ -65,14 +60,14 @@ def test_open_rings_the_team_then_voicemail() -> None:
 
 
 def test_closed_offers_the_emergency_line() -> None:
-    transcript = call_app(app_for(customer_at(SUNDAY_NOON)), "hours", digits=["1"])
+    transcript = call_app(app_for(hours.customer, now=SUNDAY_NOON), "hours", digits=["1"])
     assert "We are closed." in said(transcript)
     assert answered(transcript, "resources") == [{"to_did": hours.ON_CALL_NUMBER, "timeout": 30}]
     assert bridges(transcript) == [f"resources {hours.ON_CALL_NUMBER}: answered"]
 
 
 def test_closed_and_no_key_takes_a_message() -> None:
-    transcript = call_app(app_for(customer_at(SUNDAY_NOON)), "hours", digits=[""])
+    transcript = call_app(app_for(hours.customer, now=SUNDAY_NOON), "hours", digits=[""])
     assert bridges(transcript) == [f"voicemail {TEAM_MAILBOX}: answered"]
 
 

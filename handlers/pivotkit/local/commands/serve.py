@@ -4,6 +4,7 @@ Each HTTP request becomes the HTTP API (v2) event a deployed endpoint receives a
 answered by the real Lambda handlers, in-process. State and media live in an embedded
 AWS (moto on 127.0.0.1, started and stopped with the server) unless --memory or --aws.
 Customer <slug> accepts the token local-<slug> unless PIVOTKIT_TOKENS says otherwise.
+--now starts the clock steps read (call.now()) at another time, from where it runs on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
@@ -56,6 +58,12 @@ def register(subparsers: Any) -> None:
         dest="backend",
         const="memory",
         help="keep state and media in memory (no embedded AWS)",
+    )
+    parser.add_argument(
+        "--now",
+        type=now_argument,
+        metavar="TIME",
+        help=f"{NOW_HELP}; the clock starts there and runs on (default: the system clock)",
     )
     parser.add_argument(
         "--ready-file",
@@ -109,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     with contextlib.ExitStack() as stack:
         try:
-            runtime = stack.enter_context(local_runtime(backend, customer=args.customer))
+            clock = LocalClock(args.now)
+            runtime = stack.enter_context(
+                local_runtime(backend, customer=args.customer, clock=clock)
+            )
         except UnknownCustomer as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
             return 2
@@ -167,6 +178,8 @@ def _request_logger(out: TextIO) -> Callable[[Exchange], None]:
 
 def _print_banner(out: TextIO, url: str, runtime: LocalRuntime) -> None:
     lines = [f"pivotkit serve: {url}", f"  backend: {runtime.backend_detail}"]
+    if runtime.clock.moved:
+        lines.append(f"  clock: {runtime.clock.datetime().isoformat(timespec='seconds')} (--now)")
     if not runtime.customers:
         lines.append("  no customers found: add a package under handlers/customers/<slug>/")
     else:
