@@ -44,6 +44,7 @@ from pivotkit.state import CallKey, InMemoryStateStore
 
 __all__ = [
     "NO_KEY",
+    "Branch",
     "Bridge",
     "CallFailed",
     "CallResult",
@@ -81,6 +82,15 @@ class Bridge:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """A module that chose a child: a menu, ``check_cid``, ``fax_detect``, ``cidlistmatch``."""
+
+    module: str
+    key: str  # the child taken, e.g. "2", "match", "ON_FAX", "timeout"
+    text: str  # as ``pivotkit call`` prints it, e.g. "check_cid -> match (scripted)"
+
+
+@dataclass(frozen=True)
 class Request:
     """One Pivot request Kazoo sent during the call."""
 
@@ -88,6 +98,7 @@ class Request:
     method: str  # "get" or "post"
     digits: Mapping[str, str]  # every collection so far (Kazoo's Digits[...])
     variables: Mapping[str, Any]  # Custom-Application-Vars
+    url: str  # the voice_url requested, token masked
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,18 @@ class CallResult:
         """The bridge that answered (the call ends there), if any."""
         answered = [b for b in self.bridges if b.answered]
         return answered[-1] if answered else None
+
+    @property
+    def branches(self) -> list[Branch]:
+        return [
+            Branch(e.module or "", str(e.detail.get("key", "")), e.text)
+            for e in self._events("branch")
+        ]
+
+    @property
+    def modules(self) -> list[str]:
+        """Every callflow module Kazoo ran, in order (``pivot`` for each request)."""
+        return [e.module for e in self.transcript.events if e.module]
 
     @property
     def ending(self) -> str:
@@ -219,6 +242,7 @@ class CallResult:
             method=str(detail.get("method", "get")),
             digits=dict(detail.get("digits") or {}),
             variables=dict(detail.get("variables") or {}),
+            url=str(detail.get("url", "")),
         )
 
 

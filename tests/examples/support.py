@@ -1,8 +1,11 @@
-"""Driving the example customers like Kazoo does, without a server.
+"""What the examples' tests need beyond ``pivotkit.testing`` (the customer-facing harness,
+which the example tests use for every call): the kit's own machinery.
 
-- ``AppTransport``: the simulator (``pivotkit.local.simulator``) talking straight to a
-  ``PivotApp`` a test builds, e.g. a customer with a pinned clock.
-- ``cli_call``: ``pivotkit call --customer <slug> --json`` in this process, parsed.
+- ``call_app``: the simulator (``pivotkit.local.simulator``) talking straight to a
+  ``PivotApp`` a test builds on another state store (``pivotkit stats`` reads DynamoDB).
+- ``app_for``: an engine for hand-made requests (forged continuations).
+- ``cli_call``: ``pivotkit call --customer <slug> --json`` in this process, parsed (the
+  deployed module through the kit's CLI and Lambda handler).
 - ``explore``: every answer a flow gives for every key a caller can press, breadth first.
 """
 
@@ -117,12 +120,6 @@ def said(transcript: Mapping[str, Any]) -> str:
     return " | ".join(transcript["heard"])
 
 
-def answered(transcript: Mapping[str, Any], module: str) -> list[Mapping[str, Any]]:
-    """The ``data`` of every ``module`` node in the callflows the endpoint answered with."""
-    trees = [e["callflow"] for e in transcript["events"] if e["kind"] == "answer"]
-    return [node["data"] for tree in trees for node in walk(tree) if node["module"] == module]
-
-
 def bridges(transcript: Mapping[str, Any]) -> list[str]:
     """Each bridge tried, as ``"<target>: <outcome>"``."""
     return [e["text"] for e in transcript["events"] if e["kind"] == "bridge"]
@@ -189,6 +186,7 @@ def explore(
     """
     store = InMemoryStateStore()
     app = app_for(customer, store, now=now)
+    clock = time.time if now is None else now.timestamp  # the engine's, for state expiry
     seen: set[str] = set()
     result = Exploration()
     ids = (f"explore-{n}@test" for n in itertools.count())
@@ -209,7 +207,7 @@ def explore(
         result.requests += 1
         assert result.requests <= max_requests, "exploration did not converge"
         call = replace(pending.call, call_id=next(ids))
-        _copy_state(store, customer.slug, pending.state_from, call.call_id)
+        _copy_state(store, customer.slug, pending.state_from, call.call_id, clock())
         voice_url = pending.voice_url
         if "sig" in _query(voice_url):  # a continuation is signed for one call: this one
             voice_url = signed(voice_url, call)
@@ -221,7 +219,7 @@ def explore(
         tree: dict[str, Any] = json.loads(response.body)
         canonical = _canonical(tree)
         result.answers.setdefault(canonical, tree)
-        record = store.load(CallKey(customer.slug, ACCOUNT_ID, call.call_id), now=time.time())
+        record = store.load(CallKey(customer.slug, ACCOUNT_ID, call.call_id), now=clock())
         state = json.dumps(record.state if record else {}, sort_keys=True)
         named = json.dumps(_named_collections(call), sort_keys=True)
         key = "\n".join((canonical, state, named))
@@ -262,8 +260,8 @@ def _continuations(
         yield from _continuations(child, collect)
 
 
-def _copy_state(store: InMemoryStateStore, slug: str, source: str, target: str) -> None:
-    record = store.load(CallKey(slug, ACCOUNT_ID, source), now=time.time())
+def _copy_state(store: InMemoryStateStore, slug: str, source: str, target: str, now: float) -> None:
+    record = store.load(CallKey(slug, ACCOUNT_ID, source), now=now)
     if record is not None:
         store.save(replace(record, key=CallKey(slug, ACCOUNT_ID, target)), expected_version=None)
 
