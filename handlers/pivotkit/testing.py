@@ -30,6 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,7 +40,7 @@ from pivotkit.local.clock import parse_now
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import kazoo_validator
 from pivotkit.local.simulator import DTMF, Caller, PivotTarget, Script, WireAnswer, simulate
-from pivotkit.local.transcript import Transcript
+from pivotkit.local.transcript import Event, Transcript
 from pivotkit.state import CallKey, InMemoryStateStore
 
 __all__ = [
@@ -232,7 +233,7 @@ class CallResult:
     def _fail(self, message: str) -> None:
         raise AssertionError(f"{message}\n\n{self.render()}")
 
-    def _events(self, kind: str) -> list[Any]:
+    def _events(self, kind: str) -> list[Event]:
         return [e for e in self.transcript.events if e.kind == kind]
 
     def _request(self, detail: Mapping[str, Any]) -> Request:
@@ -295,9 +296,11 @@ class Harness:
         in Kazoo, ``check_cid`` or ``fax_detect`` choose this way. ``method`` and
         ``body_format`` are those of the pivot node in Kazoo's callflow.
 
-        Raises ``CallFailed`` when an answer is one Kazoo cannot use (schema-invalid, not
-        JSON, empty), and, unless ``allow_failures``, when a request failed (a non-200,
-        a step that raised): pass it to test a fallback (``assert_fallback``).
+        Raises ``CallFailed`` when a 200 answer is one Kazoo cannot use (schema-invalid, not
+        JSON, empty, the wrong Content-Type) or the flow loops, and, unless
+        ``allow_failures``, when a request failed (a non-200, a step that raised): pass it
+        to test a fallback (``assert_fallback``) or a refusal (``ending == "failed"`` when
+        the pivot node has no fallback, as the first one in Kazoo's callflow).
         """
         for entry in digits:
             if set(entry) - DTMF:
@@ -322,8 +325,8 @@ class Harness:
             validation_label=self._validation,
         )
         result = CallResult(transcript, *self._stored(who), entry=self.customer.flow.entry)
-        unusable = transcript.ending in ("failed", "loop_guard", None)
-        if unusable or (transcript.failures and not allow_failures):
+        broken = transcript.ending in ("loop_guard", None) or _unusable_answer(transcript)
+        if broken or (transcript.failures and not allow_failures):
             problems = "; ".join(transcript.failures) or transcript.reason
             raise CallFailed(f"{problems}\n\n{transcript.render()}")
         return result
@@ -384,6 +387,16 @@ def _instant(moment: Moment) -> float:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"now={moment.isoformat()}: give an aware datetime (with a tzinfo)")
     return moment.timestamp()
+
+
+def _unusable_answer(transcript: Transcript) -> bool:
+    """Whether a 200 answer was one Kazoo cannot run: the simulator records that failure
+    right after the answer (a failed request's failure follows a non-200 or no answer)."""
+    events = transcript.events
+    return any(
+        event.kind == "failure" and before.kind == "answer" and before.detail.get("status") == 200
+        for before, event in pairwise(events)
+    )
 
 
 def _with_call_id(caller: Caller, call_id: str) -> Caller:

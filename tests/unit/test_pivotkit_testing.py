@@ -137,6 +137,18 @@ def test_a_failing_step_fails_the_test_unless_a_fallback_is_what_it_tests() -> N
     result.assert_hangup()  # the customer's fallback target
 
 
+def test_a_refused_first_request_is_a_result_when_failures_are_allowed() -> None:
+    guarded = Customer(
+        slug="harness_demo", flow=make_flow(), allowed_account_ids=frozenset({"a" * 32})
+    )
+    with pytest.raises(CallFailed, match="answered 403, not 200"):
+        call(guarded)
+    result = call(guarded, allow_failures=True)
+    assert result.ending == "failed"  # Kazoo's own pivot node has no fallback: hangup
+    assert result.failures == ["answered 403, not 200"]
+    assert result.heard == []
+
+
 @needs_schemas
 def test_an_answer_kazoo_refuses_fails_even_when_failures_are_allowed() -> None:
     with pytest.raises(CallFailed, match=r"schema-invalid callflow.*'text' is a required"):
