@@ -18,6 +18,7 @@ CUSTOMERS_PACKAGE = "customers"
 # anything a developer's machine leaves behind never ships.
 RUNTIME_EXCLUDES: tuple[str, ...] = (
     "/pivotkit/local/",
+    "/pivotkit/testing.py",
     "__pycache__/",
     "*.py[cod]",
     "tests/",

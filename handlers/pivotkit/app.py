@@ -289,6 +289,7 @@ class PivotApp:
                 token=token_mark,
                 seq_placeholder=placeholder,
                 sig_placeholder=f"PKSIG{marks[32:]}",
+                clock=self.clock,
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path

@@ -16,7 +16,9 @@ them to this call (``pivotkit.continuation``). The engine in ``pivotkit.app`` in
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote, urlencode
 
@@ -143,6 +145,7 @@ class Call:
         token: str,
         seq_placeholder: str,
         sig_placeholder: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -163,6 +166,16 @@ class Call:
         # (step, collection) gets a placeholder the engine swaps for its signature.
         self._sig = sig_placeholder
         self._continuations: dict[tuple[str, str | None], str] = {}
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC: convert it to the zone a rule is written in.
+
+        Read it here rather than from ``datetime.now()``: it is the engine's clock, which
+        ``pivotkit.testing`` and ``--now`` on serve, call and replay set (the system clock
+        when deployed), so a flow that depends on the time can be tested at any time.
+        """
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     @property
     def vars(self) -> Mapping[str, Any]:

@@ -6,11 +6,11 @@ Kazoo would send next). Every request is written as the HTTP API event AWS would
 (``pivotkit.local.events``), with the token ``local-<customer>``, a fixed domain, request id
 and time, so the files and the answers in them never change on their own. Each answer the
 real Lambda handler gives is written beside its event as ``<name>.expected.json``, the
-golden ``pivotkit replay`` compares against.
+golden ``pivotkit replay`` compares against. Replay answers each event at the time in it
+(``pivotkit.local.clock``), so answers that depend on the time (``hours``) have goldens too:
+a scenario's ``starts_at`` picks the time of day.
 
     .venv/bin/python -m tests.examples.sample_events      # rewrite events/ for the examples
-
-A golden is left out where the answer depends on the wall clock (``hours``' first request).
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from pivotkit.local.commands.replay import GOLDEN_SUFFIX, invoke
 from pivotkit.local.events import EventContext, EventShape, endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.local.runtime import LocalRuntime, local_runtime
 from pivotkit.local.tokens import local_token
-from tests.signing import signed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EVENTS_ROOT = PROJECT_ROOT / "events"
@@ -58,10 +56,6 @@ class Press:
 
     name: str
     digits: str | None = None
-    # Where Kazoo sends this request instead of following the previous answer (a pivot
-    # URL's query): for a path the clock decides, e.g. the after-hours menu.
-    continuation: Mapping[str, str] | None = None
-    golden: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,8 +71,8 @@ class Scenario:
     shape: EventShape = "v2"
     method: str = "get"
     body_format: str = "form"
-    first_golden: bool = True
     call_id: str = field(default="")
+    starts_at: datetime = FIRST_REQUEST_AT  # the first request's time (what call.now() reads)
 
     def file(self, index: int, name: str) -> str:
         return f"{self.prefix}{index:02d}-{name}"
@@ -141,17 +135,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         for key in sorted(FEATURE_MODULES)
         if key != "1"
     ),
+    # Monday 1 June 2026, 10:00 in Chicago: open. Sunday 7 June, noon: closed.
+    Scenario("hours", "ring-the-team", prefix="open-"),
     Scenario(
         "hours",
-        "open-or-closed",
-        [
-            Press(
-                "emergency-line",
-                "1",
-                continuation={"step": "after_hours", "hop": "1", "seq": "0", "g": "after_hours_1"},
-            )
-        ],
-        first_golden=False,
+        "we-are-closed",
+        [Press("emergency-line", "1")],
+        prefix="closed-",
+        starts_at=datetime(2026, 6, 7, 17, 0, tzinfo=UTC),
     ),
     Scenario(
         "queue",
@@ -200,42 +191,30 @@ def _walk(scenario: Scenario, runtime: LocalRuntime) -> Iterator[SampleFile]:
         call = replace(call, to_user=scenario.dialled, request_user=scenario.dialled)
     voice_url, method = f"{base}?token={token}", scenario.method
     answer: Mapping[str, Any] | None = None
-    steps = [(scenario.first, None, scenario.first_golden), *_presses(scenario.presses)]
-    for index, (name, press, golden) in enumerate(steps, start=1):
+    steps = [(scenario.first, None), *((press.name, press) for press in scenario.presses)]
+    for index, (name, press) in enumerate(steps, start=1):
         if press is not None:
-            call, voice_url, method = _next_request(call, press, answer, base, token)
+            call, voice_url, method = _next_request(call, press, answer)
         request = pivot_http_request(
             call, voice_url, method=method, req_body_format=scenario.body_format
         )
         stem = scenario.file(index, name)
         context = EventContext(
             request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scenario.customer}/{stem}")),
-            time=FIRST_REQUEST_AT + timedelta(seconds=10 * index),
+            time=scenario.starts_at + timedelta(seconds=10 * index),
         )
         event = lambda_event(request, scenario.shape, context=context)
         yield SampleFile(directory / f"{stem}.json", event)
         response = invoke(runtime, event)
         answer = json.loads(response.body) if response.status == 200 else None
-        if golden:
-            golden_file = directory / f"{stem}{GOLDEN_SUFFIX}"
-            yield SampleFile(golden_file, {"status": response.status, "body": answer})
-
-
-def _presses(presses: Sequence[Press]) -> list[tuple[str, Press, bool]]:
-    return [(press.name, press, press.golden) for press in presses]
+        golden_file = directory / f"{stem}{GOLDEN_SUFFIX}"
+        yield SampleFile(golden_file, {"status": response.status, "body": answer})
 
 
 def _next_request(
-    call: KazooCall, press: Press, answer: Mapping[str, Any] | None, base: str, token: str
+    call: KazooCall, press: Press, answer: Mapping[str, Any] | None
 ) -> tuple[KazooCall, str, str]:
     """The call (with the digits pressed) and the URL and method of Kazoo's next request."""
-    if press.continuation is not None:
-        query = urlencode({"token": token, **press.continuation}, quote_via=quote)
-        collection = press.continuation.get("g")
-        if collection is not None and press.digits is not None:
-            call = call.with_digits(collection, press.digits)
-        # Signed as the kit would have signed it for this call (the local key of ``token``).
-        return call, signed(f"{base}?{query}", call, token), "get"
     if answer is None:
         raise ValueError(f"{press.name}: the previous request was not answered with a callflow")
     pivot, collect = _continuation(answer)

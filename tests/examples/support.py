@@ -1,8 +1,11 @@
-"""Driving the example customers like Kazoo does, without a server.
+"""What the examples' tests need beyond ``pivotkit.testing`` (the customer-facing harness,
+which the example tests use for every call): the kit's own machinery.
 
-- ``AppTransport``: the simulator (``pivotkit.local.simulator``) talking straight to a
-  ``PivotApp`` a test builds, e.g. a customer with a pinned clock.
-- ``cli_call``: ``pivotkit call --customer <slug> --json`` in this process, parsed.
+- ``call_app``: the simulator (``pivotkit.local.simulator``) talking straight to a
+  ``PivotApp`` a test builds on another state store (``pivotkit stats`` reads DynamoDB).
+- ``app_for``: an engine for hand-made requests (forged continuations).
+- ``cli_call``: ``pivotkit call --customer <slug> --json`` in this process, parsed (the
+  deployed module through the kit's CLI and Lambda handler).
 - ``explore``: every answer a flow gives for every key a caller can press, breadth first.
 """
 
@@ -15,6 +18,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,11 +58,15 @@ def to_http(request: KazooHttpRequest) -> HttpRequest:
     return request.as_http_request()
 
 
-def app_for(customer: Customer, store: InMemoryStateStore | None = None) -> PivotApp:
+def app_for(
+    customer: Customer, store: InMemoryStateStore | None = None, *, now: datetime | None = None
+) -> PivotApp:
+    """An engine for ``customer``; its steps' ``call.now()`` reads ``now`` when given."""
     return PivotApp(
         {customer.slug: customer},
         store if store is not None else InMemoryStateStore(),
         StaticTokens({customer.slug: [TOKEN]}),
+        clock=time.time if now is None else now.timestamp,
     )
 
 
@@ -110,12 +118,6 @@ def cli_call(capsys: pytest.CaptureFixture[str], slug: str, *options: str) -> di
 def said(transcript: Mapping[str, Any]) -> str:
     """Everything the caller heard, as one string (for ``in`` checks)."""
     return " | ".join(transcript["heard"])
-
-
-def answered(transcript: Mapping[str, Any], module: str) -> list[Mapping[str, Any]]:
-    """The ``data`` of every ``module`` node in the callflows the endpoint answered with."""
-    trees = [e["callflow"] for e in transcript["events"] if e["kind"] == "answer"]
-    return [node["data"] for tree in trees for node in walk(tree) if node["module"] == module]
 
 
 def bridges(transcript: Mapping[str, Any]) -> list[str]:
@@ -172,6 +174,7 @@ def explore(
     profiles: Iterable[Profile] = (Profile(),),
     inputs: Sequence[str] = (),
     max_requests: int = 4000,
+    now: datetime | None = None,
 ) -> Exploration:
     """Walk every branch of ``customer``'s flow: each collect is answered with every entry
     of ``SINGLE_KEYS + inputs`` (cut to its ``max_digits``), and each pivot node in an
@@ -179,10 +182,11 @@ def explore(
 
     A branch stops where its answer, the call's state and its named collections were seen
     before, so loops end. Each branch runs as its own call: the parent's stored state is
-    copied to a fresh Call-ID first.
+    copied to a fresh Call-ID first. ``now`` is the time the steps see (``call.now()``).
     """
     store = InMemoryStateStore()
-    app = app_for(customer, store)
+    app = app_for(customer, store, now=now)
+    clock = time.time if now is None else now.timestamp  # the engine's, for state expiry
     seen: set[str] = set()
     result = Exploration()
     ids = (f"explore-{n}@test" for n in itertools.count())
@@ -203,7 +207,7 @@ def explore(
         result.requests += 1
         assert result.requests <= max_requests, "exploration did not converge"
         call = replace(pending.call, call_id=next(ids))
-        _copy_state(store, customer.slug, pending.state_from, call.call_id)
+        _copy_state(store, customer.slug, pending.state_from, call.call_id, clock())
         voice_url = pending.voice_url
         if "sig" in _query(voice_url):  # a continuation is signed for one call: this one
             voice_url = signed(voice_url, call)
@@ -215,7 +219,7 @@ def explore(
         tree: dict[str, Any] = json.loads(response.body)
         canonical = _canonical(tree)
         result.answers.setdefault(canonical, tree)
-        record = store.load(CallKey(customer.slug, ACCOUNT_ID, call.call_id), now=time.time())
+        record = store.load(CallKey(customer.slug, ACCOUNT_ID, call.call_id), now=clock())
         state = json.dumps(record.state if record else {}, sort_keys=True)
         named = json.dumps(_named_collections(call), sort_keys=True)
         key = "\n".join((canonical, state, named))
@@ -256,8 +260,8 @@ def _continuations(
         yield from _continuations(child, collect)
 
 
-def _copy_state(store: InMemoryStateStore, slug: str, source: str, target: str) -> None:
-    record = store.load(CallKey(slug, ACCOUNT_ID, source), now=time.time())
+def _copy_state(store: InMemoryStateStore, slug: str, source: str, target: str, now: float) -> None:
+    record = store.load(CallKey(slug, ACCOUNT_ID, source), now=now)
     if record is not None:
         store.save(replace(record, key=CallKey(slug, ACCOUNT_ID, target)), expected_version=None)
 

@@ -29,6 +29,7 @@ from tests.examples.support import Exploration, Profile, explore
 STAFF = Profile(user_ids=("5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f",))
 MONDAY_NOON = datetime(2026, 6, 1, 17, 0, tzinfo=UTC)  # 12:00 in Chicago
 SUNDAY_NOON = datetime(2026, 6, 7, 17, 0, tzinfo=UTC)
+QUEUE_TIME = datetime.fromtimestamp(1e9, UTC)  # one instant: every branch sees the same line
 FRONTDESK_FEATURES = {
     *("webhook", "fax_detect", "faxbox", "menu", "directory", "disa", "group_pickup"),
     *("intercept", "eavesdrop", "page_group", "hotdesk", "call_forward", "do_not_disturb"),
@@ -36,11 +37,7 @@ FRONTDESK_FEATURES = {
 
 
 def queue_customer() -> Customer:
-    return Customer(slug="queue", flow=queue.make_flow(InProcessLine(150.0), lambda: 1e9))
-
-
-def hours_customer(moment: datetime) -> Customer:
-    return Customer(slug="hours", flow=hours.make_flow(lambda: moment))
+    return Customer(slug="queue", flow=queue.make_flow(InProcessLine(150.0)))
 
 
 CASES: dict[str, tuple[Customer, dict[str, Any], set[str]]] = {
@@ -67,9 +64,9 @@ CASES: dict[str, tuple[Customer, dict[str, Any], set[str]]] = {
         {"dynamic_cid", "set_cid", "prepend_cid", "cidlistmatch", "check_cid", "resources"},
     ),
     "frontdesk": (frontdesk.customer, {"profiles": [Profile(), STAFF]}, FRONTDESK_FEATURES),
-    "hours_open": (hours_customer(MONDAY_NOON), {}, {"ring_group", "voicemail"}),
-    "hours_closed": (hours_customer(SUNDAY_NOON), {}, {"resources", "voicemail"}),
-    "queue": (queue_customer(), {}, {"ring_group", "play", "voicemail"}),
+    "hours_open": (hours.customer, {"now": MONDAY_NOON}, {"ring_group", "voicemail"}),
+    "hours_closed": (hours.customer, {"now": SUNDAY_NOON}, {"resources", "voicemail"}),
+    "queue": (queue_customer(), {"now": QUEUE_TIME}, {"ring_group", "play", "voicemail"}),
     "survey": (survey.customer, {}, {"webhook", "user", "hangup"}),
 }
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customers import hours
-from customers.hours import TEAM_MAILBOX, is_open, make_flow
-from pivotkit import Customer
-from tests.examples.support import answered, app_for, bridges, call_app, cli_call, said
+from customers.hours import TEAM_MAILBOX, is_open
+from pivotkit.testing import NO_KEY, call
+from tests.examples.support import bridges, cli_call, said
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
@@ -47,33 +47,48 @@ def test_any_time_zone_in_gives_the_same_answer() -> None:
     assert is_open(moment.astimezone(ZoneInfo("Asia/Tokyo")))
 
 
-def customer_at(moment: datetime) -> Customer:
-    return Customer(slug="hours", flow=make_flow(lambda: moment))
-
-
 MONDAY_NOON = utc(2026, 6, 1, 17, 0)
 SUNDAY_NOON = utc(2026, 6, 7, 17, 0)
 
 
 def test_open_rings_the_team_then_voicemail() -> None:
-    transcript = call_app(app_for(customer_at(MONDAY_NOON)), "hours", bridges=["NO_ANSWER"])
-    assert bridges(transcript) == [
+    result = call(hours.customer, now=MONDAY_NOON, bridges=["NO_ANSWER"])
+    assert [b.text for b in result.bridges] == [
         f"ring_group [user:{hours.TEAM[0]}, user:{hours.TEAM[1]}]: NO_ANSWER (480) -> child '_'",
         f"voicemail {TEAM_MAILBOX}: answered",
     ]
-    assert not transcript["heard"]
+    result.assert_voicemail(TEAM_MAILBOX)
+    assert not result.heard
 
 
 def test_closed_offers_the_emergency_line() -> None:
-    transcript = call_app(app_for(customer_at(SUNDAY_NOON)), "hours", digits=["1"])
-    assert "We are closed." in said(transcript)
-    assert answered(transcript, "resources") == [{"to_did": hours.ON_CALL_NUMBER, "timeout": 30}]
-    assert bridges(transcript) == [f"resources {hours.ON_CALL_NUMBER}: answered"]
+    result = call(hours.customer, now=SUNDAY_NOON, digits=["1"])
+    result.assert_heard("We are closed.")
+    assert result.answered("resources") == [{"to_did": hours.ON_CALL_NUMBER, "timeout": 30}]
+    assert [b.text for b in result.bridges] == [f"resources {hours.ON_CALL_NUMBER}: answered"]
 
 
 def test_closed_and_no_key_takes_a_message() -> None:
-    transcript = call_app(app_for(customer_at(SUNDAY_NOON)), "hours", digits=[""])
-    assert bridges(transcript) == [f"voicemail {TEAM_MAILBOX}: answered"]
+    result = call(hours.customer, now=SUNDAY_NOON, digits=[NO_KEY])
+    assert [b.text for b in result.bridges] == [f"voicemail {TEAM_MAILBOX}: answered"]
+
+
+@pytest.mark.parametrize(
+    ("now", "open_"),
+    [
+        ("2026-12-24T09:00-06:00", True),  # Christmas Eve, a Thursday: open
+        ("2026-12-24T15:00Z", True),  # the same moment, written in UTC
+        ("2026-12-24T08:29-06:00", False),  # before opening
+        ("2026-12-25T12:00-06:00", False),  # Christmas: a holiday
+    ],
+)
+def test_the_answer_follows_the_clock_the_test_sets(now: str, open_: bool) -> None:
+    result = call(hours.customer, now=now, digits=[NO_KEY])
+    if open_:
+        result.assert_connected("ring_group")
+    else:
+        result.assert_heard("We are closed.")
+        result.assert_voicemail(TEAM_MAILBOX)
 
 
 def test_the_deployed_flow_reads_the_real_clock(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from customers.switchboard import area_code, ids
-from tests.examples.support import answered, bridges, cli_call, ran, said
+from customers.switchboard import area_code, customer, ids
+from pivotkit.testing import NO_KEY, Caller, call
 
 
 @pytest.mark.parametrize(
@@ -23,12 +23,10 @@ from tests.examples.support import answered, bridges, cli_call, ran, said
         ("900", f"voicemail {ids.GENERAL_MAILBOX}"),
     ],
 )
-def test_an_extension_connects_the_caller(
-    capsys: pytest.CaptureFixture[str], extension: str, target: str
-) -> None:
-    transcript = cli_call(capsys, "switchboard", "--digits", extension)
-    assert transcript["ending"] == "bridged"
-    assert bridges(transcript)[-1].startswith(target)
+def test_an_extension_connects_the_caller(extension: str, target: str) -> None:
+    result = call(customer, digits=[extension])
+    assert result.ending == "bridged"
+    assert result.bridges[-1].text.startswith(target)
 
 
 @pytest.mark.parametrize(
@@ -44,14 +42,14 @@ def test_an_extension_connects_the_caller(
         ("101", "USER_NOT_REGISTERED", ids.RECEPTION_MAILBOX),  # the "_" child
     ],
 )
-def test_busy_or_unanswered_goes_to_the_mailbox(
-    capsys: pytest.CaptureFixture[str], extension: str, outcome: str, mailbox: str
-) -> None:
-    transcript = cli_call(
-        capsys, "switchboard", "--digits", extension, "--bridge", f"{outcome},answer"
-    )
-    assert bridges(transcript)[-1] == f"voicemail {mailbox}: answered"
-    assert ("The line is busy." in said(transcript)) == (outcome == "USER_BUSY")
+def test_busy_or_unanswered_goes_to_the_mailbox(extension: str, outcome: str, mailbox: str) -> None:
+    result = call(customer, digits=[extension], bridges=[outcome, "answer"])
+    assert result.bridges[-1].text == f"voicemail {mailbox}: answered"
+    result.assert_voicemail(mailbox)
+    if outcome == "USER_BUSY":
+        result.assert_heard("The line is busy.")
+    else:
+        result.assert_not_heard("The line is busy.")
 
 
 @pytest.mark.parametrize(
@@ -59,49 +57,43 @@ def test_busy_or_unanswered_goes_to_the_mailbox(
     [("600", ids.HEAD_OFFICE, True), ("601", ids.ON_CALL_MOBILE, False)],
 )
 def test_outside_lines_use_local_or_global_carriers_and_name_each_failure(
-    capsys: pytest.CaptureFixture[str], extension: str, number: str, local: bool
+    extension: str, number: str, local: bool
 ) -> None:
-    transcript = cli_call(capsys, "switchboard", "--digits", extension)
-    (data,) = answered(transcript, "resources")
+    result = call(customer, digits=[extension])
+    (data,) = result.answered("resources")
     assert data == {"to_did": number, "use_local_resources": local, "timeout": 20}
     # resources never falls back to "_": the mailbox hangs under each named cause.
-    answer = ran(transcript, "answer")[-1]["callflow"]
+    answer = result.answers[-1]
     assert answer["module"] == "resources"
     assert sorted(answer["children"]) == ["NO_ANSWER", "USER_BUSY"]
 
 
-def test_the_regional_bridge_is_named_after_the_callers_area_code(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    transcript = cli_call(
-        capsys, "switchboard", "--digits", "501", "--caller-number", "+1 (872) 555-0144"
-    )
-    assert "Joining the bridge for area code 8 7 2." in said(transcript)
-    assert bridges(transcript)[-1] == "conference 'region-872': answered"
+def test_the_regional_bridge_is_named_after_the_callers_area_code() -> None:
+    result = call(customer, digits=["501"], caller=Caller(number="+1 (872) 555-0144"))
+    result.assert_heard("Joining the bridge for area code 8 7 2.")
+    assert result.bridges[-1].text == "conference 'region-872': answered"
+    result.assert_conference("region-872")
 
 
-def test_a_hidden_number_cannot_choose_a_region(capsys: pytest.CaptureFixture[str]) -> None:
-    transcript = cli_call(capsys, "switchboard", "--digits", "501", "--caller-number", "anonymous")
-    assert "Your area code is hidden" in said(transcript)
-    assert bridges(transcript)[-1].startswith(f"device {ids.RECEPTION_PHONE}")
+def test_a_hidden_number_cannot_choose_a_region() -> None:
+    result = call(customer, digits=["501"], caller=Caller(number="anonymous"))
+    result.assert_heard("Your area code is hidden")
+    result.assert_connected("device", ids.RECEPTION_PHONE)
 
 
-def test_three_wrong_extensions_reach_reception(capsys: pytest.CaptureFixture[str]) -> None:
-    transcript = cli_call(capsys, "switchboard", "--digits", "777,,123")
-    heard = said(transcript)
-    assert "There is no extension 7 7 7." in heard
-    assert "There is no extension 1 2 3." not in heard  # the third miss transfers at once
-    assert "Let me put you through to reception." in heard
-    assert bridges(transcript)[-1].startswith(f"device {ids.RECEPTION_PHONE}")
+def test_three_wrong_extensions_reach_reception() -> None:
+    result = call(customer, digits=["777", NO_KEY, "123"])
+    result.assert_heard("There is no extension 7 7 7.")
+    result.assert_not_heard("There is no extension 1 2 3.")  # the third miss transfers at once
+    result.assert_heard("Let me put you through to reception.")
+    result.assert_connected("device", ids.RECEPTION_PHONE)
 
 
-def test_the_extension_list_is_read_out_then_the_caller_dials(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    transcript = cli_call(capsys, "switchboard", "--digits", "100,102", "--method", "post")
-    assert "1 0 2, the manager." in said(transcript)
-    assert bridges(transcript)[-1].startswith(f"user {ids.MANAGER}")
-    assert ran(transcript, "request")[0]["method"] == "post"
+def test_the_extension_list_is_read_out_then_the_caller_dials() -> None:
+    result = call(customer, digits=["100", "102"], method="post")
+    result.assert_heard("1 0 2, the manager.")
+    result.assert_connected("user", ids.MANAGER)
+    assert result.requests[0].method == "post"
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ def make_handlers_tree(root: Path) -> Path:
         "pivotkit/aws/__init__.py": "",
         "pivotkit/local/__init__.py": "",
         "pivotkit/local/cli.py": "# local tooling, never shipped\n",
+        "pivotkit/testing.py": "# the test harness, never shipped\n",
         "pivotkit/__pycache__/app.cpython-311.pyc": "compiled",
         "functions/__init__.py": "",
         "functions/pivot.py": "handler = None\n",

@@ -42,6 +42,7 @@ def assert_runtime_only(files: set[str]) -> None:
     assert {"pivotkit/__init__.py", "pivotkit/app.py", "functions/customer.py"} <= files
     assert {"functions/media.py", "customers/__init__.py", "customers/shared_prompts.py"} <= files
     assert not [f for f in files if f.startswith("pivotkit/local/")]
+    assert "pivotkit/testing.py" not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     assert not [f for f in files if "/tests/" in f or f.endswith("conftest.py")]
 
@@ -109,6 +110,7 @@ def test_the_real_handlers_code_is_runtime_only_and_small(
     files = files_in(staged)
     assert "functions/customer.py" in files
     assert not [f for f in files if f.startswith("pivotkit/local/")]
+    assert "pivotkit/testing.py" not in files  # the test harness builds on pivotkit.local
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     assert f"customers/{largest}/__init__.py" in files
     assert not [

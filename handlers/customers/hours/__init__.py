@@ -5,13 +5,13 @@ start ─┬─ open ─► ring the team (ring group) ─► voicemail when nob
                                        anything else ─► voicemail
 
 Kazoo's ``temporal_route`` can do this with rules stored in Kazoo; here the rules are code,
-so they are reviewed, versioned and tested like code (see ``is_open``). The clock is a
-parameter of ``make_flow`` so tests pin the time; the deployed flow reads the real one.
+so they are reviewed, versioned and tested like code (see ``is_open``). The time comes
+from ``call.now()``: the system clock when deployed, any time you like in tests
+(``pivotkit.testing``) and with ``--now`` on ``pivotkit serve``, ``call`` and ``replay``.
 Daylight saving time is the time zone database's job: hours are local wall-clock times.
 """
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pivotkit import (
@@ -48,8 +48,6 @@ TEAM = ("4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a01", "4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a02")
 TEAM_MAILBOX = "4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a03"
 ON_CALL_NUMBER = "+13125550911"
 
-Clock = Callable[[], datetime]
-
 
 def is_open(moment: datetime) -> bool:
     """Whether the business is open at ``moment`` (an aware datetime, any time zone)."""
@@ -60,16 +58,12 @@ def is_open(moment: datetime) -> bool:
     return hours is not None and hours[0] <= local.time() < hours[1]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def make_flow(now: Clock = utc_now) -> Flow:
+def make_flow() -> Flow:
     flow = Flow()
 
     @flow.step()
     def start(call: Call) -> Node:
-        if is_open(now()):
+        if is_open(call.now()):
             team = ring_group([endpoint("user", member) for member in TEAM], timeout=25)
             return team.then(voicemail(TEAM_MAILBOX))
         closed = tts(

@@ -11,11 +11,9 @@ start ─► "please hold" ─► wait ─┐
 
 Per call, ``call.state`` keeps the lap count. The position comes from a ``WaitingLine``
 shared by all calls (see ``customers.queue.line`` for what "shared" needs on Lambda).
-Each Kazoo account has its own line.
+Each Kazoo account has its own line. Check-in times come from ``call.now()``, so tests set
+the time (``pivotkit.testing``) instead of waiting for it.
 """
-
-import time
-from collections.abc import Callable
 
 from customers.queue.line import InProcessLine, WaitingLine
 from pivotkit import Call, Customer, Flow, Node, endpoint, play, ring_group, tts, voicemail
@@ -30,7 +28,7 @@ MAX_LAPS = 8  # about eight minutes in the queue
 FORGET_AFTER_SECONDS = 150.0
 
 
-def make_flow(line: WaitingLine, now: Callable[[], float] = time.time) -> Flow:
+def make_flow(line: WaitingLine) -> Flow:
     flow = Flow()
 
     @flow.step()
@@ -47,7 +45,7 @@ def make_flow(line: WaitingLine, now: Callable[[], float] = time.time) -> Flow:
             line.leave(queue, caller)
             sorry = tts("We are sorry to keep you waiting. Please leave a message.")
             return sorry.then(voicemail(QUEUE_MAILBOX))
-        position = line.check_in(queue, caller, now())
+        position = line.check_in(queue, caller, call.now().timestamp())
         agents = ring_group([endpoint("user", agent) for agent in AGENTS], timeout=RING_SECONDS)
         # A failed ring_group continues with "_": the music, then the next lap.
         next_lap = play(HOLD_MUSIC).then(call.goto("wait"))

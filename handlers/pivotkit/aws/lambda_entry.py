@@ -77,11 +77,13 @@ def make_pivot_handler(
     state: StateStore | None = None,
     engine: EngineSettings | None = None,
     parts: FunctionParts | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
     telemetry shared with a media handler in the same function (``customer_entry``);
-    everything else comes from ``environ``."""
+    ``clock`` replaces the system clock (only the local tools pass one: deployed, nothing
+    in ``environ`` can move the time steps see); everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
@@ -96,7 +98,13 @@ def make_pivot_handler(
         on_client = telemetry.sdk_calls.attach
     store = state if state is not None else build_state_store(settings, on_client=on_client)
     app = PivotApp(
-        served, store, tokens, settings=engine, observers=observers, on_request=on_request
+        served,
+        store,
+        tokens,
+        settings=engine,
+        observers=observers,
+        on_request=on_request,
+        clock=clock or time.time,
     )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -4,8 +4,10 @@ The virtual Kazoo's requests go to the same Lambda handlers ``pivotkit replay`` 
 each one becomes the event AWS would deliver (the deployed HTTP API's shape) *before* it is
 answered: the answer saved as its golden is the one that very event got, so ``pivotkit
 replay DIR`` repeats the call request for request, continuation URLs and stored state
-included. Files are named ``<NN>-<step>.json`` (the first request is ``01-start``) so that
-replay, which runs a directory in name order, runs them in the order Kazoo sent them.
+included. Each event carries the time of the clock the call ran on (``call --now``), which
+replay answers it at, so answers that depend on the time replay the same. Files are named
+``<NN>-<step>.json`` (the first request is ``01-start``) so that replay, which runs a
+directory in name order, runs them in the order Kazoo sent them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from pivotkit.local.commands.replay import GOLDEN_SUFFIX, Replayed, invoke
-from pivotkit.local.events import EventShape, lambda_event
+from pivotkit.local.events import EventContext, EventShape, lambda_event
 from pivotkit.local.gateway import ProxyResponse
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import LocalRuntime
@@ -52,7 +54,9 @@ class EventRecorder:
         self.recorded: list[RecordedRequest] = []
 
     def send(self, request: KazooHttpRequest, timeout_s: float) -> WireAnswer:
-        event = lambda_event(request, self._shape)
+        # Stamped with the runtime's clock: replay answers the event at that time.
+        context = EventContext(time=self._runtime.clock.datetime())
+        event = lambda_event(request, self._shape, context=context)
         started = time.perf_counter()
         response = invoke(self._runtime, event)
         elapsed = (time.perf_counter() - started) * 1000

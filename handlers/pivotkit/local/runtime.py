@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import SLUG_PATTERN, Customer, discover_customers
+from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
 from pivotkit.local.server import LambdaHandler, LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
@@ -41,6 +42,8 @@ class LocalRuntime:
     backend: Backend
     backend_detail: str
     environment: dict[str, str] = field(default_factory=dict)
+    # The time the handlers' steps see (call.now()): see pivotkit.local.clock.
+    clock: LocalClock = field(default_factory=LocalClock)
 
     def gateway(self, **options: Any) -> LocalGateway:
         """A gateway routing to these functions, keeping their tokens out of logs."""
@@ -64,8 +67,11 @@ def local_runtime(
     customer: str | None = None,
     in_process_moto: bool = False,
     environ: Mapping[str, str] | None = None,
+    clock: LocalClock | None = None,
 ) -> Iterator[LocalRuntime]:
     """Build the functions on ``backend`` and keep the backend up for the block.
+
+    ``clock`` is the time the Pivot handler's steps see (default: the system clock's).
 
     ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
     backend (replay: no socket, nothing to stop). The process environment is adjusted for
@@ -80,13 +86,15 @@ def local_runtime(
             tokens = local_tokens(customers, base)
             handler_env["PIVOTKIT_TOKENS"] = tokens_json(tokens)
         _forget_cached_clients()
+        local_clock = clock or LocalClock()
         yield LocalRuntime(
             customers=customers,
             tokens=tokens,
-            functions=build_functions(handler_env),
+            functions=build_functions(handler_env, clock=local_clock),
             backend=backend,
             backend_detail=detail,
             environment=handler_env,
+            clock=local_clock,
         )
     _forget_cached_clients()
 
@@ -151,13 +159,16 @@ def customer_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
 
 
-def build_functions(environ: Mapping[str, str]) -> dict[str, LambdaHandler]:
-    """The pivot and media Lambda handlers, built as their entry points build them."""
+def build_functions(
+    environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
+) -> dict[str, LambdaHandler]:
+    """The pivot and media Lambda handlers, built as their entry points build them (the
+    Pivot engine on ``clock``, when given)."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
 
     return {
-        "pivot": local_mode(make_pivot_handler(environ)),
+        "pivot": local_mode(make_pivot_handler(environ, clock=clock)),
         "media": local_mode(make_media_handler(environ)),
     }
 

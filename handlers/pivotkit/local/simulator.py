@@ -120,6 +120,8 @@ class Caller:
     call_id: str | None = None  # generated per call when None
     user_ids: tuple[str, ...] = ()
     language: str = "en-us"
+    # Custom-Application-Vars the call already carries (set earlier in Kazoo's callflow).
+    custom_vars: Mapping[str, str] = field(default_factory=dict)
 
     def kazoo_call(self) -> KazooCall:
         call_id = self.call_id or f"{uuid.uuid4().hex}@pivotkit.local"
@@ -133,6 +135,7 @@ class Caller:
             request_user=self.dialled,
             language=self.language,
             user_ids=self.user_ids,
+            custom_application_vars=dict(self.custom_vars),
         )
 
 

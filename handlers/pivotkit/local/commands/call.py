@@ -13,6 +13,8 @@ Against a URL (serve, a tunnel, a deployment):
   pivotkit call --url 'http://127.0.0.1:8080/pivot/acme?token=local-acme' --digits 1234#,2
 In-process (no server; in-memory state; token local-<slug> or from PIVOTKIT_TOKENS):
   pivotkit call --customer acme --digits 1234#,2 --bridge NO_ANSWER --diagram call.mmd
+At another time (what call.now() reads; the clock starts there and runs on):
+  pivotkit call --customer hours --now 2026-12-24T09:00-06:00 --digits 1
 Saved as replayable events (the deployed HTTP API's shape) with the answers as goldens:
   pivotkit call --customer acme --digits 1234#,2 --save-events events/acme-sales
   pivotkit replay events/acme-sales
@@ -27,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
     DEPLOYED_SHAPE,
@@ -104,6 +107,13 @@ def register(subparsers: Any) -> None:
     caller.add_argument(
         "--language", default=Caller.language, help=f"Language (default {Caller.language})"
     )
+    caller.add_argument(
+        "--now",
+        type=now_argument,
+        metavar="TIME",
+        help=f"with --customer: {NOW_HELP}; the clock starts there and runs on (saved"
+        " events carry it, so replay answers them at the same time)",
+    )
     script = parser.add_argument_group("what the caller does")
     script.add_argument("--digits", help='one entry per collect_dtmf, e.g. "1234#,2,,0"')
     script.add_argument(
@@ -163,6 +173,13 @@ def run(args: argparse.Namespace) -> int:
         user_ids=tuple(args.user_id),
         language=args.language,
     )
+    if args.now is not None and args.url is not None:
+        print(
+            "pivotkit call: --now sets the clock of an in-process call: use --customer"
+            " (an endpoint at --url runs on its own clock; serve takes --now)",
+            file=sys.stderr,
+        )
+        return 2
     if args.save_events is not None:
         if args.url is not None:
             print(
@@ -217,7 +234,8 @@ def _transport(args: argparse.Namespace) -> Iterator[tuple[Transport, str]]:
         finally:
             http.close()
         return
-    with local_runtime("memory", customer=args.customer) as runtime:
+    clock = LocalClock(args.now)
+    with local_runtime("memory", customer=args.customer, clock=clock) as runtime:
         token = runtime.token_for(args.customer)
         if token is None:
             raise LookupError(f"PIVOTKIT_TOKENS has no token for {args.customer!r}")

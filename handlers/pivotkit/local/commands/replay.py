@@ -12,6 +12,12 @@ callflow is checked against Kazoo's schemas when they are available; and when
 ({"status": ..., "body": ...}). --update writes those goldens instead. Exit status 1 on a
 mismatch, an invalid callflow or an unreadable event.
 
+Time: each event is answered at the time AWS stamped on it (requestContext.timeEpoch, or
+requestTimeEpoch in a REST API event): that is what a step's call.now() reads, so a golden
+that depends on the time of day replays the same on any day (call --save-events stamps the
+events with the clock the call ran on). --now answers every event at one time instead; an
+event without a time is answered at the system clock's.
+
 Tokens: customer <slug> accepts local-<slug> unless PIVOTKIT_TOKENS is set, so sample
 events carry token=local-<slug>. Continuation URLs in answers use the event's domainName;
 keep it fixed in saved events and goldens stay stable.
@@ -32,6 +38,7 @@ from typing import Any
 
 from pivotkit.errors import PivotkitError
 from pivotkit.http import from_lambda_event
+from pivotkit.local.clock import NOW_HELP, event_time, now_argument
 from pivotkit.local.gateway import ProxyResponse, proxy_response
 from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.runtime import Backend, LocalRuntime, Validate, kazoo_validator, local_runtime
@@ -56,6 +63,9 @@ def register(subparsers: Any) -> None:
     )
     backend.add_argument(
         "--memory", action="store_const", dest="backend", const="memory", help="in-memory stores"
+    )
+    parser.add_argument(
+        "--now", type=now_argument, metavar="TIME", help=f"{NOW_HELP}; default: each event's own"
     )
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every answer, passes included")
@@ -112,9 +122,12 @@ def golden_path(event_path: Path) -> Path:
     return event_path.with_name(event_path.name.removesuffix(".json") + GOLDEN_SUFFIX)
 
 
-def invoke(runtime: LocalRuntime, event: Mapping[str, Any]) -> ProxyResponse:
-    """Run ``event`` through the function its path names, as API Gateway would."""
-    return _invoke(runtime, event, function_for(runtime, event))
+def invoke(
+    runtime: LocalRuntime, event: Mapping[str, Any], *, at: float | None = None
+) -> ProxyResponse:
+    """Run ``event`` through the function its path names, as API Gateway would, at time
+    ``at`` (epoch seconds; default: the time in the event)."""
+    return _invoke(runtime, event, function_for(runtime, event), at)
 
 
 def function_for(runtime: LocalRuntime, event: Mapping[str, Any]) -> str:
@@ -122,12 +135,18 @@ def function_for(runtime: LocalRuntime, event: Mapping[str, Any]) -> str:
     return _function_for(event, runtime.environment.get(PUBLIC_URL_VARIABLE))
 
 
-def _invoke(runtime: LocalRuntime, event: Mapping[str, Any], function: str) -> ProxyResponse:
+def _invoke(
+    runtime: LocalRuntime, event: Mapping[str, Any], function: str, at: float | None = None
+) -> ProxyResponse:
     handler = runtime.functions.get(function)
     if handler is None:
         raise LookupError(f"no {function} function is available")
     context = LocalLambdaContext(function_name=f"pivotkit-local-{function}")
-    return proxy_response(handler(event, context))
+    moment = at if at is not None else event_time(event)
+    if moment is None:  # a hand-written event without a time: the clock as it runs
+        return proxy_response(handler(event, context))
+    with runtime.clock.pinned(moment):
+        return proxy_response(handler(event, context))
 
 
 def _replay_one(
@@ -138,7 +157,8 @@ def _replay_one(
         if not isinstance(event, dict):
             raise ValueError("the file does not hold a JSON object")
         function = function_for(runtime, event)
-        response = _invoke(runtime, event, function)
+        at = args.now.timestamp() if args.now is not None else None
+        response = _invoke(runtime, event, function, at)
     except (OSError, ValueError, LookupError) as exc:
         print(f"FAIL {path}: {exc}")
         return False

@@ -6,6 +6,7 @@ AWS (moto on 127.0.0.1, started and stopped with the server) unless --memory or 
 Customer <slug> accepts the token local-<slug> unless PIVOTKIT_TOKENS says otherwise.
 On a loopback bind, /dev/ is a browser dev phone (the virtual Kazoo of `pivotkit call`, with
 you as the caller) and /dev/inspector a live view of every call serve answers.
+--now starts the clock steps read (call.now()) at another time, from where it runs on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
@@ -61,6 +63,12 @@ def register(subparsers: Any) -> None:
         dest="backend",
         const="memory",
         help="keep state and media in memory (no embedded AWS)",
+    )
+    parser.add_argument(
+        "--now",
+        type=now_argument,
+        metavar="TIME",
+        help=f"{NOW_HELP}; the clock starts there and runs on (default: the system clock)",
     )
     parser.add_argument(
         "--ready-file",
@@ -119,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     with contextlib.ExitStack() as stack:
         try:
-            runtime = stack.enter_context(local_runtime(backend, customer=args.customer))
+            clock = LocalClock(args.now)
+            runtime = stack.enter_context(
+                local_runtime(backend, customer=args.customer, clock=clock)
+            )
         except UnknownCustomer as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
             return 2
@@ -194,6 +205,8 @@ def _print_banner(
     out: TextIO, url: str, runtime: LocalRuntime, *, dev_console: bool = False
 ) -> None:
     lines = [f"pivotkit serve: {url}", f"  backend: {runtime.backend_detail}"]
+    if runtime.clock.moved:
+        lines.append(f"  clock: {runtime.clock.datetime().isoformat(timespec='seconds')} (--now)")
     if not runtime.customers:
         lines.append("  no customers found: add a package under handlers/customers/<slug>/")
     else:
