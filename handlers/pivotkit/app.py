@@ -41,6 +41,7 @@ from pivotkit.errors import (
 from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
+from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import (
     TOKEN_MARK_PREFIX,
     CallKey,
@@ -135,6 +136,7 @@ class PivotApp:
         observers: tuple[Observer, ...] = (),
         on_request: RequestHook | None = None,
         step_runner: StepRunner | None = None,
+        shared: SharedStore | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.state = state
@@ -144,6 +146,8 @@ class PivotApp:
         self.observers = observers
         self.on_request = on_request
         self._step_runner = step_runner
+        # What call.shared reaches; without one, this process's memory (one instance only).
+        self.shared: SharedStore = shared if shared is not None else InMemorySharedStore()
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -290,6 +294,7 @@ class PivotApp:
                 seq_placeholder=placeholder,
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
+                shared_store=self.shared,
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
