@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
@@ -53,6 +53,10 @@ from pivotkit.state import (
     stored_answer,
 )
 from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
+
+if TYPE_CHECKING:
+    from pivotkit.config import ConfigSource
+    from pivotkit.secrets import SecretSource
 
 logger = logging.getLogger("pivotkit")
 
@@ -137,6 +141,8 @@ class PivotApp:
         on_request: RequestHook | None = None,
         step_runner: StepRunner | None = None,
         shared: SharedStore | None = None,
+        config: ConfigSource | None = None,
+        secrets: SecretSource | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.state = state
@@ -148,6 +154,19 @@ class PivotApp:
         self._step_runner = step_runner
         # What call.shared reaches; without one, this process's memory (one instance only).
         self.shared: SharedStore = shared if shared is not None else InMemorySharedStore()
+        # What call.config and call.secrets read. Without them: the customers' stage-dev
+        # files, and no secrets at all (every read a 503). Neither module is imported when
+        # no customer declares configuration or secrets (a lean cold start).
+        if config is None and any(c.config_model for c in self.customers.values()):
+            from pivotkit.config import ConfigFiles
+
+            config = ConfigFiles()
+        if secrets is None and any(c.secrets for c in self.customers.values()):
+            from pivotkit.secrets import StaticSecrets
+
+            secrets = StaticSecrets({})
+        self.config: ConfigSource | None = config
+        self.secrets: SecretSource | None = secrets
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -295,6 +314,8 @@ class PivotApp:
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
                 shared_store=self.shared,
+                config_source=self.config,
+                secret_source=self.secrets,
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path

@@ -14,6 +14,7 @@ import importlib
 import json
 import pkgutil
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -21,10 +22,15 @@ from typing import TYPE_CHECKING, Protocol
 from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from pivotkit.flow import Flow
     from pivotkit.media import StoredMedia
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+# A secret's name: one environment variable word (PIVOTKIT_SECRET_<SLUG>_<NAME>) and one key
+# of the customer's secret.
+SECRET_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DEFAULT_FALLBACK_MESSAGE = "Sorry, we are having trouble with your call."
 
 
@@ -47,6 +53,17 @@ class Customer:
     # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
     # (hand long work to a queue); if it raises, the error is logged and the object stays.
     on_media_stored: Callable[[StoredMedia], None] | None = None
+    # Typed configuration: a pydantic model whose values, per stage, are in
+    # ``config/<stage>.toml`` beside the module that declares the customer; steps read
+    # ``call.config`` (``pivotkit.config``). None: no configuration, and no pydantic import.
+    config_model: type[BaseModel] | None = None
+    # The names of the secrets its steps read as ``call.secrets[name]`` (API keys). Their
+    # values never live in code or config: Secrets Manager deployed, locally the environment
+    # or ``secrets.local.toml`` (``pivotkit.secrets``).
+    secrets: tuple[str, ...] = ()
+    # The module that declares this customer (``customers.dental``): its directory holds
+    # ``config/`` and ``secrets.local.toml``. Default: the module that calls ``Customer(...)``.
+    module: str | None = None
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):
@@ -61,9 +78,41 @@ class Customer:
         object.__setattr__(
             self, "allowed_account_ids", frozenset(a.lower() for a in self.allowed_account_ids)
         )
+        if self.config_model is not None and not (
+            isinstance(self.config_model, type) and hasattr(self.config_model, "model_validate")
+        ):
+            raise TypeError("config_model must be a pydantic model class (a BaseModel subclass)")
+        object.__setattr__(self, "secrets", _secret_names(self.secrets))
+        if self.module is None:
+            object.__setattr__(self, "module", _declaring_module())
 
     def allows_account(self, account_id: str) -> bool:
         return not self.allowed_account_ids or account_id.lower() in self.allowed_account_ids
+
+
+def _secret_names(names: object) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError('secrets must be a tuple of names, e.g. secrets=("booking_api_key",)')
+    checked = tuple(names)
+    for name in checked:
+        if not isinstance(name, str) or not SECRET_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"secret name {name!r} must be lower-case letters, digits and _"
+                " (starting with a letter, at most 64 characters)"
+            )
+    if len(set(checked)) != len(checked):
+        raise ValueError("a secret is named twice in secrets=")
+    return checked
+
+
+def _declaring_module() -> str:
+    """The module whose code called ``Customer(...)``: the first frame outside this module
+    (the dataclass's generated ``__init__`` runs with this module's globals)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in (__name__, "dataclasses"):
+        frame = frame.f_back  # type: ignore[assignment]
+    name = frame.f_globals.get("__name__") if frame is not None else None
+    return name if isinstance(name, str) else "__main__"
 
 
 class TokenSource(Protocol):

@@ -178,3 +178,14 @@ class StateTooLarge(ServerError):
     status = 500
     code = "state_too_large"
     summary = "the call's state is too large to store"
+
+
+class SecretUnavailable(ServerError):
+    """A secret the customer declared (``Customer(secrets=...)``) and a step read
+    (``call.secrets[name]``) could not be had: not set, or its store unreadable. A 503, so
+    Kazoo runs the pivot node's fallback; the log line names the customer and the secret,
+    never a value."""
+
+    status = 503
+    code = "secret_unavailable"
+    summary = "a secret of this customer is unavailable"

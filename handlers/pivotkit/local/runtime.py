@@ -9,6 +9,7 @@ environment mapping, so local runs exercise the deployed code paths.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import difflib
 import importlib
@@ -29,7 +30,12 @@ Backend: TypeAlias = Literal["embedded", "memory", "aws"]
 Validate: TypeAlias = Callable[[Mapping[str, Any]], list[str]]
 
 # Settings that select AWS resources; the in-memory backend must not inherit them.
-_RESOURCE_SETTINGS = ("PIVOTKIT_STATE_TABLE", "PIVOTKIT_MEDIA_BUCKET", "PIVOTKIT_TOKENS_SECRETS")
+_RESOURCE_SETTINGS = (
+    "PIVOTKIT_STATE_TABLE",
+    "PIVOTKIT_MEDIA_BUCKET",
+    "PIVOTKIT_TOKENS_SECRETS",
+    "PIVOTKIT_SECRETS",
+)
 
 
 @dataclass
@@ -68,10 +74,13 @@ def local_runtime(
     in_process_moto: bool = False,
     environ: Mapping[str, str] | None = None,
     clock: LocalClock | None = None,
+    stage: str | None = None,
 ) -> Iterator[LocalRuntime]:
     """Build the functions on ``backend`` and keep the backend up for the block.
 
-    ``clock`` is the time the Pivot handler's steps see (default: the system clock's).
+    ``clock`` is the time the Pivot handler's steps see (default: the system clock's);
+    ``stage`` whose configuration files ``call.config`` reads (default: ``PIVOTKIT_STAGE``,
+    else dev). A customer's bad configuration raises ``ConfigError`` here, before any call.
 
     ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
     backend (replay: no socket, nothing to stop). The process environment is adjusted for
@@ -81,6 +90,8 @@ def local_runtime(
     customers = find_customers(customer)
     with _backend(backend, in_process_moto) as (aws_settings, detail):
         handler_env = _handler_environment(base, backend, aws_settings, customer)
+        if stage is not None:
+            handler_env["PIVOTKIT_STAGE"] = stage
         tokens: Mapping[str, tuple[str, ...]] = {}
         if not handler_env.get("PIVOTKIT_TOKENS_SECRETS"):
             tokens = local_tokens(customers, base)
@@ -124,6 +135,19 @@ def _handler_environment(
     if customer is not None:
         env["PIVOTKIT_CUSTOMER"] = customer
     return env
+
+
+STAGE_HELP = (
+    "the stage whose configuration steps read (call.config): config/<stage>.toml beside each"
+    " customer (default: $PIVOTKIT_STAGE, else dev)"
+)
+
+
+def add_stage_argument(parser: argparse.ArgumentParser) -> None:
+    """``--stage dev|prod`` for the tools that run customers' steps (serve, call, replay)."""
+    from pivotkit.config import STAGES
+
+    parser.add_argument("--stage", choices=STAGES, default=None, help=STAGE_HELP)
 
 
 class UnknownCustomer(LookupError):

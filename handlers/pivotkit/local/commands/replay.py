@@ -36,12 +36,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pivotkit.config import ConfigError
 from pivotkit.errors import PivotkitError
 from pivotkit.http import from_lambda_event
 from pivotkit.local.clock import NOW_HELP, event_time, now_argument
 from pivotkit.local.gateway import ProxyResponse, proxy_response
 from pivotkit.local.lambda_context import LocalLambdaContext
-from pivotkit.local.runtime import Backend, LocalRuntime, Validate, kazoo_validator, local_runtime
+from pivotkit.local.runtime import (
+    Backend,
+    LocalRuntime,
+    Validate,
+    add_stage_argument,
+    kazoo_validator,
+    local_runtime,
+)
 
 GOLDEN_SUFFIX = ".expected.json"
 # What the handlers strip from paths when set (pivotkit.aws.settings); replay routes alike.
@@ -67,6 +75,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--now", type=now_argument, metavar="TIME", help=f"{NOW_HELP}; default: each event's own"
     )
+    add_stage_argument(parser)
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every answer, passes included")
     shown.add_argument(
@@ -99,9 +108,13 @@ def run(args: argparse.Namespace) -> int:
     validator, label = kazoo_validator()
     print(f"schemas: {label}")
     failures = 0
-    with local_runtime(backend, in_process_moto=True) as runtime:
-        for path in files:
-            failures += 0 if _replay_one(path, runtime, validator, args) else 1
+    try:
+        with local_runtime(backend, in_process_moto=True, stage=args.stage) as runtime:
+            for path in files:
+                failures += 0 if _replay_one(path, runtime, validator, args) else 1
+    except ConfigError as exc:
+        print(f"pivotkit replay: {exc}", file=sys.stderr)
+        return 2
     total = len(files)
     print(f"{total - failures}/{total} event(s) passed")
     return 1 if failures else 0
