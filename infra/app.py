@@ -24,6 +24,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.customer_stack import CustomerStack
+from infra.declarations import CustomerDeclarationError, declarations
 from infra.dependency_layer import PipLayerBuilder, find_pip
 from infra.discovery import CustomerDiscoveryError, discover_customer_slugs, select_customers
 from infra.names import NameCollision, check_unique, customer_stack_name, platform_stack_name
@@ -113,6 +114,8 @@ def add_stacks(
     (default: ``customers``) are the packages on disk, which each function's asset leaves
     out except its own."""
     check_unique(settings, customers)
+    # Each customer's secrets and validated configuration, from its own code (one subprocess).
+    declared = declarations(handlers_dir, customers, settings.stage.value)
     platform_name = platform_stack_name(settings)
     platform = PlatformStack(
         app, platform_name, stack_name=platform_name, settings=settings, layer_builder=builder
@@ -129,6 +132,7 @@ def add_stacks(
             settings=settings,
             handlers_dir=handlers_dir,
             all_customers=on_disk,
+            declaration=declared[slug],
         )
         # Deploy order only (`cdk deploy --all`): the platform's SSM parameters must exist
         # before a customer stack resolves them. No reference links the two templates.
@@ -167,7 +171,12 @@ def main() -> None:
             builder=layer_builder(),
             all_customers=discovered,
         )
-    except (CustomerDiscoveryError, SettingsError, NameCollision) as error:
+    except (
+        CustomerDiscoveryError,
+        SettingsError,
+        NameCollision,
+        CustomerDeclarationError,
+    ) as error:
         # A mistyped -c value or two colliding names are the user's to fix: the message,
         # not a traceback.
         raise SystemExit(f"pivotkit CDK app: {error}") from None

@@ -51,6 +51,34 @@ def on_media_stored(stored):
 """
 
 
+# The customers are real declarations (the synth reads their secrets and validates their
+# configuration in a subprocess, pivotkit.local.declarations): acme declares neither,
+# globex_west a configuration model and one secret.
+ACME = """\
+from pivotkit import Customer, Flow
+
+customer = Customer(slug="acme", flow=Flow())
+"""
+GLOBEX_WEST = """\
+from pivotkit import Customer, Flow
+
+from .settings import GlobexSettings
+
+customer = Customer(
+    slug="globex_west", flow=Flow(), config_model=GlobexSettings, secrets=("crm_api_key",)
+)
+"""
+GLOBEX_WEST_SETTINGS = """\
+from pydantic import BaseModel, ConfigDict, HttpUrl
+
+
+class GlobexSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    crm_url: HttpUrl
+"""
+LOCAL_SECRET_VALUE = "globex-local-crm-key-never-shipped"
+
+
 def make_handlers_tree(root: Path) -> Path:
     """A ``handlers/`` tree shaped like the real one, with things that must not ship."""
     files = {
@@ -67,11 +95,16 @@ def make_handlers_tree(root: Path) -> Path:
         "functions/customer.py": "handler = None\n",
         "customers/__init__.py": "",
         "customers/shared_prompts.py": "# a module shared by customers, not a customer\n",
-        "customers/acme/__init__.py": "customer = None\n",
+        "customers/acme/__init__.py": ACME,
         "customers/acme/menu.py": "# acme's flows\n",
         "customers/acme/hooks.py": HOSTILE_HOOK,
         "customers/acme/tests/test_menu.py": "# a customer's own tests\n",
-        "customers/globex_west/__init__.py": "customer = None\n",
+        "customers/globex_west/__init__.py": GLOBEX_WEST,
+        "customers/globex_west/settings.py": GLOBEX_WEST_SETTINGS,
+        "customers/globex_west/config/dev.toml": 'crm_url = "https://crm.dev.example"\n',
+        "customers/globex_west/config/prod.toml": 'crm_url = "https://crm.example"\n',
+        # A developer's local secret value: it must ship nowhere.
+        "customers/globex_west/secrets.local.toml": f'crm_api_key = "{LOCAL_SECRET_VALUE}"\n',
         "customers/_template/__init__.py": "# starts with _: not a customer\n",
         "customers/draft/notes.txt": "no __init__.py: not a customer\n",
         "conftest.py": "# test configuration\n",

@@ -18,7 +18,7 @@ from infra.asset_sizes import (
 from infra.discovery import discover_customer_slugs
 from infra.function_code import function_code
 from infra.platform import LAMBDA_PLATFORM
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import LOCAL_SECRET_VALUE, Synthesized
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +60,28 @@ def test_each_customer_function_ships_its_own_customer_only(
         others = [o for o in synthesized.customers if o != slug]
         assert not [f for f in files for o in others if f.startswith(f"customers/{o}/")]
     assert "customers/acme/menu.py" in assets[f"pivotkit-{stage}-acme"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_function_ships_its_stages_configuration_and_no_local_secret(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """The configuration the function reads (config/<stage>.toml, validated at this synth)
+    ships; the other stage's values and a developer's secrets.local.toml never do."""
+    other = {"dev": "prod", "prod": "dev"}[stage]
+    files = function_assets(synthesized, stage)[f"pivotkit-{stage}-globex_west"]
+    assert f"customers/globex_west/config/{stage}.toml" in files
+    assert f"customers/globex_west/config/{other}.toml" not in files
+    assert "customers/globex_west/settings.py" in files
+    for asset in function_assets(synthesized, stage).values():
+        assert not [f for f in asset if f.endswith("secrets.local.toml")]
+    for _, kind, _, path in lambda_assets(synthesized.outdir):
+        if kind == "function":
+            assert all(
+                LOCAL_SECRET_VALUE not in f.read_text(errors="replace")
+                for f in path.rglob("*")
+                if f.is_file() and f.suffix in (".toml", ".py", ".json")
+            )
 
 
 def test_layer_holds_linux_arm64_wheels_for_the_runtime(synthesized: Synthesized) -> None:
