@@ -1,9 +1,9 @@
 """Find the customers to deploy by looking at ``handlers/customers/`` on disk.
 
-The CDK app never imports customer code: synthesis must not depend on the Lambda runtime's
-packages, and a broken customer module should fail its own tests, not ``cdk synth``. The
-rules match what ``pivotkit.customers`` accepts at run time, so a package deployed here is a
-package the function can load.
+Discovery imports no customer code: the rules match what ``pivotkit.customers`` accepts at
+run time, so a package deployed here is a package the function can load. What only a
+customer's code can tell (the secrets it names, whether its configuration is valid) is asked
+of it in a subprocess, for the customers being synthesized only (``infra.declarations``).
 """
 
 from __future__ import annotations

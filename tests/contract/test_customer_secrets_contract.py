@@ -151,11 +151,20 @@ def test_an_unreadable_secret_names_it_and_the_reason(deployed: Deployed) -> Non
     source = deployed.source()
     with pytest.raises(SecretMissing) as raised:
         source.secret_for(DENTAL, "booking_api_key")
-    assert str(raised.value) == f"{SECRET_ID} unreadable: ResourceNotFoundException"
+    assert str(raised.value) == (
+        f"{SECRET_ID} unreadable: ResourceNotFoundException"
+        " (no value set yet? aws secretsmanager put-secret-value, docs/deploy.md)"
+    )
+
+
+def test_a_secret_created_without_a_value_says_how_to_set_one(deployed: Deployed) -> None:
+    deployed.client.create_secret(Name=SECRET_ID)  # as the customer's stack creates it
+    with pytest.raises(SecretMissing, match=r"ResourceNotFoundException \(no value set yet\?"):
+        deployed.source().secret_for(DENTAL, "booking_api_key")
 
 
 def test_a_key_not_set_in_the_secret_says_how_to_set_it(deployed: Deployed) -> None:
-    deployed.put({})  # as the stack creates it
+    deployed.put({"sms_token": "t-1"})  # set, but without the key asked for
     with pytest.raises(SecretMissing, match=f"not set in {SECRET_ID} .aws secretsmanager put"):
         deployed.source().secret_for(DENTAL, "booking_api_key")
 

@@ -43,7 +43,7 @@ def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         reset_clients()
         client = new_secretsmanager_client()
-        client.create_secret(Name=SECRET_ID, SecretString="{}")  # as the stack creates it
+        client.create_secret(Name=SECRET_ID)  # as the stack creates it: no value yet
         yield client
     reset_clients()
 
@@ -88,7 +88,8 @@ def test_a_secret_not_set_is_a_503_logged_by_name_only(
         "message": "a secret of this customer is unavailable",
     }
     logs = capsys.readouterr().out + caplog.text
-    assert "secret booking_api_key of dental unavailable: not set in" in logs
+    assert "secret booking_api_key of dental unavailable: " in logs
+    assert "no value set yet? aws secretsmanager put-secret-value" in logs
     assert SECRET_ID in logs
 
 

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("pivotkit.secrets")
 
 DEFAULT_TTL_SECONDS = 300.0
+# The stack creates the secret without a value: until the operator sets one, reading it
+# finds no AWSCURRENT version (ResourceNotFoundException), as a deleted secret would.
+_NO_VALUE_HINT = " (no value set yet? aws secretsmanager put-secret-value, docs/deploy.md)"
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
 
 
@@ -104,7 +107,8 @@ class SecretsManagerSecrets:
         except (ClientError, BotoCoreError, MalformedSecrets) as error:
             reason = _describe(error)
             if stale is None:
-                raise SecretMissing(f"{secret_id} unreadable: {reason}") from None
+                hint = _NO_VALUE_HINT if reason == "ResourceNotFoundException" else ""
+                raise SecretMissing(f"{secret_id} unreadable: {reason}{hint}") from None
             logger.warning(
                 "secrets of %s not refreshed (%s): %s; keeping the ones held",
                 slug,
