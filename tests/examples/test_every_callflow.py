@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from customers import (
+from examples import (
     frontdesk,
     gatekeeper,
     hours,
@@ -22,7 +22,7 @@ from customers import (
     survey,
     switchboard,
 )
-from customers.queue.line import InProcessLine
+from examples.queue.line import InProcessLine
 from pivotkit import Customer
 from tests.examples.support import Exploration, Profile, explore
 

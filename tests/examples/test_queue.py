@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from customers import queue
-from customers.queue import HOLD_MUSIC, MAX_LAPS, QUEUE_MAILBOX, make_flow
-from customers.queue.line import InProcessLine
+from examples import queue
+from examples.queue import HOLD_MUSIC, MAX_LAPS, QUEUE_MAILBOX, make_flow
+from examples.queue.line import InProcessLine
 from pivotkit import Customer
 from pivotkit.local.simulator import DEFAULT_ACCOUNT_ID
 from pivotkit.testing import Caller, Harness

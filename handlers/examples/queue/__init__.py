@@ -10,12 +10,12 @@ start ─► "please hold" ─► wait ─┐
         after MAX_LAPS laps ─► "leave a message" ─► voicemail
 
 Per call, ``call.state`` keeps the lap count. The position comes from a ``WaitingLine``
-shared by all calls (see ``customers.queue.line`` for what "shared" needs on Lambda).
+shared by all calls (see ``examples.queue.line`` for what "shared" needs on Lambda).
 Each Kazoo account has its own line. Check-in times come from ``call.now()``, so tests set
 the time (``pivotkit.testing``) instead of waiting for it.
 """
 
-from customers.queue.line import InProcessLine, WaitingLine
+from examples.queue.line import InProcessLine, WaitingLine
 from pivotkit import Call, Customer, Flow, Node, endpoint, play, ring_group, tts, voicemail
 
 AGENTS = ("9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b01", "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b02")
