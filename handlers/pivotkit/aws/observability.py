@@ -57,7 +57,7 @@ DEFAULT_NAMESPACE = "pivotkit"
 UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
-KIT_LOGGERS = ("pivotkit", "customers")
+KIT_LOGGERS = ("pivotkit", "customers", "examples")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 

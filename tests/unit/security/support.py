@@ -153,7 +153,7 @@ def read(capsys: pytest.CaptureFixture[str]) -> Emitted:
     return Emitted.parse(capsys.readouterr().out)
 
 
-_KIT_LOGGERS = ("pivotkit", "customers")
+_KIT_LOGGERS = ("pivotkit", "customers", "examples")
 
 
 @pytest.fixture
