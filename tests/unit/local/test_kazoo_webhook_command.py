@@ -38,7 +38,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def printed(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
-    status, _, err = run_cli(capsys, *args)
+    status, out, err = run_cli(capsys, *args)
     assert status == 0, err
     documents: list[dict[str, Any]] = json.loads(out)
     return documents
