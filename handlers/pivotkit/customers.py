@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
+    from pivotkit.call_events import CallEvent
     from pivotkit.flow import Flow
     from pivotkit.media import StoredMedia
 
@@ -49,6 +50,11 @@ class Customer:
     # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
     # (hand long work to a queue); if it raises, the error is logged and the object stays.
     on_media_stored: Callable[[StoredMedia], None] | None = None
+    # Runs when Kazoo's webhook says a channel of the customer's calls was destroyed (the
+    # caller hung up, or the call ended), with how and after how long (``CallEvent``). It
+    # runs before Kazoo gets its 200, under a 3 s limit; if it raises or overruns, the error
+    # is logged and Kazoo still gets its 200. Kazoo may rarely send one event twice.
+    on_call_end: Callable[[CallEvent], None] | None = None
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):

@@ -160,14 +160,16 @@ def customer_names() -> list[str]:
 def build_functions(
     environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
 ) -> dict[str, LambdaHandler]:
-    """The pivot and media Lambda handlers, built as their entry points build them (the
-    Pivot engine on ``clock``, when given)."""
+    """The pivot, media and call-webhook Lambda handlers, built as their entry points build
+    them (the Pivot engine on ``clock``, when given)."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
+    from pivotkit.aws.webhook_entry import make_webhook_handler
 
     return {
         "pivot": local_mode(make_pivot_handler(environ, clock=clock)),
         "media": local_mode(make_media_handler(environ)),
+        "hooks": make_webhook_handler(environ),
     }
 
 
