@@ -47,6 +47,8 @@ class Customer:
     # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
     # (hand long work to a queue); if it raises, the error is logged and the object stays.
     on_media_stored: Callable[[StoredMedia], None] | None = None
+    # Write this customer's calls to the call journal (``pivotkit.journal``): False opts out.
+    journal: bool = True
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):
