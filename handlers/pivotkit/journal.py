@@ -105,24 +105,40 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
 def masked_params(
     raw: Mapping[str, Any], caller: CallerMask, digits_sensitive: bool
 ) -> dict[str, Any]:
-    """Decoded Pivot parameters for the journal: caller IDs masked, digits by policy."""
+    """Decoded Pivot parameters for the journal: caller IDs masked wherever they appear
+    (``Caller-ID-Number``, ``From``, ...), digits by the step's policy."""
+    hidden: list[tuple[str, str]] = []
+    for key, is_number in (("Caller-ID-Number", True), ("Caller-ID-Name", False)):
+        value = raw.get(key)
+        if isinstance(value, str) and len(value) >= 3:
+            hidden.append((value, caller(value, is_number) or MASK))
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in {"Caller-ID-Number", "Caller-ID-Name"}:
-            masked = caller(value if isinstance(value, str) else None, key.endswith("Number"))
-            if masked is not None:
-                out[key] = masked
-        elif _DIGIT_KEYS.match(key):
+        if _DIGIT_KEYS.match(key):
             out[key] = _masked_digits(value, digits_sensitive)
         else:
-            out[key] = value
+            out[key] = _without(value, hidden)
     return out
+
+
+def _without(value: Any, hidden: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        for secret, shown in hidden:
+            value = value.replace(secret, shown)
+        return value
+    if isinstance(value, Mapping):
+        return {k: _without(v, hidden) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without(v, hidden) for v in value]
+    return value
 
 
 def _masked_digits(value: Any, sensitive: bool) -> Any:
     if isinstance(value, str):
         kept = kept_digits(value, sensitive=sensitive)
-        return kept.get("digits", f"{MASK}({kept['digits_length']})")
+        if "digits" in kept:
+            return kept["digits"]
+        return f"{MASK}({kept['digits_length']})"
     if isinstance(value, Mapping):
         return {k: _masked_digits(v, sensitive) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -140,6 +156,7 @@ def request_entry(
         sensitive = customer.flow.input_sensitive(step)
     entry: dict[str, Any] = {
         MARKER: VERSION,
+        "message": "call journal",
         "kind": KIND_REQUEST,
         "at": round(at, 3),
         "customer": outcome.customer,
@@ -190,6 +207,7 @@ def call_end_entry(
     """A ``call_end`` entry: how and when the call ended (Kazoo's CHANNEL_DESTROY)."""
     entry: dict[str, Any] = {
         MARKER: VERSION,
+        "message": "call journal",
         "kind": KIND_CALL_END,
         "at": round(ended_at, 3),
         "customer": customer,
