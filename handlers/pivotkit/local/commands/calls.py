@@ -66,7 +66,7 @@ def read_file(path: str) -> Iterator[dict[str, Any]]:
 def read_log_group(group: str, start: float, endpoint: str | None) -> Iterator[dict[str, Any]]:
     import botocore.session
 
-    client = botocore.session.get_session().create_client("logs", endpoint_url=endpoint)
+    client: Any = botocore.session.get_session().create_client("logs", endpoint_url=endpoint)
     kwargs: dict[str, Any] = {
         "logGroupName": group,
         "filterPattern": FILTER_PATTERN,
