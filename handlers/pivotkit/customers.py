@@ -55,6 +55,8 @@ class Customer:
     # runs before Kazoo gets its 200, under a 3 s limit; if it raises or overruns, the error
     # is logged and Kazoo still gets its 200. Kazoo may rarely send one event twice.
     on_call_end: Callable[[CallEvent], None] | None = None
+    # Write this customer's calls to the call journal (``pivotkit.journal``): False opts out.
+    journal: bool = True
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):
