@@ -21,10 +21,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from pivotkit.call_events import CallEvent, decode_call_event
+from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
 from pivotkit.customers import Customer, TokenSource, token_matches
 from pivotkit.errors import Forbidden, NotFound, PivotkitError, ServerError, Unauthorized
 from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
+from pivotkit.journal import CallJournal
 from pivotkit.request import query_params
 from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
 
@@ -39,6 +40,27 @@ CALL_EVENT_MARKER = "call_event"
 # Where an accepted event is recorded: (customer slug, event). Must not raise for a
 # well-formed event; if it does, the error is logged and the event still answered 200.
 CallEventRecorder = Callable[[str, CallEvent], None]
+
+
+def journal_recorder(journal: CallJournal) -> CallEventRecorder:
+    """Record ``channel_destroy`` of the caller's leg as the call's ``call_end`` journal entry
+    (what ``pivotkit calls`` reads to tell how and when a call ended); every other event, and
+    the other legs' ends, as the marked log line of ``record_in_log``."""
+
+    def record(customer: str, event: CallEvent) -> None:
+        if event.kind != CHANNEL_DESTROY or event.direction == "outbound":
+            record_in_log(customer, event)
+            return
+        journal.call_ended(
+            customer=customer,
+            call_id=event.call_id,
+            account_id=event.account_id,
+            hangup_cause=event.hangup_cause,
+            duration_seconds=event.duration_seconds,
+            ended_at=event.at if event.at is not None else time.time(),
+        )
+
+    return record
 
 
 def record_in_log(customer: str, event: CallEvent) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -17,11 +18,13 @@ from pivotkit.aws.webhook_entry import make_webhook_handler
 from pivotkit.call_events import CHANNEL_ANSWER, CHANNEL_CREATE, CHANNEL_DESTROY, CallEvent
 from pivotkit.customers import StaticTokens
 from pivotkit.http import from_lambda_event
+from pivotkit.journal import CallJournal
 from pivotkit.local.gateway import http_api_event
 from pivotkit.local.kazoo_webhooks import channel_event, webhook_request
 from pivotkit.local.server import LocalGateway
+from pivotkit.redaction import Redactor
 from pivotkit.step_runner import StepRunner
-from pivotkit.webhooks import CALL_EVENT_MARKER, WebhookApp
+from pivotkit.webhooks import CALL_EVENT_MARKER, WebhookApp, journal_recorder
 
 ACCOUNT = "4a6b8c0d2e4f60718293a4b5c6d7e8f9"
 OTHER_ACCOUNT = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -214,7 +217,7 @@ def test_the_marked_log_line_says_how_the_call_ended(caplog: pytest.LogCaptureFi
 def test_the_customer_function_routes_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     ended: list[CallEvent] = []
     env = {"PIVOTKIT_CUSTOMER": "acme", "PIVOTKIT_TOKENS": json.dumps({"acme": [TOKEN]})}
-    import customers.acme as acme_module
+    import examples.acme as acme_module
 
     monkeypatch.setattr(acme_module, "customer", customer(ended.append))
     result = make_customer_handler(env)(event_for(), None)
@@ -241,3 +244,28 @@ def test_the_local_gateway_routes_hooks_literally_per_customer() -> None:
             method=method, target=target, headers=(), body=b"", domain_name=HOST
         )
         assert answer.status == 404
+
+
+def test_the_callers_end_goes_into_the_call_journal() -> None:
+    lines: list[str] = []
+    journal = CallJournal(lines.append, Redactor(), lambda value, _full: value)
+    record = journal_recorder(journal)
+    ended = CallEvent(
+        kind=CHANNEL_DESTROY,
+        call_id="call-1",
+        account_id="a" * 32,
+        at=1_780_000_000.0,
+        direction="inbound",
+        hangup_cause="NORMAL_CLEARING",
+        duration_seconds=42,
+    )
+    record("acme", ended)
+    entry = json.loads(lines[0])
+    assert entry["kind"] == "call_end"
+    assert (entry["call_id"], entry["hangup_cause"], entry["duration_seconds"]) == (
+        "call-1",
+        "NORMAL_CLEARING",
+        42,
+    )
+    record("acme", dataclasses.replace(ended, direction="outbound", call_id="leg-2"))
+    assert len(lines) == 1  # another leg's end is not the call's end
