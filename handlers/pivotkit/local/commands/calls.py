@@ -34,17 +34,28 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    for name in ("list", "show"):
-        action = sub.add_parser(name)
+    descriptions = {
+        "list": "One line per recent call (time, customer, masked caller, steps, outcome),"
+        " failed calls first.",
+        "show": "Every journal entry of one call in order: each request and answer, errors,"
+        " timings, and how the call ended.",
+    }
+    for name, description in descriptions.items():
+        action = sub.add_parser(name, help=description, description=description)
         if name == "show":
-            action.add_argument("call_id")
-        action.add_argument("--customer", metavar="SLUG")
+            action.add_argument("call_id", help="the Call-ID Kazoo sent (Call-ID in the journal)")
+        action.add_argument("--customer", metavar="SLUG", help="only this customer's calls")
         action.add_argument("--since", default="1h", help="how far back: 30m, 1h, 2d")
         action.add_argument("--log-group", help="a CloudWatch log group holding the journal")
         action.add_argument("--endpoint", metavar="URL", help="a CloudWatch Logs endpoint")
         action.add_argument("--from", dest="source", help="a file of journal lines")
         if name == "list":
-            action.add_argument("--status", choices=("error", "all"), default="all")
+            action.add_argument(
+                "--status",
+                choices=("error", "all"),
+                default="all",
+                help="error: only calls with a non-200 answer (default: all)",
+            )
         action.set_defaults(func=run)
 
 
