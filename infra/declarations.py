@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.function_code import CUSTOMERS_PACKAGE
+from infra.function_code import CUSTOMER_PACKAGES
 
 # Where customer packages may live under handlers/ (pivotkit.local.declarations agrees).
-CUSTOMER_HOMES = (CUSTOMERS_PACKAGE, "examples")
+CUSTOMER_HOMES = CUSTOMER_PACKAGES
 
 
 class CustomerDeclarationError(ValueError):

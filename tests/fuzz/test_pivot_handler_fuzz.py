@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import given
 
-from customers import acme
+from examples import acme
 from pivotkit.app import EngineSettings
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.events import lambda_event

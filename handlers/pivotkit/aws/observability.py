@@ -44,6 +44,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
 from pivotkit.caller_input import choice as _choice
 from pivotkit.escaping import escaped
+from pivotkit.journal import CallJournal
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
@@ -57,7 +58,7 @@ DEFAULT_NAMESPACE = "pivotkit"
 UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
-KIT_LOGGERS = ("pivotkit", "customers")
+KIT_LOGGERS = ("pivotkit", "customers", "examples")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -87,6 +88,10 @@ class ObservabilitySettings:
             metrics=not _flag(environ, "POWERTOOLS_METRICS_DISABLED"),
             caller_ids=CallerIdMode.parse(environ.get("PIVOTKIT_LOG_CALLER_IDS")),
         )
+
+
+def _stdout_line(line: str) -> None:
+    sys.stdout.write(line + "\n")
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:
@@ -138,6 +143,15 @@ class Telemetry:
         self.redactor = Redactor()
         self.sdk_calls = SdkCallCounter()
         self._steps = {slug: frozenset(c.flow.step_names) for slug, c in customers.items()}
+        self._customers = dict(customers)
+        mode = settings.caller_ids
+        # The call journal (pivotkit.journal): its own line on stdout, one per request, so
+        # it lands in the function's log group beside the request line.
+        self.journal = CallJournal(
+            _stdout_line,
+            self.redactor,
+            lambda value, is_number: caller_id(value, mode, is_number=is_number),
+        )
         self.logger = _build_logger(settings, self.redactor)
         self._local = threading.local()
         self._emit_lock = threading.Lock()
@@ -233,6 +247,10 @@ class Telemetry:
             self._annotate(outcome, customer)
         if self.settings.metrics:
             self._emit(outcome, customer, retries)
+        try:  # after the request's line and metrics: the journal never costs them
+            self.journal.observe(outcome, self._customers.get(outcome.customer))
+        except Exception:
+            self.logger.exception("call journal entry failed")
 
     # -- the log line ---------------------------------------------------------------------
 

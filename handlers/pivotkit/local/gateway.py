@@ -36,7 +36,7 @@ _HOP_BY_HOP = frozenset({"connection", "te", "keep-alive", "transfer-encoding", 
 class RouteMatch:
     """Which function serves a path, and the route's key and path parameters."""
 
-    function: str  # "pivot" or "media"
+    function: str  # "pivot", "media" or "hooks"
     customer: str
     route_key: str
     path_parameters: Mapping[str, str]
@@ -44,6 +44,7 @@ class RouteMatch:
 
 PIVOT_METHODS = frozenset({"GET", "POST"})
 MEDIA_METHODS = frozenset({"GET", "PUT", "POST"})
+WEBHOOK_METHODS = frozenset({"GET", "POST", "PUT"})  # Kazoo's webhook http_verb values
 
 
 def match_route(
@@ -56,7 +57,8 @@ def match_route(
 
     Pivot routes are literal per customer (``GET|POST /pivot/acme`` and
     ``/pivot/acme/{proxy+}``), so an unknown customer never reaches a function; media
-    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``).
+    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``);
+    call webhooks are literal per customer too (``GET|POST|PUT /hooks/acme``).
     ``customers=None`` accepts any slug (the functions then answer for unknown ones).
     """
     verb = method.upper()
@@ -71,6 +73,10 @@ def match_route(
             key = f"{verb} /pivot/{customer}/{{proxy+}}"
             return RouteMatch("pivot", customer, key, {"proxy": unquote(rest)})
         return RouteMatch("pivot", customer, f"{verb} /pivot/{customer}", {})
+    if head == "hooks" and verb in WEBHOOK_METHODS and not rest:
+        if customers is not None and customer not in customers:
+            return None
+        return RouteMatch("hooks", customer, f"{verb} /hooks/{customer}", {})
     if head == "media" and verb in MEDIA_METHODS:
         if rest:
             key = f"{verb} /media/{{customer}}/{{proxy+}}"
