@@ -27,7 +27,10 @@ from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from tests.contract.moto_support import REGION, new_secretsmanager_client, set_fake_aws_env
 from tests.fixtures.configured.customers import dental
 from tests.fixtures.configured.customers.dental.booking import reserve
+from tests.unit.security.support import restored_logging
 from tests.unit.test_config import ShopConfig
+
+__all__ = ["restored_logging"]
 
 SECRET_ID = "pivotkit-prod/dental/secrets"
 VALUE = "sk-live-integration-5c1b9a"
@@ -38,7 +41,9 @@ MORNING = 1_798_124_400.0
 
 
 @pytest.fixture
-def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def secrets_manager(monkeypatch: pytest.MonkeyPatch, restored_logging: None) -> Iterator[Any]:
+    """Secrets Manager on moto; the kit's loggers put back afterwards (observability, on in
+    "Lambda", reconfigures them for the process)."""
     set_fake_aws_env(monkeypatch)
     with mock_aws():
         reset_clients()
