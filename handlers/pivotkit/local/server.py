@@ -164,7 +164,8 @@ class LocalGateway:
             body=body,
             domain_name=domain_name,
             source_ip=source_ip,
-            route=route,
+            route_key=route.route_key,
+            path_parameters=route.path_parameters,
         )
         context = LocalLambdaContext(
             function_name=f"{self.function_prefix}-{route.function}", timeout_ms=self.timeout_ms
