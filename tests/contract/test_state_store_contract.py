@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pivotkit.state import CallKey, CallRecord, StateNotJSONSafe, WriteConflict
+from pivotkit.errors import StateNotJSONSafe, WriteConflict
+from pivotkit.state import CallKey, CallRecord
 from tests.contract.conftest import StoreUnderTest
 
 NOW = 1_750_000_000.25

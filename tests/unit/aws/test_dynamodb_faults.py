@@ -25,8 +25,8 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
-from pivotkit.errors import StateTooLarge, StateUnavailable
-from pivotkit.state import CallKey, CallRecord, WriteConflict
+from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
+from pivotkit.state import CallKey, CallRecord
 from tests.contract.moto_support import (
     ACCESS_DENIED,
     REQUEST_LIMIT,

@@ -20,7 +20,8 @@ from pivotkit.aws import clients
 from pivotkit.aws.lambda_entry import make_pivot_handler, observability_enabled
 from pivotkit.aws.observability import ObservabilitySettings, Telemetry
 from pivotkit.aws.redaction import CallerIdMode
-from pivotkit.state import CallRecord, InMemoryStateStore, WriteConflict
+from pivotkit.errors import WriteConflict
+from pivotkit.state import CallRecord, InMemoryStateStore
 from tests.contract.moto_support import THROTTLED, FaultInjector, create_state_table
 from tests.signing import signed
 from tests.unit.security.support import (
