@@ -22,7 +22,7 @@ from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
     from pivotkit.flow import Flow
-    from pivotkit.media import StoredMedia
+    from pivotkit.media.app import StoredMedia
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DEFAULT_FALLBACK_MESSAGE = "Sorry, we are having trouble with your call."

@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pivotkit.aws.s3_media import S3MediaStore
-from pivotkit.media import InMemoryMediaStore, MediaObject, MediaStore
-from pivotkit.media.store import sha256_b64
+from pivotkit.media.store import InMemoryMediaStore, MediaObject, MediaStore, sha256_b64
 from tests.unit.media.audio import wav_bytes
 from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client
 

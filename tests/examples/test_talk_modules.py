@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX
+from pivotkit.local.replaying import GOLDEN_SUFFIX
 from tests.examples.sample_events import EVENTS_ROOT
 from tests.examples.test_recipes import TALK_FEATURES
 

@@ -15,10 +15,10 @@ import pytest
 
 from customers import acme
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.local.replaying import golden_body
 from tests.unit.media.events import (
     SAMPLE_CUSTOMER,
     SAMPLE_TOKEN,
-    golden_body,
     response_bytes,
     sample_events,
 )

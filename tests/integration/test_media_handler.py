@@ -20,7 +20,7 @@ import pytest
 
 from pivotkit.aws.lambda_entry import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
+from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.unit.media.audio import wav_bytes, wav_duration, wav_of_size
 from tests.unit.media.events import http_api_event, response_bytes
 from tests.unit.media.example_customer import SLUG, TOKEN, media_customer

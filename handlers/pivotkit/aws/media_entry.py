@@ -27,10 +27,10 @@ from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PayloadTooLarge, PivotkitError
 from pivotkit.http import HttpResponse, error_response, from_lambda_event
-from pivotkit.media import MAX_MEDIA_BYTES, InMemoryMediaStore, MediaApp, MediaStore
-from pivotkit.media.app import MAX_LOGGED_METHOD_CHARS
-from pivotkit.media.limits import too_large_message
+from pivotkit.media.app import MAX_LOGGED_METHOD_CHARS, MediaApp
+from pivotkit.media.limits import MAX_MEDIA_BYTES, too_large_message
 from pivotkit.media.redaction import loggable_path, printable
+from pivotkit.media.store import InMemoryMediaStore, MediaStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

@@ -15,7 +15,7 @@ import pytest
 
 from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
+from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.unit.media.events import http_api_event
 from tests.unit.media.example_customer import SLUG, media_customer
 from tests.unit.media.kazoo import ACCOUNT_ID, record_call_url, recording_fields, storage_url

@@ -22,7 +22,7 @@ import pytest
 from pivotkit.aws import s3_media
 from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
+from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.unit.aws.hung_endpoint import hung_endpoint
 from tests.unit.media.events import http_api_event
 from tests.unit.media.example_customer import SLUG, media_customer

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from pivotkit.local.gateway import http_api_event as gateway_event
+from pivotkit.local.replaying import golden_body
 
 API_ID = "k4z0m3d1a"
 API_HOST = f"{API_ID}.execute-api.eu-west-1.amazonaws.com"
@@ -44,21 +43,6 @@ def http_api_event(
 def response_bytes(result: dict[str, Any]) -> bytes:
     body = result.get("body") or ""
     return base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
-
-
-def golden_body(content_type: str, body: bytes) -> Any:
-    """An answer body as ``pivotkit replay`` keeps it in a golden: JSON parsed, text kept,
-    binary summarised (docs/local.md)."""
-    if "json" in content_type:
-        return json.loads(body)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {
-            "bytes": len(body),
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "base64_head": base64.b64encode(body[:48]).decode("ascii"),
-        }
 
 
 SAMPLE_CUSTOMER = "acme"

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError
 
 from pivotkit.errors import MediaUnavailable
-from pivotkit.media import MediaObject
+from pivotkit.media.store import MediaObject
 from tests.unit.media.s3 import (
     BUCKET,
     fail_operation,
