@@ -19,17 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import (
-    FunctionParts,
-    LambdaHandler,
-    build_function_parts,
-    build_token_source,
-    observability_enabled,
-)
-from pivotkit.aws.settings import Settings
+from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
+from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
-from pivotkit.http import HttpResponse, error_response, from_lambda_event
+from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
@@ -38,8 +32,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit")
 
-# LambdaHandler, build_token_source and observability_enabled are shared with the media
-# function (pivotkit.aws.composition) and still importable from here.
+# LambdaHandler (pivotkit.http), build_token_source (pivotkit.aws.composition) and
+# observability_enabled (pivotkit.aws.settings) are shared with the media function and
+# still importable from here.
 __all__ = [
     "ClientHook",
     "LambdaHandler",
@@ -112,7 +107,7 @@ def make_pivot_handler(
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pivotkit.aws.settings import PUBLIC_URL
 from pivotkit.errors import PivotkitError
 from pivotkit.http import from_lambda_event
 from pivotkit.local.clock import event_time
@@ -24,8 +25,8 @@ from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.runtime import LocalRuntime
 
 GOLDEN_SUFFIX = ".expected.json"
-# What the handlers strip from paths when set (pivotkit.aws.settings); replay routes alike.
-PUBLIC_URL_VARIABLE = "PIVOTKIT_PUBLIC_URL"
+# What the handlers strip from paths when set; replay routes alike.
+PUBLIC_URL_VARIABLE = PUBLIC_URL
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import SLUG_PATTERN, Customer, discover_customers
+from pivotkit.http import LambdaHandler
 from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
-from pivotkit.local.server import LambdaHandler, LocalGateway
+from pivotkit.local.server import LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
@@ -177,7 +178,7 @@ def local_mode(handler: LambdaHandler) -> LambdaHandler:
     """``handler`` with loopback URLs allowed in its callflows: the local tools serve a virtual
     Kazoo on 127.0.0.1, which a real Kazoo would refuse (the deployed handlers refuse it)."""
 
-    def local_handler(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+    def local_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         with allow_loopback_urls():
             return handler(event, context)
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.http import LambdaHandler
 from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.unit.media.events import http_api_event
 from tests.unit.media.example_customer import SLUG, media_customer

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from pivotkit.aws import s3_media
-from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.http import LambdaHandler
 from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.unit.aws.hung_endpoint import hung_endpoint
 from tests.unit.media.events import http_api_event

@@ -18,8 +18,9 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.lambda_entry import make_pivot_handler, observability_enabled
-from pivotkit.aws.observability import ObservabilitySettings, Telemetry
+from pivotkit.aws.observability import Telemetry
 from pivotkit.aws.redaction import CallerIdMode
+from pivotkit.aws.settings import ObservabilitySettings
 from pivotkit.errors import WriteConflict
 from pivotkit.state import CallRecord, InMemoryStateStore
 from tests.contract.moto_support import THROTTLED, FaultInjector, create_state_table
