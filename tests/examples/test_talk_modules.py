@@ -14,7 +14,7 @@ from typing import Any
 
 from pivotkit.local.replaying import GOLDEN_SUFFIX
 from tests.examples.sample_events import EVENTS_ROOT
-from tests.examples.test_recipes import TALK_FEATURES
+from tests.examples.talk_features import TALK_FEATURES
 
 # The Kazoo modules among the talk's features (tests/examples/test_recipes.py lists the
 # builder calls docs/recipes.md must show; record_call is shown as call.record_call).
