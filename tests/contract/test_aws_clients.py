@@ -16,8 +16,8 @@ from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from pivotkit.aws import clients, settings
+from tests.contract.hung_endpoint import hung_endpoint
 from tests.contract.moto_support import REGION
-from tests.unit.aws.hung_endpoint import hung_endpoint
 
 
 class _Body(BytesIO):
