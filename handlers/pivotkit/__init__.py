@@ -21,12 +21,14 @@ from pivotkit.errors import (
 from pivotkit.flow import Call, CallState, Flow
 
 if TYPE_CHECKING:
+    from pivotkit.call_events import CallEvent
     from pivotkit.request import PivotRequest
 
 __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
     *_callflow_names,
     "BadRequest",
     "Call",
+    "CallEvent",
     "CallState",
     "CallflowError",
     "ClientError",
@@ -48,4 +50,8 @@ def __getattr__(name: str) -> Any:
         from pivotkit.request import PivotRequest
 
         return PivotRequest
+    if name == "CallEvent":  # only the webhook route decodes one
+        from pivotkit.call_events import CallEvent
+
+        return CallEvent
     raise AttributeError(f"module 'pivotkit' has no attribute {name!r}")

@@ -88,6 +88,11 @@ class Outcome:
     previous_step_ms: float | None = None
     # The body Kazoo gets (a debug log shows it; it holds the token in continuation URLs).
     answer: bytes = field(default=b"", repr=False)
+    # The decoded request (None when it was refused before decoding), the continuation's hop
+    # and state version: what the call journal (``pivotkit.journal``) records.
+    request: PivotRequest | None = field(default=None, repr=False)
+    hop: int | None = None
+    seq: int | None = None
 
 
 Observer = Callable[[Outcome], None]
@@ -123,6 +128,11 @@ class _Attempt:
     replayed: bool = False
     started: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def at(self, hop: int, seq: int) -> tuple[int, int]:
+        """Note where in the call this request is (for the ``Outcome``)."""
+        self.extra["hop"], self.extra["seq"] = hop, seq
+        return hop, seq
 
 
 class PivotApp:
@@ -192,6 +202,9 @@ class PivotApp:
                     previous_step=attempt.extra.get("previous_step"),
                     previous_step_ms=attempt.extra.get("previous_step_ms"),
                     answer=response.body,
+                    request=request,
+                    hop=attempt.extra.get("hop"),
+                    seq=attempt.extra.get("seq"),
                 )
             )
         return response
@@ -236,8 +249,9 @@ class PivotApp:
         step: str,
         attempt: _Attempt,
     ) -> bytes:
-        hop = _bounded_int(params, "hop", MAX_HOP)
-        seq = _bounded_int(params, "seq", MAX_SEQ)
+        hop, seq = attempt.at(
+            _bounded_int(params, "hop", MAX_HOP), _bounded_int(params, "seq", MAX_SEQ)
+        )
         collection = params.get("g")
         fresh_entry = _SIGNED_PARAMS.isdisjoint(params)
         if not fresh_entry:

@@ -1,6 +1,7 @@
 """Customers: who we answer for, how they authenticate, and how they are found.
 
-A customer is a package ``customers.<slug>`` exporting ``customer = Customer(...)``. Tokens
+A customer is a package ``customers.<slug>`` (the operator's) or ``examples.<slug>`` (the
+kit's examples) exporting ``customer = Customer(...)``. Tokens
 and continuation-signing keys never live in code: a ``TokenSource`` supplies them
 (environment locally, Secrets Manager when deployed), and every customer may have two valid
 tokens and two signing keys at once so they can be rotated without dropping calls.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import importlib.util
 import json
 import pkgutil
 import re
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
+    from pivotkit.call_events import CallEvent
     from pivotkit.flow import Flow
     from pivotkit.media.app import StoredMedia
 
@@ -47,6 +50,13 @@ class Customer:
     # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
     # (hand long work to a queue); if it raises, the error is logged and the object stays.
     on_media_stored: Callable[[StoredMedia], None] | None = None
+    # Runs when Kazoo's webhook says a channel of the customer's calls was destroyed (the
+    # caller hung up, or the call ended), with how and after how long (``CallEvent``). It
+    # runs before Kazoo gets its 200, under a 3 s limit; if it raises or overruns, the error
+    # is logged and Kazoo still gets its 200. Kazoo may rarely send one event twice.
+    on_call_end: Callable[[CallEvent], None] | None = None
+    # Write this customer's calls to the call journal (``pivotkit.journal``): False opts out.
+    journal: bool = True
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):
@@ -178,24 +188,72 @@ def token_matches(presented: str, valid: Iterable[str]) -> bool:
     return matched
 
 
-def discover_customers(package: str = "customers", only: str | None = None) -> dict[str, Customer]:
-    """Import ``<package>.<slug>`` modules and collect their ``customer`` objects.
+# Where customer packages live: the operator's own, then the kit's examples. A slug names one
+# package in one of them; the same slug in both is refused (which would answer its calls?).
+OPERATOR_PACKAGE = "customers"
+EXAMPLES_PACKAGE = "examples"
+CUSTOMER_PACKAGES = (OPERATOR_PACKAGE, EXAMPLES_PACKAGE)
+
+
+class CustomerClash(ValueError):
+    """One slug is a package in two customer packages (``customers.x`` and ``examples.x``)."""
+
+
+def customer_modules(
+    packages: Iterable[str] = CUSTOMER_PACKAGES, only: str | None = None
+) -> dict[str, str]:
+    """slug -> module name (``customers.dental``, ``examples.acme``) of every customer
+    package, or of ``only``, found without importing any customer.
+
+    A package root that is not importable holds no customers (a deployed function's asset
+    has only its own customer's). ``only`` that is in none raises ``ModuleNotFoundError``
+    naming ``customers.<only>``.
+    """
+    found: dict[str, list[str]] = {}
+    for package in packages:
+        try:
+            root = importlib.import_module(package)
+        except ModuleNotFoundError as exc:
+            if exc.name != package:
+                raise
+            continue
+        if only is not None:
+            if importlib.util.find_spec(f"{package}.{only}") is not None:
+                found.setdefault(only, []).append(f"{package}.{only}")
+            continue
+        for module in pkgutil.iter_modules(root.__path__):
+            if not module.name.startswith("_"):
+                found.setdefault(module.name, []).append(f"{package}.{module.name}")
+    clashes = {slug: names for slug, names in found.items() if len(names) > 1}
+    if clashes:
+        listed = "; ".join(" and ".join(names) for names in clashes.values())
+        raise CustomerClash(
+            f"a customer slug must be unique across {', '.join(packages)}: {listed};"
+            " rename your customer (the examples keep their names)"
+        )
+    if only is not None and only not in found:
+        first = next(iter(packages), OPERATOR_PACKAGE)
+        raise ModuleNotFoundError(f"No module named '{first}.{only}'", name=f"{first}.{only}")
+    return {slug: names[0] for slug, names in sorted(found.items())}
+
+
+def discover_customers(
+    packages: str | Iterable[str] = CUSTOMER_PACKAGES, only: str | None = None
+) -> dict[str, Customer]:
+    """Import each customer module (``customers.<slug>``, ``examples.<slug>``) and collect
+    its ``customer`` object.
 
     With ``only`` (a deployed function serves one customer) just that module is imported,
     which keeps cold starts independent of how many customers the kit holds.
     """
-    root = importlib.import_module(package)
-    if only is not None:
-        names = [only]
-    else:
-        names = [m.name for m in pkgutil.iter_modules(root.__path__) if not m.name.startswith("_")]
+    roots = (packages,) if isinstance(packages, str) else tuple(packages)
     found: dict[str, Customer] = {}
-    for name in sorted(names):
-        module = importlib.import_module(f"{package}.{name}")
+    for name, module_name in customer_modules(roots, only).items():
+        module = importlib.import_module(module_name)
         customer = getattr(module, "customer", None)
         if not isinstance(customer, Customer):
-            raise TypeError(f"{package}.{name} must define `customer = pivotkit.Customer(...)`")
+            raise TypeError(f"{module_name} must define `customer = pivotkit.Customer(...)`")
         if customer.slug != name:
-            raise ValueError(f"{package}.{name} declares slug {customer.slug!r}; use {name!r}")
+            raise ValueError(f"{module_name} declares slug {customer.slug!r}; use {name!r}")
         found[name] = customer
     return found

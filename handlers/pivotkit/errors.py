@@ -63,6 +63,13 @@ class NotAPivotRequest(BadRequest):
     code = "not_a_pivot_request"
 
 
+class NotACallEvent(BadRequest):
+    """Well-formed HTTP on a webhook route, but not a call event Kazoo's webhooks app sends
+    (no channel ``hook_event``, no ``call_id`` or ``account_id``, a field of the wrong shape)."""
+
+    code = "not_a_call_event"
+
+
 class Unauthorized(ClientError):
     """Missing or wrong customer token."""
 

@@ -22,7 +22,7 @@ from tests.examples.talk_features import TALK_FEATURES
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "docs" / "recipes.md"
-SOURCE_LINK = re.compile(r"\]\(\.\./(handlers/customers/[a-z_/]+\.py)\)")
+SOURCE_LINK = re.compile(r"\]\(\.\./(handlers/examples/[a-z_/]+\.py)\)")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def test_every_example_and_every_talk_feature_has_a_recipe() -> None:
     shown = set(re.findall(r"\b([A-Za-z_][\w.]*)\(", code))
     assert shown >= TALK_FEATURES, TALK_FEATURES - shown
     linked = {s.source.split("/")[2] for s in python_snippets() if s.source}
-    examples = {p.name for p in (ROOT / "handlers/customers").iterdir() if p.is_dir()}
+    examples = {p.name for p in (ROOT / "handlers/examples").iterdir() if p.is_dir()}
     assert linked == examples - {"acme", "__pycache__"}
 
 

@@ -1,4 +1,5 @@
-"""The sample events under events/<example>/: current, and answered as their goldens say."""
+"""The sample events under events/examples/<example>/: current, and answered as their
+goldens say."""
 
 from __future__ import annotations
 

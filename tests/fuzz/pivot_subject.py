@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from customers import acme
+from examples import acme
 from pivotkit.app import EngineSettings
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.events import lambda_event

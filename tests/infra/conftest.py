@@ -3,7 +3,8 @@
 jsii runs CDK in a Node process; a synth costs seconds on two cores, so every test reads the
 same cloud assembly: for ``dev`` and ``prod``, the platform stack and one stack per
 customer, synthesized from a fake ``handlers/`` tree with two customers (the real customers
-come and go; these tests prove discovery and isolation on a tree they control). The
+come and go; these tests prove discovery and isolation on a tree they control; its one
+example, ``demo``, is not synthesized, as by default, and ships in no function). The
 dependency layer is the real one, built by pip into the project's ``.build/`` cache (PyPI is
 needed the first time only).
 """
@@ -74,6 +75,8 @@ def make_handlers_tree(root: Path) -> Path:
         "customers/globex_west/__init__.py": "customer = None\n",
         "customers/_template/__init__.py": "# starts with _: not a customer\n",
         "customers/draft/notes.txt": "no __init__.py: not a customer\n",
+        "examples/__init__.py": "",
+        "examples/demo/__init__.py": "customer = None\n",
         "conftest.py": "# test configuration\n",
     }
     handlers = root / "handlers"
@@ -91,8 +94,10 @@ def synthesize(
     customers: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Synthesize one app (the platform and every customer, per context) into ``outdir``
-    and return its templates by stack name."""
+    and return its templates by stack name. By default the operator's customers are the
+    ones synthesized, as ``cdk synth`` does; the examples only when ``customers`` names them."""
     discovered = discover_customer_slugs(handlers / "customers")
+    examples = discover_customer_slugs(handlers / "examples")
     selected = tuple(customers) if customers is not None else discovered
     app = App(outdir=str(outdir), context=project_context())
     builder = layer_builder()
@@ -104,7 +109,7 @@ def synthesize(
             handlers_dir=handlers,
             customers=selected,
             builder=builder,
-            all_customers=discovered,
+            all_customers=tuple(sorted(discovered + examples)),
         )
     add_nag_checks(app)
     assembly = Path(app.synth().directory)

@@ -45,6 +45,7 @@ from pivotkit.aws.settings import ObservabilitySettings
 from pivotkit.caller_input import choice as _choice
 from pivotkit.escaping import escaped
 from pivotkit.http import LambdaHandler
+from pivotkit.journal import CallJournal
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
@@ -54,7 +55,11 @@ if TYPE_CHECKING:
 UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
-KIT_LOGGERS = ("pivotkit", "customers")
+KIT_LOGGERS = ("pivotkit", "customers", "examples")
+
+
+def _stdout_line(line: str) -> None:
+    sys.stdout.write(line + "\n")
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
@@ -102,6 +107,15 @@ class Telemetry:
         self.redactor = Redactor()
         self.sdk_calls = SdkCallCounter()
         self._steps = {slug: frozenset(c.flow.step_names) for slug, c in customers.items()}
+        self._customers = dict(customers)
+        mode = settings.caller_ids
+        # The call journal (pivotkit.journal): its own line on stdout, one per request, so
+        # it lands in the function's log group beside the request line.
+        self.journal = CallJournal(
+            _stdout_line,
+            self.redactor,
+            lambda value, is_number: caller_id(value, mode, is_number=is_number),
+        )
         self.logger = _build_logger(settings, self.redactor)
         self._local = threading.local()
         self._emit_lock = threading.Lock()
@@ -197,6 +211,10 @@ class Telemetry:
             self._annotate(outcome, customer)
         if self.settings.metrics:
             self._emit(outcome, customer, retries)
+        try:  # after the request's line and metrics: the journal never costs them
+            self.journal.observe(outcome, self._customers.get(outcome.customer))
+        except Exception:
+            self.logger.exception("call journal entry failed")
 
     # -- the log line ---------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ _TEMPLATE_PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 class RouteMatch:
     """Which function serves a path, and the route's key and path parameters."""
 
-    function: str  # "pivot" or "media"
+    function: str  # "pivot", "media" or "hooks"
     customer: str
     route_key: str
     path_parameters: Mapping[str, str]
@@ -49,13 +49,18 @@ class RouteMatch:
 
 PIVOT_METHODS = frozenset({"GET", "POST"})
 MEDIA_METHODS = frozenset({"GET", "PUT", "POST"})
+WEBHOOK_METHODS = frozenset({"GET", "POST", "PUT"})  # Kazoo's webhook http_verb values
+
 # The local gateway's routes, most specific last: (function, methods, path template).
 _ROUTES = (
     ("pivot", PIVOT_METHODS, "/pivot/{customer}"),
     ("pivot", PIVOT_METHODS, "/pivot/{customer}/{proxy+}"),
+    ("hooks", WEBHOOK_METHODS, "/hooks/{customer}"),
     ("media", MEDIA_METHODS, "/media/{customer}"),
     ("media", MEDIA_METHODS, "/media/{customer}/{proxy+}"),
 )
+# Functions whose routes name each customer literally, so an unknown one reaches no function.
+_LITERAL_CUSTOMER = frozenset({"pivot", "hooks"})
 
 
 def template_parameters(template: str, path: str) -> dict[str, str] | None:
@@ -89,7 +94,8 @@ def match_route(
 
     Pivot routes are literal per customer (``GET|POST /pivot/acme`` and
     ``/pivot/acme/{proxy+}``), so an unknown customer never reaches a function; media
-    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``).
+    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``);
+    call webhooks are literal per customer too (``GET|POST|PUT /hooks/acme``).
     ``customers=None`` accepts any slug (the functions then answer for unknown ones).
     """
     verb = method.upper()
@@ -99,7 +105,7 @@ def match_route(
             continue
         customer = found["customer"]
         path = template
-        if function == "pivot":
+        if function in _LITERAL_CUSTOMER:
             if customers is not None and customer not in customers:
                 return None
             del found["customer"]  # literal in the route, not a parameter

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
-from pivotkit.customers import SLUG_PATTERN, Customer, discover_customers
+from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discover_customers
 from pivotkit.http import LambdaHandler
 from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
@@ -128,12 +126,13 @@ def _handler_environment(
 
 
 class UnknownCustomer(LookupError):
-    """``--customer`` names no package under ``customers``."""
+    """``--customer`` names no package under ``customers`` or ``examples``."""
 
 
 def find_customers(only: str | None = None) -> dict[str, Customer]:
-    """Every customer package, or just ``only`` (``UnknownCustomer`` if it has none, with
-    the closest names, so a typo is not a dead end)."""
+    """Every customer package, the operator's and the kit's examples, or just ``only``
+    (``UnknownCustomer`` if it has none, with the closest names, so a typo is not a dead
+    end; ``CustomerClash`` if a slug is in both)."""
     if only is not None and not SLUG_PATTERN.match(only):
         raise _unknown(only)  # never handed to importlib: "../x" is no package name
     try:
@@ -148,29 +147,30 @@ def _unknown(slug: str) -> UnknownCustomer:
     names = customer_names()
     close = difflib.get_close_matches(slug.lower(), names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}?" if close else f"customers: {', '.join(names)}"
-    return UnknownCustomer(f"no customer {slug!r} (a package under handlers/customers/); {hint}")
+    return UnknownCustomer(
+        f"no customer {slug!r} (a package under handlers/customers/ or handlers/examples/); {hint}"
+    )
 
 
 def customer_names() -> list[str]:
-    """The customer packages, found without importing any of them."""
-    try:
-        package = importlib.import_module("customers")
-    except ModuleNotFoundError:
-        return []
-    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
+    """The customer packages (the operator's and the examples), found without importing
+    any of them."""
+    return list(customer_modules())
 
 
 def build_functions(
     environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
 ) -> dict[str, LambdaHandler]:
-    """The pivot and media Lambda handlers, built as their entry points build them (the
-    Pivot engine on ``clock``, when given)."""
+    """The pivot, media and call-webhook Lambda handlers, built as their entry points build
+    them (the Pivot engine on ``clock``, when given)."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
+    from pivotkit.aws.webhook_entry import make_webhook_handler
 
     return {
         "pivot": local_mode(make_pivot_handler(environ, clock=clock)),
         "media": local_mode(make_media_handler(environ)),
+        "hooks": make_webhook_handler(environ),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from customers import acme
+from examples import acme
 from pivotkit import Call, Customer, Flow, Node, tts
 from pivotkit.app import EngineSettings, Outcome, PivotApp
 from pivotkit.customers import StaticTokens

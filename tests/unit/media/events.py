@@ -50,7 +50,8 @@ SAMPLE_TOKEN = "local-acme"  # the local token `pivotkit serve` and `replay` giv
 
 
 def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """The media files under ``events/acme/``: name -> (event, golden), replayed in name order.
+    """The media files under ``events/examples/acme/``: name -> (event, golden), replayed in
+    name order.
 
     Goldens have ``pivotkit replay``'s format (``{"status", "body"}``). The events use the
     Acme example customer with its local token and run in order against one bucket, so the

@@ -127,6 +127,7 @@ class Emitted:
     text: str
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, text: str) -> Emitted:
@@ -135,6 +136,9 @@ class Emitted:
             if not line.strip():
                 continue
             document = json.loads(line)  # every line is JSON, or this fails the test
+            if "pivotkit_journal" in document:
+                emitted.journal.append(document)
+                continue
             (emitted.metrics if "_aws" in document else emitted.logs).append(document)
         return emitted
 
@@ -154,7 +158,7 @@ def read(capsys: pytest.CaptureFixture[str]) -> Emitted:
     return Emitted.parse(capsys.readouterr().out)
 
 
-_KIT_LOGGERS = ("pivotkit", "customers")
+_KIT_LOGGERS = ("pivotkit", "customers", "examples")
 
 
 @pytest.fixture

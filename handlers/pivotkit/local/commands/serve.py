@@ -220,6 +220,7 @@ def _print_banner(
         if token and first_url is None:
             first_url = voice_url
     lines.append(f"  media: {url}/media/<customer>/<token>/...")
+    lines.append(f"  call webhooks: {url}/hooks/<customer>?token=<token>")
     lines.append(f"  schemas: {_schemas_note()}")
     if dev_console:
         lines.append(f"  dev phone: {url}/dev/   inspector: {url}/dev/inspector")

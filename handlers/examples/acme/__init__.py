@@ -6,7 +6,7 @@ menu_choice: 1 sales ring group · 2 support user, voicemail if unanswered ·
              3 conference room for the caller's account · 0 operator; other keys retry.
 """
 
-from customers.acme import directory
+from examples.acme import directory
 from pivotkit import (
     Call,
     Customer,

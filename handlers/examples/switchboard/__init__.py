@@ -9,7 +9,7 @@ People and teams fall back to their mailbox when busy or unanswered.
 
 from collections.abc import Callable
 
-from customers.switchboard import ids
+from examples.switchboard import ids
 from pivotkit import (
     NO_ANSWER,
     USER_BUSY,

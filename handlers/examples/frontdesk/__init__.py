@@ -16,7 +16,7 @@ first request already answers with the feature.
 
 from collections.abc import Callable
 
-from customers.frontdesk import ids
+from examples.frontdesk import ids
 from pivotkit import (
     MAX_RETRIES,
     ON_FAX,
