@@ -36,7 +36,9 @@ from pivotkit.errors import (
     StaleContinuation,
     StateUnavailable,
     StepError,
+    StepTimedOut,
     Unauthorized,
+    WriteConflict,
 )
 from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
@@ -47,12 +49,11 @@ from pivotkit.state import (
     CallKey,
     CallRecord,
     StateStore,
-    WriteConflict,
     fill_token,
     restore_token,
     stored_answer,
 )
-from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
+from pivotkit.step_runner import StepRunner, shared_runner
 
 if TYPE_CHECKING:
     from pivotkit.config import ConfigSource

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 # The deployment stages (infra's Stage enum has the same values; tests/infra checks it).
 STAGES: tuple[str, ...] = ("dev", "prod")
 DEFAULT_STAGE = "dev"
-STAGE_ENV = "PIVOTKIT_STAGE"
 CONFIG_DIR = "config"
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from pivotkit.call_events import CallEvent
     from pivotkit.flow import Flow
-    from pivotkit.media import StoredMedia
+    from pivotkit.media.app import StoredMedia
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 # A secret's name: one environment variable word (PIVOTKIT_SECRET_<SLUG>_<NAME>) and one key

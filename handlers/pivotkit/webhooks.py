@@ -23,11 +23,18 @@ from collections.abc import Callable, Mapping
 
 from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
 from pivotkit.customers import Customer, TokenSource, token_matches
-from pivotkit.errors import Forbidden, NotFound, PivotkitError, ServerError, Unauthorized
+from pivotkit.errors import (
+    Forbidden,
+    NotFound,
+    PivotkitError,
+    ServerError,
+    StepTimedOut,
+    Unauthorized,
+)
 from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
 from pivotkit.journal import CallJournal
 from pivotkit.request import query_params
-from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
+from pivotkit.step_runner import StepRunner, shared_runner
 
 logger = logging.getLogger("pivotkit.webhooks")
 

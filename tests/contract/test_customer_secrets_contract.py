@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from pivotkit import Customer, Flow
 from pivotkit.aws.secrets_values import SecretsManagerSecrets
-from pivotkit.secrets import SecretMissing, SecretSource, StaticSecrets
+from pivotkit.errors import SecretMissing
+from pivotkit.secrets import SecretSource, StaticSecrets
 from tests.contract.moto_support import CallCounter, new_secretsmanager_client
 
 if TYPE_CHECKING:

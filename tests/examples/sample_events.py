@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX, invoke
 from pivotkit.local.events import EventContext, EventShape, endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.replaying import GOLDEN_SUFFIX, invoke
 from pivotkit.local.runtime import LocalRuntime, local_runtime
 from pivotkit.local.tokens import local_token
 

@@ -18,20 +18,11 @@ from pathlib import Path
 import pytest
 
 from pivotkit.local.cli import build_parser
+from tests.examples.talk_features import TALK_FEATURES
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "docs" / "recipes.md"
 SOURCE_LINK = re.compile(r"\]\(\.\./(handlers/examples/[a-z_/]+\.py)\)")
-
-# What the talk lists, as the builder calls and flow APIs that show it.
-TALK_FEATURES = {
-    "tts", "play", "device", "user", "ring_group", "endpoint", "group", "conference",
-    "resources", "voicemail", "faxbox", "collect_dtmf", "manual_presence", "set_cid",
-    "dynamic_cid", "prepend_cid", "cidlistmatch", "check_cid", "eavesdrop", "group_pickup",
-    "intercept", "page_group", "hotdesk", "call_forward", "do_not_disturb", "directory",
-    "disa", "fax_detect", "menu", "webhook", "call.record_call", "Flow", "call.gather", "call.goto",
-    "call.request.digits", "is_open",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX
+from pivotkit.local.replaying import GOLDEN_SUFFIX
 from tests.examples.sample_events import EVENTS_ROOT
-from tests.examples.test_recipes import TALK_FEATURES
+from tests.examples.talk_features import TALK_FEATURES
 
-# The Kazoo modules among the talk's features (tests/examples/test_recipes.py lists the
+# The Kazoo modules among the talk's features (tests/examples/talk_features.py lists the
 # builder calls docs/recipes.md must show; record_call is shown as call.record_call).
 TALK_MODULES = (
     "tts", "play", "collect_dtmf", "device", "user", "ring_group", "group", "conference",

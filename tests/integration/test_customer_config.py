@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+from pydantic import BaseModel
 
 from pivotkit import Customer, Flow
 from pivotkit.aws.clients import reset_clients
@@ -28,7 +29,6 @@ from tests.contract.moto_support import REGION, new_secretsmanager_client, set_f
 from tests.fixtures.configured.customers import dental
 from tests.fixtures.configured.customers.dental.booking import reserve
 from tests.unit.security.support import restored_logging
-from tests.unit.test_config import ShopConfig
 
 __all__ = ["restored_logging"]
 
@@ -36,6 +36,12 @@ SECRET_ID = "pivotkit-prod/dental/secrets"
 VALUE = "sk-live-integration-5c1b9a"
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 CALLER = "+15551230042"
+
+
+class ShopConfig(BaseModel):
+    name: str
+
+
 # 09:00 in Chicago, inside prod's 07:30-18:00.
 MORNING = 1_798_124_400.0
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from pivotkit.local.cli import main
-from pivotkit.local.commands.replay import golden_path
 from pivotkit.local.events import EventContext, rest_v1_event
 from pivotkit.local.kazoo_encoding import KazooCall, KazooHttpRequest, pivot_http_request
+from pivotkit.local.replaying import golden_path
 from tests.integration.serve_support import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

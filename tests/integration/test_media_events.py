@@ -15,14 +15,14 @@ import pytest
 
 from examples import acme
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.local.replaying import golden_body
+from tests.contract.moto_s3 import fresh_bucket, moto_session, new_s3_client
 from tests.unit.media.events import (
     SAMPLE_CUSTOMER,
     SAMPLE_TOKEN,
-    golden_body,
     response_bytes,
     sample_events,
 )
-from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "examples" / "acme"
 PATTERN = "media-*.json"

@@ -15,9 +15,10 @@ import pytest
 
 import customers
 from pivotkit.local.cli import main
-from pivotkit.local.commands.replay import event_files, golden_path
+from pivotkit.local.commands.replay import event_files
 from pivotkit.local.events import EventContext, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.replaying import golden_path
 from pivotkit.local.runtime import find_customers
 from pivotkit.local.schemas import load_schema_sets
 from tests.integration.serve_support import PROJECT_ROOT, write_test_customer

@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from pivotkit import Customer, Flow
-from pivotkit.errors import SecretUnavailable
-from pivotkit.secrets import (
-    LOCAL_SECRETS_FILE,
-    LocalSecrets,
-    SecretMissing,
-    Secrets,
-    StaticSecrets,
-    secret_variable,
-)
+from pivotkit.errors import SecretMissing, SecretUnavailable
+from pivotkit.local.secrets import LOCAL_SECRETS_FILE, LocalSecrets, secret_variable
+from pivotkit.secrets import Secrets, StaticSecrets
 from pivotkit.testing import Caller, call
 from tests.fixtures.configured.customers import dental
 from tests.fixtures.configured.customers.dental.booking import reserve

@@ -20,10 +20,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pivotkit.aws.composition import LambdaHandler, build_function_parts
+from pivotkit.aws.composition import build_function_parts
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import discover_customers
+from pivotkit.http import LambdaHandler
 
 MEDIA_PREFIX = "/media"
 WEBHOOK_PREFIX = "/hooks"
@@ -52,7 +53,7 @@ def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHan
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = discover_customers(only=settings.customer)
-    parts = build_function_parts(env, settings, served)
+    parts = build_function_parts(settings, served)
     pivot = make_pivot_handler(env, customers=served, parts=parts)
     media: list[LambdaHandler] = []  # built on the first media request, then kept
     hooks: list[LambdaHandler] = []  # built on the first webhook request, then kept

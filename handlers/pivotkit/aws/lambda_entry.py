@@ -19,17 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import (
-    FunctionParts,
-    LambdaHandler,
-    build_function_parts,
-    build_token_source,
-    observability_enabled,
-)
-from pivotkit.aws.settings import Settings
+from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
+from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
-from pivotkit.http import HttpResponse, error_response, from_lambda_event
+from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
@@ -41,8 +35,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit")
 
-# LambdaHandler, build_token_source and observability_enabled are shared with the media
-# function (pivotkit.aws.composition) and still importable from here.
+# LambdaHandler (pivotkit.http), build_token_source (pivotkit.aws.composition) and
+# observability_enabled (pivotkit.aws.settings) are shared with the media function and
+# still importable from here.
 __all__ = [
     "ClientHook",
     "LambdaHandler",
@@ -114,20 +109,17 @@ def build_config_source(
 
 
 def build_secret_source(
-    environ: Mapping[str, str], settings: Settings, customers: Mapping[str, Customer]
+    settings: Settings, customers: Mapping[str, Customer]
 ) -> SecretSource | None:
-    """Secrets Manager when ``PIVOTKIT_SECRETS`` names the customers' secrets (deployed),
-    else the local ones (the environment, ``secrets.local.toml``); None when no customer
-    declares a secret. Nothing is read until a step asks."""
-    if not any(c.secrets for c in customers.values()):
+    """Secrets Manager when ``PIVOTKIT_SECRETS`` names the customers' secrets (deployed; its
+    stack sets it for a customer that declares any); None otherwise, when every read of a
+    declared secret is unavailable (the local tools pass their own source). Nothing is read
+    until a step asks."""
+    if not settings.customer_secrets or not any(c.secrets for c in customers.values()):
         return None
-    if settings.customer_secrets:
-        from pivotkit.aws.secrets_values import SecretsManagerSecrets
+    from pivotkit.aws.secrets_values import SecretsManagerSecrets
 
-        return SecretsManagerSecrets(settings.customer_secrets)
-    from pivotkit.secrets import LocalSecrets
-
-    return LocalSecrets(environ)
+    return SecretsManagerSecrets(settings.customer_secrets)
 
 
 def make_pivot_handler(
@@ -152,7 +144,7 @@ def make_pivot_handler(
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None
@@ -172,7 +164,7 @@ def make_pivot_handler(
         clock=clock or time.time,
         shared=shared_store or build_shared_store(settings, on_client=on_client),
         config=config or build_config_source(settings, served),
-        secrets=secrets or build_secret_source(env, settings, served),
+        secrets=secrets or build_secret_source(settings, served),
     )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -30,8 +30,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
@@ -42,8 +41,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 )
 
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
+from pivotkit.aws.settings import ObservabilitySettings
 from pivotkit.caller_input import choice as _choice
 from pivotkit.escaping import escaped
+from pivotkit.http import LambdaHandler
 from pivotkit.journal import CallJournal
 
 if TYPE_CHECKING:
@@ -51,51 +52,14 @@ if TYPE_CHECKING:
     from pivotkit.customers import Customer, TokenSource
     from pivotkit.request import PivotRequest
 
-LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
-
-DEFAULT_SERVICE = "pivotkit"
-DEFAULT_NAMESPACE = "pivotkit"
 UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
 KIT_LOGGERS = ("pivotkit", "customers", "examples")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-
-
-@dataclass(frozen=True)
-class ObservabilitySettings:
-    service: str = DEFAULT_SERVICE
-    namespace: str = DEFAULT_NAMESPACE
-    log_level: str = "INFO"
-    debug: bool = False
-    tracing: bool = False
-    metrics: bool = True
-    caller_ids: CallerIdMode = CallerIdMode.MASKED
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> ObservabilitySettings:
-        debug = _flag(environ, "PIVOTKIT_DEBUG")
-        return cls(
-            service=environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE,
-            namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE,
-            log_level=(
-                environ.get("POWERTOOLS_LOG_LEVEL")
-                or environ.get("AWS_LAMBDA_LOG_LEVEL")
-                or ("DEBUG" if debug else "INFO")
-            ).upper(),
-            debug=debug,
-            tracing=_flag(environ, "PIVOTKIT_TRACING"),
-            metrics=not _flag(environ, "POWERTOOLS_METRICS_DISABLED"),
-            caller_ids=CallerIdMode.parse(environ.get("PIVOTKIT_LOG_CALLER_IDS")),
-        )
 
 
 def _stdout_line(line: str) -> None:
     sys.stdout.write(line + "\n")
-
-
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in _TRUE
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pivotkit.aws.clients import secretsmanager_client
-from pivotkit.secrets import SecretMissing
+from pivotkit.errors import SecretMissing
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient

@@ -13,11 +13,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pivotkit.aws.composition import FunctionParts, LambdaHandler, build_function_parts
+from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
-from pivotkit.http import error_response, from_lambda_event
+from pivotkit.http import LambdaHandler, error_response, from_lambda_event
 from pivotkit.webhooks import CallEventRecorder, WebhookApp, journal_recorder, record_in_log
 
 
@@ -31,7 +31,7 @@ def make_webhook_handler(
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    shared = parts if parts is not None else build_function_parts(settings, served)
     if record is None:
         # With telemetry on (Lambda), the caller's end goes into the call journal.
         journal = shared.telemetry.journal if shared.telemetry is not None else None

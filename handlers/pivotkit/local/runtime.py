@@ -19,9 +19,10 @@ from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discover_customers
+from pivotkit.http import LambdaHandler
 from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
-from pivotkit.local.server import LambdaHandler, LocalGateway
+from pivotkit.local.server import LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
@@ -188,10 +189,15 @@ def build_functions(
     them (the Pivot engine on ``clock``, when given)."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
+    from pivotkit.aws.settings import SECRETS
     from pivotkit.aws.webhook_entry import make_webhook_handler
+    from pivotkit.local.secrets import LocalSecrets
 
+    # Customers' secrets from this machine (the environment, secrets.local.toml), unless the
+    # environment names deployed ones (--aws with PIVOTKIT_SECRETS set).
+    secrets = None if environ.get(SECRETS) else LocalSecrets(environ)
     return {
-        "pivot": local_mode(make_pivot_handler(environ, clock=clock)),
+        "pivot": local_mode(make_pivot_handler(environ, clock=clock, secrets=secrets)),
         "media": local_mode(make_media_handler(environ)),
         "hooks": make_webhook_handler(environ),
     }
@@ -201,7 +207,7 @@ def local_mode(handler: LambdaHandler) -> LambdaHandler:
     """``handler`` with loopback URLs allowed in its callflows: the local tools serve a virtual
     Kazoo on 127.0.0.1, which a real Kazoo would refuse (the deployed handlers refuse it)."""
 
-    def local_handler(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+    def local_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         with allow_loopback_urls():
             return handler(event, context)
 

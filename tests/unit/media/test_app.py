@@ -14,8 +14,9 @@ import pytest
 from pivotkit.customers import StaticTokens
 from pivotkit.errors import MediaUnavailable
 from pivotkit.http import HttpRequest, HttpResponse
-from pivotkit.media import InMemoryMediaStore, MediaApp, MediaKind, MediaLimits, StoredMedia
-from pivotkit.media.store import FetchedMedia, MediaObject, StoredObject
+from pivotkit.media.app import MediaApp, MediaLimits, StoredMedia
+from pivotkit.media.paths import MediaKind
+from pivotkit.media.store import FetchedMedia, InMemoryMediaStore, MediaObject, StoredObject
 from tests.unit.media.audio import wav_bytes
 from tests.unit.media.example_customer import OTHER_TOKEN, SLUG, TOKEN, media_customer
 from tests.unit.media.kazoo import (

@@ -15,10 +15,10 @@ from moto import mock_aws
 from pivotkit.aws.secrets_tokens import (
     MalformedSecret,
     SecretsManagerTokens,
-    TokensUnavailable,
     parse_secret,
 )
 from pivotkit.customers import derive_credentials, token_matches
+from pivotkit.errors import TokensUnavailable
 from tests.contract.moto_support import CallCounter, new_secretsmanager_client
 
 if TYPE_CHECKING:

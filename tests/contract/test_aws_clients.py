@@ -15,9 +15,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
-from pivotkit.aws import clients
+from pivotkit.aws import clients, settings
+from tests.contract.hung_endpoint import hung_endpoint
 from tests.contract.moto_support import REGION
-from tests.unit.aws.hung_endpoint import hung_endpoint
 
 
 class _Body(BytesIO):
@@ -56,9 +56,9 @@ def test_clients_are_built_once_per_process_in_the_lambda_region(fresh_clients: 
 
 def test_region_prefers_lambdas_variable() -> None:
     env = {"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "us-east-1"}
-    assert clients.region_from_env(env) == "ap-south-1"
-    assert clients.region_from_env({"AWS_DEFAULT_REGION": "us-east-1"}) == "us-east-1"
-    assert clients.region_from_env({}) is None
+    assert settings.region_from_env(env) == "ap-south-1"
+    assert settings.region_from_env({"AWS_DEFAULT_REGION": "us-east-1"}) == "us-east-1"
+    assert settings.region_from_env({}) is None
 
 
 def test_an_endpoint_that_never_answers_costs_one_read_timeout(
@@ -108,13 +108,16 @@ def test_secrets_client_retries_a_server_error_once(fresh_clients: None) -> None
 def test_local_servers_can_widen_the_sdk_timeouts_and_the_store_follows() -> None:
     from pivotkit.aws.dynamodb_state import RetryPolicy
 
-    assert clients.sdk_timeouts({}) == (
-        clients.CONNECT_TIMEOUT_SECONDS,
-        clients.READ_TIMEOUT_SECONDS,
-    )
-    assert clients.sdk_timeouts({clients.LOCAL_TIMEOUTS_ENV: "2,5"}) == (2.0, 5.0)
+    assert settings.sdk_timeouts({}) is None
+    assert settings.sdk_timeouts({settings.LOCAL_SDK_TIMEOUTS: "2,5"}) == (2.0, 5.0)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(clients.LOCAL_TIMEOUTS_ENV, "2,5")
+        patch.delenv(settings.LOCAL_SDK_TIMEOUTS, raising=False)
+        assert clients.sdk_timeouts() == (
+            clients.CONNECT_TIMEOUT_SECONDS,
+            clients.READ_TIMEOUT_SECONDS,
+        )
+        patch.setenv(settings.LOCAL_SDK_TIMEOUTS, "2,5")
+        assert clients.sdk_timeouts() == (2.0, 5.0)
         assert clients.client_config().read_timeout == 5.0
         assert RetryPolicy().attempt_timeout_seconds == 7.0
     assert RetryPolicy().attempt_timeout_seconds == clients.ATTEMPT_TIMEOUT_SECONDS

@@ -20,17 +20,17 @@ from typing import Any
 import pytest
 
 from pivotkit.aws import s3_media
-from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
-from tests.unit.aws.hung_endpoint import hung_endpoint
+from pivotkit.http import LambdaHandler
+from pivotkit.media.limits import MAX_MEDIA_BYTES
+from tests.contract.hung_endpoint import hung_endpoint
+from tests.contract.moto_s3 import fake_aws_env
+from tests.integration.slow_s3 import slow_s3
 from tests.unit.media.events import http_api_event
 from tests.unit.media.example_customer import SLUG, media_customer
 from tests.unit.media.kazoo import ACCOUNT_ID, record_caller_url
-from tests.unit.media.s3 import fake_aws_env
-from tests.unit.media.slow_s3 import slow_s3
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3-timeouts-token-4d2b9e"
 BUCKET = "pivotkit-media-timeouts"
 # The largest body the function accepts, as FreeSWITCH uploads a record_caller file.

@@ -13,13 +13,19 @@ from urllib.parse import quote
 
 import pytest
 
-from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
+from pivotkit.http import LambdaHandler
+from pivotkit.media.limits import MAX_MEDIA_BYTES
+from tests.contract.moto_s3 import (
+    fail_operation,
+    fresh_bucket,
+    moto_session,
+    new_s3_client,
+    s3_error,
+)
 from tests.unit.media.events import http_api_event
 from tests.unit.media.example_customer import SLUG, media_customer
 from tests.unit.media.kazoo import ACCOUNT_ID, record_call_url, recording_fields, storage_url
-from tests.unit.media.s3 import fail_operation, fresh_bucket, moto_session, new_s3_client, s3_error
 from tests.unit.security.support import Emitted, read, restored_logging
 
 if TYPE_CHECKING:

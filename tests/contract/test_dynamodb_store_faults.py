@@ -25,8 +25,9 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
-from pivotkit.errors import StateTooLarge, StateUnavailable
-from pivotkit.state import CallKey, CallRecord, WriteConflict
+from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
+from pivotkit.state import CallKey, CallRecord
+from tests.contract.hung_endpoint import hung_endpoint
 from tests.contract.moto_support import (
     ACCESS_DENIED,
     REQUEST_LIMIT,
@@ -40,7 +41,6 @@ from tests.contract.moto_support import (
     elapsed,
     new_dynamodb_client,
 )
-from tests.unit.aws.hung_endpoint import hung_endpoint
 
 NOW = 1_750_000_000.0
 KEY = CallKey("acme", "3a1f0e2d4c5b6a7980f1e2d3c4b5a697", "fault-call@10.0.0.5")

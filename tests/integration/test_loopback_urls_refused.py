@@ -13,7 +13,7 @@ from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.local.runtime import local_mode
 from tests.contract.moto_support import CallCounter
-from tests.unit.aws.test_lambda_wiring import (
+from tests.integration.deployed_acme import (
     ACCOUNT_ID,
     SECRET,
     SEED,

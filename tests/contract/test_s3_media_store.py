@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError
 
 from pivotkit.errors import MediaUnavailable
-from pivotkit.media import MediaObject
-from tests.unit.media.s3 import (
+from pivotkit.media.store import MediaObject
+from tests.contract.moto_s3 import (
     BUCKET,
     fail_operation,
     moto_s3,
