@@ -20,9 +20,9 @@ from pydantic import BaseModel
 
 from pivotkit import Customer, Flow
 from pivotkit.aws.clients import reset_clients
-from pivotkit.aws.composition import LambdaHandler
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.config import ConfigError
+from pivotkit.http import LambdaHandler
 from pivotkit.local.events import http_v2_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from tests.contract.moto_support import REGION, new_secretsmanager_client, set_fake_aws_env
