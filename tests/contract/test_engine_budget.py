@@ -1,11 +1,11 @@
-"""The engine's state budget is a bound: a store call starts only while the longest one
-store call can take (``EngineSettings.store_call_seconds``) still fits in what is left, so
-contention plus slow calls end in a 503 inside the budget, never after it."""
+"""The request's deadline is a bound: a store call starts only while the longest one store
+call can take (``EngineSettings.store_call_seconds``) still fits before it, so contention
+plus slow calls end in a 503 by the deadline, never after it."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pivotkit.app import EngineSettings, PivotApp
 from pivotkit.customers import StaticTokens
@@ -39,12 +39,11 @@ def test_state_time_stays_inside_the_engine_budget() -> None:
     key = CallKey("demo", ACCOUNT_ID, call.call_id)
     record = CallRecord(key, {}, seq=1, version=1, created_at=0, updated_at=0, expires_at=2**40)
     app = PivotApp(
-        {"demo": customer},
+        # The deadline: request_timeout_ms less the reply margin (0.5 s) = BUDGET_SECONDS.
+        {"demo": replace(customer, request_timeout_ms=int((BUDGET_SECONDS + 0.5) * 1000))},
         SlowContendedStore(record),
         StaticTokens({"demo": [TOKEN]}),
-        settings=EngineSettings(
-            state_budget_seconds=BUDGET_SECONDS, store_call_seconds=OPERATION_SECONDS
-        ),
+        settings=EngineSettings(store_call_seconds=OPERATION_SECONDS),
         clock=lambda: 1_800_000_000.0,
     )
     url = signed(f"{BASE_URL}/pivot/demo?token={TOKEN}&step=menu&hop=4&seq=1&g=menu_4", call)
