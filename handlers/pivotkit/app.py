@@ -459,7 +459,7 @@ class PivotApp:
 
     def _check_time_left(self, deadline: float) -> None:
         if deadline - time.monotonic() < self.settings.store_call_seconds:
-            raise StateUnavailable("no time left in the state budget for another store call")
+            raise StateUnavailable("no time left before the deadline for another store call")
 
     def _run_step(self, customer: Customer, step: str, call: Call) -> Node:
         limit = self.settings.step_time_limit_seconds
