@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 GENERATED = ("handlers/customers/dental", "tests/customers")
+WALKTHROUGH = PROJECT_ROOT / "docs" / "customers.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def _copy_ignoring(directory: str, names: list[str]) -> set[str]:
@@ -106,6 +109,11 @@ def test_replay_passes_on_the_recorded_events(project: Path) -> None:
 
 
 def test_the_generated_code_passes_lint_types_and_the_import_contracts(project: Path) -> None:
+    check_generated_code(project)
+
+
+def check_generated_code(project: Path) -> None:
+    """What ``make lint typecheck architecture`` asks of the customer's code and its tests."""
     for command in (
         [BIN / "ruff", "check", *GENERATED],
         [BIN / "ruff", "format", "--check", *GENERATED],
@@ -114,6 +122,38 @@ def test_the_generated_code_passes_lint_types_and_the_import_contracts(project: 
     ):
         done = run(project, *command)
         assert done.returncode == 0, f"{command}:\n{done.stdout}{done.stderr}"
+
+
+def test_the_walkthrough_in_docs_customers_md_passes(project: Path, tmp_path: Path) -> None:
+    """Its diffs applied and its new files written on a fresh scaffold, dental with a booking
+    API and a secret still passes its tests, lint and types, and the synth's checks."""
+    from infra.declarations import declarations
+
+    walked = tmp_path / "walked"
+    shutil.copytree(project, walked, ignore=shutil.ignore_patterns(".mypy_cache", "__pycache__"))
+    blocks = FENCE.findall(WALKTHROUGH.read_text(encoding="utf-8"))
+    patch = "".join(body for language, body in blocks if language == "diff")
+    done = subprocess.run(
+        ["git", "apply", "-"], input=patch, cwd=walked, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    new_files = 0
+    for language, body in blocks:
+        first, _, text = body.partition("\n")
+        if language == "python" and first.startswith("# ") and first.endswith(".py"):
+            path = walked / first.removeprefix("# ")
+            assert not path.exists(), f"{path} is a new file in the walkthrough"
+            path.write_text(text, encoding="utf-8")
+            new_files += 1
+    assert new_files == 2  # booking.py and test_booking.py
+    done = run(walked, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 passed" in done.stdout
+    check_generated_code(walked)
+    for stage in ("dev", "prod"):
+        declared = declarations(walked / "handlers", ["dental"], stage)
+        assert declared["dental"].secrets == ("booking_api_key",)
+        assert declared["dental"].config_model == "DentalConfig"
 
 
 def test_a_bad_value_fails_the_synth_naming_the_file_and_the_field(
