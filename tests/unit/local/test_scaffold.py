@@ -146,6 +146,10 @@ def test_the_templates_name_the_customer_and_its_model(project: Project) -> None
             compile(text, str(path), "exec")
         else:
             assert tomllib.loads(text)["timezone"] == "America/Chicago"
+    assert (
+        "Thank you for calling Bright Smiles."
+        in files[project.package_dir("bright_smiles") / "config" / "dev.toml"]
+    )
     assert (label("bright_smiles"), model_name("dental")) == ("BrightSmiles", "DentalConfig")
 
 

@@ -87,6 +87,11 @@ def label(slug: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in slug.split("_"))
 
 
+def spoken_name(slug: str) -> str:
+    """``bright_smiles`` -> ``Bright Smiles``: how the greeting and the docstrings name it."""
+    return " ".join(part[:1].upper() + part[1:] for part in slug.split("_") if part)
+
+
 def check_name(name: str, project: Project) -> str:
     """``name`` as a slug, or ``ScaffoldError`` stating the rule it breaks."""
     if not SLUG_PATTERN.match(name):
@@ -116,7 +121,7 @@ def check_name(name: str, project: Project) -> str:
 
 def planned_files(slug: str, project: Project) -> dict[Path, str]:
     """Every file to write, by path, with its text (the events come later, recorded)."""
-    names = {"slug": slug, "label": label(slug), "model": model_name(slug)}
+    names = {"slug": slug, "label": spoken_name(slug), "model": model_name(slug)}
     package = project.package_dir(slug)
     files: dict[Path, str] = {
         package / "__init__.py": templates.PACKAGE.substitute(names),

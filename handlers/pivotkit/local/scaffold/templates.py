@@ -1,9 +1,10 @@
 """The files ``pivotkit new customer`` writes, as templates: the one place they live.
 
-Each is a ``string.Template`` (``$slug``, ``$label``, ``$model``): the generated code holds
-f-strings and dictionaries, whose braces ``str.format`` would take for its own. What they
-generate is linted, type-checked and run by tests/integration/test_new_customer.py, so a
-template that stops passing ``make test`` fails the kit's own suite.
+Each is a ``string.Template`` (``$slug``; ``$label``, the name as spoken; ``$model``, the
+configuration model's class): the generated code holds f-strings and dictionaries, whose
+braces ``str.format`` would take for its own. What they generate is linted, type-checked
+and run by tests/integration/test_new_customer.py, so a template that stops passing ``make
+test`` fails the kit's own suite.
 """
 
 from __future__ import annotations
