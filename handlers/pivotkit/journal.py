@@ -11,7 +11,10 @@ Entry kinds (``kind``):
 - ``request``: one per Pivot request: customer, call id, account, step, hop, state version
   (``seq``), status, error code, duration, the caller (masked unless the customer opts in),
   the digits (masked by the step's ``sensitive`` policy, ``pivotkit.caller_input``), the
-  decoded parameters and the answer (a callflow tree, or the error body), token-free;
+  decoded parameters and the answer (a callflow tree, or the error body), token-free, and
+  the ``route`` (method, content type, base URL, path and the continuation's ``step``,
+  ``hop``, ``seq`` and ``g``): with the parameters, what ``pivotkit calls pull`` rebuilds
+  the request from (never the token, never ``sig``, which pull signs again locally);
 - ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below).
 
 Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
@@ -42,7 +45,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.caller_input import kept_digits
+from pivotkit.errors import PivotkitError
 from pivotkit.redaction import MASK, Redactor
+from pivotkit.request import query_params
 
 MARKER = "pivotkit_journal"
 VERSION = 1
@@ -53,17 +58,26 @@ FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
 
 MAX_STRING_CHARS = 256
 MAX_ITEMS = 64
-MAX_DEPTH = 12
+# Deep enough for a callflow answer with its fallbacks (each node is two levels: children,
+# then the key), so `pivotkit calls pull` gets the tree whole; the line bound still holds.
+MAX_DEPTH = 48
 MAX_ENTRY_BYTES = 16_384
 MAX_REQUESTS_PER_CALL = 500
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Parameter keys whose values are what the caller pressed.
 _DIGIT_KEYS = re.compile(r"(?i)^digits(\[|$)")
+# What ``_masked_digits`` writes in place of digits the step's policy keeps back.
+_WITHHELD = re.compile(r"^" + re.escape(MASK) + r"(\(\d+\))?$")
+# Continuation parameters a pull needs to rebuild a request (``token`` and ``sig`` never).
+ROUTE_PARAMS = ("step", "hop", "seq", "g")
+# Parameters never journaled: a continuation's signature is re-made by whoever replays.
+_DROPPED_PARAMS = frozenset({"sig"})
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
     from pivotkit.customers import Customer
+    from pivotkit.http import HttpRequest
 
 CallerMask = Callable[[str | None, bool], str | None]
 Sink = Callable[[str], None]
@@ -114,6 +128,8 @@ def masked_params(
             hidden.append((value, caller(value, is_number) or MASK))
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in _DROPPED_PARAMS:
+            continue
         if _DIGIT_KEYS.match(key):
             out[key] = _masked_digits(value, digits_sensitive)
         else:
@@ -131,6 +147,11 @@ def _without(value: Any, hidden: list[tuple[str, str]]) -> Any:
     if isinstance(value, list | tuple):
         return [_without(v, hidden) for v in value]
     return value
+
+
+def is_withheld(value: object) -> bool:
+    """Whether a journaled digit value is a mask (``***`` or ``***(4)``), not what was pressed."""
+    return isinstance(value, str) and _WITHHELD.match(value) is not None
 
 
 def _masked_digits(value: Any, sensitive: bool) -> Any:
@@ -183,8 +204,26 @@ def request_entry(
         entry["caller_id_number"] = caller(request.caller_id_number, True)
         entry["caller_id_name"] = caller(request.caller_id_name, False)
         entry["params"] = masked_params(request.raw, caller, sensitive)
+    if outcome.http is not None:
+        entry["route"] = route_of(outcome.http)
     entry["answer"] = _answer(outcome.answer)
     return entry
+
+
+def route_of(http: HttpRequest) -> dict[str, Any]:
+    """How the request arrived, for rebuilding it: method, content type, where (base URL
+    and path) and the continuation parameters (no token, no signature)."""
+    try:
+        continuation = query_params(http, frozenset(ROUTE_PARAMS))
+    except PivotkitError:  # a query the engine refused: the entry still says how it came
+        continuation = {}
+    return {
+        "method": http.method.upper(),
+        "content_type": http.content_type,
+        "base_url": http.base_url,
+        "path": http.path,
+        "continuation": {k: continuation[k] for k in ROUTE_PARAMS if k in continuation},
+    }
 
 
 def _answer(body: bytes) -> Any:

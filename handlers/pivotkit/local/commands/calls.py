@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pivotkit.journal import FILTER_PATTERN, KIND_CALL_END, KIND_REQUEST, is_journal_line
+from pivotkit.local.call_story import render, tell
 
 _SINCE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,13 +38,16 @@ def register(subparsers: Any) -> None:
     descriptions = {
         "list": "One line per recent call (time, customer, masked caller, steps, outcome),"
         " failed calls first.",
-        "show": "Every journal entry of one call in order: each request and answer, errors,"
-        " timings, and how the call ended.",
+        "show": "One call told from its journal: what the caller heard and pressed, where the"
+        " call went, each request and answer (step, state version, status, timings), how it"
+        " ended, and the Mermaid diagram `pivotkit call` draws (--json: the raw entries).",
     }
     for name, description in descriptions.items():
         action = sub.add_parser(name, help=description, description=description)
-        if name == "show":
+        if name in ("show", "pull"):
             action.add_argument("call_id", help="the Call-ID Kazoo sent (Call-ID in the journal)")
+        if name == "show":
+            action.add_argument("--json", action="store_true", help="the raw journal entries")
         action.add_argument("--customer", metavar="SLUG", help="only this customer's calls")
         action.add_argument("--since", default="1h", help="how far back: 30m, 1h, 2d")
         action.add_argument("--log-group", help="a CloudWatch log group holding the journal")
@@ -155,8 +159,11 @@ def run(args: argparse.Namespace) -> int:
         if not found:
             print(f"pivotkit calls: no journal entries for {args.call_id}", file=sys.stderr)
             return 1
-        for entry in found[0]:
-            print(json.dumps(entry, indent=2, sort_keys=True))
+        if args.json:
+            for entry in found[0]:
+                print(json.dumps(entry, indent=2, sort_keys=True))
+            return 0
+        print(render(tell(found[0])), end="")
         return 0
     ordered = sorted(
         calls.values(), key=lambda v: (failure(v) is None, -float(v[0].get("at") or 0))
