@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from pivotkit.caller_input import kept_digits
 from pivotkit.errors import PivotkitError
 from pivotkit.redaction import MASK, Redactor
-from pivotkit.request import query_params
+from pivotkit.request import query_params, read_pivot_params
 
 MARKER = "pivotkit_journal"
 VERSION = 1
@@ -197,6 +197,9 @@ def request_entry(
             None if outcome.previous_step_ms is None else round(outcome.previous_step_ms, 1)
         ),
     }
+    if outcome.call_id is None and outcome.http is not None:
+        # Refused before decoding (a wrong token): which call it was is still worth keeping.
+        entry["call_id"], entry["account_id"] = _identity(outcome.http)
     if outcome.digits is not None:
         entry.update(kept_digits(outcome.digits, sensitive=sensitive))
     request = outcome.request
@@ -208,6 +211,20 @@ def request_entry(
         entry["route"] = route_of(outcome.http)
     entry["answer"] = _answer(outcome.answer)
     return entry
+
+
+def _identity(http: HttpRequest) -> tuple[str | None, str | None]:
+    """Call-ID and Account-ID of a request the engine refused before decoding it (only
+    these two: the rest of what an unauthenticated sender sent is not journaled)."""
+    try:
+        params = read_pivot_params(http)
+    except PivotkitError:
+        return None, None
+    call_id, account_id = params.get("Call-ID"), params.get("Account-ID")
+    return (
+        call_id if isinstance(call_id, str) else None,
+        account_id if isinstance(account_id, str) else None,
+    )
 
 
 def route_of(http: HttpRequest) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivotkit import Call, Customer, Flow, Node, hangup, tts, user
@@ -58,16 +58,25 @@ def _mask(value: str | None, is_number: bool) -> str | None:
 
 
 class Engine:
-    """One in-memory engine for a customer, journaling every request."""
+    """One in-memory engine for a customer (token ``local-<slug>``), journaling every
+    request to ``lines`` and to ``sink`` when given (a file's write, as a log would)."""
 
-    def __init__(self, customer: Customer) -> None:
+    def __init__(self, customer: Customer, sink: Callable[[str], object] | None = None) -> None:
         self.customer = customer
+        self.token = local_token(customer.slug)
         self.lines: list[str] = []
-        self.journal = CallJournal(self.lines.append, Redactor([TOKEN]), _mask)
+        self._sink = sink
+
+        def write(line: str) -> None:
+            self.lines.append(line)
+            if self._sink is not None:
+                self._sink(line + "\n")
+
+        self.journal = CallJournal(write, Redactor([self.token]), _mask)
         self.app = PivotApp(
             {customer.slug: customer},
             InMemoryStateStore(),
-            StaticTokens({customer.slug: [TOKEN]}),
+            StaticTokens({customer.slug: [self.token]}),
             observers=(self._observe,),
         )
 
@@ -81,9 +90,13 @@ class Engine:
         elapsed = (time.perf_counter() - started) * 1000
         return WireAnswer(response.status, headers, response.body, elapsed)
 
-    def call(self, call_id: str, digits: str, *, url: str = URL) -> None:
+    def url(self, token: str | None = None) -> str:
+        slug = self.customer.slug
+        return f"https://pivot.example.com/pivot/{slug}?token={token or self.token}"
+
+    def call(self, call_id: str, digits: str, *, url: str | None = None) -> None:
         caller = Caller(number="+14155550123", name="Pat Caller", call_id=call_id)
-        simulate(self, PivotTarget(url), caller, Script.parse(digits))
+        simulate(self, PivotTarget(url or self.url()), caller, Script.parse(digits))
 
     def entries(self, call_id: str | None = None) -> list[dict[str, Any]]:
         found = [e for e in map(is_journal_line, self.lines) if e is not None]
