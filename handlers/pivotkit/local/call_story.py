@@ -162,7 +162,8 @@ def tell(entries: Iterable[dict[str, Any]]) -> CallStory:
             transcript.events.pop()  # the request the journal does not hold was not sent
             transcript.requests -= 1
         transcript.end("caller_hangup", f"the journal ends: {stop}")
-    _as_journaled(transcript, collected, ended)
+    first_failed = len(transport.walked) == 1 and transport.walked[0].get("status") != 200
+    _as_journaled(transcript, collected, ended, first_failed=first_failed)
     return CallStory(
         customer, call_id, ordered, transcript, transport.walked, transport.pending, ended
     )
@@ -193,10 +194,15 @@ def _caller(requests: list[dict[str, Any]], call_id: str) -> Caller:
 
 
 def _as_journaled(
-    transcript: Transcript, collected: Mapping[str, str], ended: Mapping[str, Any] | None
+    transcript: Transcript,
+    collected: Mapping[str, str],
+    ended: Mapping[str, Any] | None,
+    *,
+    first_failed: bool = False,
 ) -> None:
     """Events the walk could not know, told as the journal has them: masked digits as
-    masked, bridges as tried, the end as ``call_end`` reports it."""
+    masked, bridges as tried, the end as ``call_end`` reports it; when the first request
+    failed, Kazoo went on with the callflow's own pivot node, which the journal never saw."""
     events: list[Event] = []
     for walked in transcript.events:
         detail = dict(walked.detail)
@@ -213,6 +219,11 @@ def _as_journaled(
             told = Event("bridge", text, walked.module, detail)
         elif walked.kind == "end":
             reason = walked.text
+            if first_failed and transcript.ending == "failed":
+                reason = (
+                    "the first request failed: Kazoo runs the '_' child of the callflow's"
+                    " pivot node, if it has one (not in the journal)"
+                )
             if transcript.ending == "bridged":
                 reason = f"{reason}, as far as the journal shows"
             if ended is not None:
@@ -285,10 +296,14 @@ def _request_line(entry: Mapping[str, Any]) -> str:
     if entry.get("previous_step_ms") is not None:
         notes.append(f"{entry['previous_step_ms']} ms in {entry.get('previous_step')}")
     return (
-        f"-> step {entry.get('step') or '-'} (hop {entry.get('hop')}, state version"
-        f" {entry.get('seq')}) {how} at {_when(entry.get('at'))}: {answered} in {timing}"
+        f"-> step {_shown(entry.get('step'))} (hop {_shown(entry.get('hop'))}, state version"
+        f" {_shown(entry.get('seq'))}) {how} at {_when(entry.get('at'))}: {answered} in {timing}"
         f" ({'; '.join(notes)})"
     )
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def _when(at: object) -> str:

@@ -106,3 +106,11 @@ def test_calls_show_reads_a_journal_file(
     raw = capsys.readouterr().out
     assert raw.count('"kind": "request"') == 2 and '"call_id": "other"' not in raw
     assert json.loads(raw.split("\n}\n")[0] + "\n}")["step"] == "start"
+
+
+def test_a_refused_first_request_leaves_the_rest_to_kazoos_own_pivot_node(engine: Engine) -> None:
+    engine.call("intruder", "1", url=engine.url("a-wrong-token-guess"))
+    text = render(tell(engine.entries("intruder")))
+    assert "-> step - (hop -, state version -) GET /pivot/journaled" in text
+    assert ": 401 unauthorized in " in text and "a-wrong-token-guess" not in text
+    assert "went:    the first request failed: Kazoo runs the '_' child of the callflow's" in text
