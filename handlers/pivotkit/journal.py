@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING, Any
 from pivotkit.caller_input import kept_digits
 from pivotkit.errors import PivotkitError
 from pivotkit.redaction import MASK, Redactor
-from pivotkit.request import query_params, read_pivot_params
 
 MARKER = "pivotkit_journal"
 VERSION = 1
@@ -216,6 +215,8 @@ def request_entry(
 def _identity(http: HttpRequest) -> tuple[str | None, str | None]:
     """Call-ID and Account-ID of a request the engine refused before decoding it (only
     these two: the rest of what an unauthenticated sender sent is not journaled)."""
+    from pivotkit.request import read_pivot_params  # see route_of
+
     try:
         params = read_pivot_params(http)
     except PivotkitError:
@@ -230,6 +231,10 @@ def _identity(http: HttpRequest) -> tuple[str | None, str | None]:
 def route_of(http: HttpRequest) -> dict[str, Any]:
     """How the request arrived, for rebuilding it: method, content type, where (base URL
     and path) and the continuation parameters (no token, no signature)."""
+    # Imported here: the media and webhook functions load this module (their logging does)
+    # and must not load the Pivot decoder; a Pivot function has it loaded already.
+    from pivotkit.request import query_params
+
     try:
         continuation = query_params(http, frozenset(ROUTE_PARAMS))
     except PivotkitError:  # a query the engine refused: the entry still says how it came
