@@ -150,8 +150,9 @@ class DigitWait:
     timeout_ms: int = 5000
     interdigit_ms: int = 3000  # cf_collect_dtmf's default interdigit_timeout
     # The collect_dtmf's collection_name (empty for a menu): a script that answers from a
-    # record of a real call (``pivotkit calls show``) looks the digits up by it.
-    collection: str = ""
+    # record of a real call (``pivotkit calls show``) looks the digits up by it. Not part
+    # of what the wait is, so two waits alike compare equal whatever they collect into.
+    collection: str = field(default="", compare=False)
 
 
 class ScriptError(ValueError):
