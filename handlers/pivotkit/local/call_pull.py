@@ -47,7 +47,7 @@ from pivotkit.local.kazoo_encoding import (
     encode_form,
     encode_json,
 )
-from pivotkit.local.replaying import GOLDEN_SUFFIX, WITHHELD_KEY, Replayed
+from pivotkit.local.replaying import WITHHELD_KEY, Replayed, golden_path
 from pivotkit.local.tokens import local_token
 from pivotkit.redaction import MASK
 
@@ -129,9 +129,7 @@ def pull(
             pulled.events.append(PulledEvent(path, recorded.answer.status, False, withheld, note))
             continue
         golden = Replayed(recorded.answer.status, body).golden()
-        path.with_name(path.name.removesuffix(".json") + GOLDEN_SUFFIX).write_text(
-            _json(golden), encoding="utf-8"
-        )
+        golden_path(path).write_text(_json(golden), encoding="utf-8")
         pulled.events.append(PulledEvent(path, recorded.answer.status, True, withheld))
     return pulled
 

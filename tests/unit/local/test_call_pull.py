@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pivotkit.local.call_pull import WRONG_TOKEN, PullError, pull
+from pivotkit.local.call_pull import WRONG_TOKEN, PullError, call_directory, pull
 from pivotkit.local.cli import main
 from pivotkit.local.replaying import GOLDEN_SUFFIX, WITHHELD_KEY, golden_path
 from pivotkit.local.simulator import Caller, PivotTarget, Script, simulate
@@ -131,6 +131,11 @@ def test_what_the_journal_cannot_rebuild_is_refused_or_left_without_golden(
     assert no_route.events == [] and "no route" in no_route.stopped
     with pytest.raises(PullError, match="already holds events"):
         pull(entries, tmp_path / "cut")
+
+
+def test_a_hostile_call_id_stays_inside_the_directory(tmp_path: Path) -> None:
+    assert call_directory(tmp_path, "../../etc/passwd") == tmp_path / "etc-passwd"
+    assert call_directory(tmp_path, "..") == tmp_path / "call"
 
 
 def test_calls_pull_from_a_journal_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
