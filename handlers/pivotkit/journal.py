@@ -20,7 +20,8 @@ Entry kinds (``kind``):
 Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
 ``token`` keys are blanked wherever they sit, parameter keys naming digits are masked, and
 the finished line goes through the redactor once more. Bounds: strings are cut to
-``MAX_STRING_CHARS`` with control characters escaped, containers to ``MAX_ITEMS``, depth to
+``MAX_STRING_CHARS`` (``MAX_ANSWER_STRING_CHARS`` in the answer) with control characters
+escaped, containers to ``MAX_ITEMS``, depth to
 ``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer; a call
 journals at most ``MAX_REQUESTS_PER_CALL`` requests by hop (later ones only when they
 fail), so 10,000 hops cannot fill the log.
@@ -56,6 +57,9 @@ KIND_CALL_END = "call_end"
 FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
 
 MAX_STRING_CHARS = 256
+# Strings of the answer (the kit's own callflow: prompts, URLs) get more room, so a long
+# prompt stays whole and ``pivotkit calls pull`` can write its golden; the line bound holds.
+MAX_ANSWER_STRING_CHARS = 1024
 MAX_ITEMS = 64
 # Deep enough for a callflow answer with its fallbacks (each node is two levels: children,
 # then the key), so `pivotkit calls pull` gets the tree whole; the line bound still holds.
@@ -90,10 +94,10 @@ def bounded_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
     return cut + f"...(+{len(value) - limit})" if len(value) > limit else cut
 
 
-def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
-    """A JSON-safe, bounded, token-free copy of ``value``."""
+def bounded(value: Any, redactor: Redactor, depth: int = 0, limit: int = MAX_STRING_CHARS) -> Any:
+    """A JSON-safe, bounded, token-free copy of ``value`` (strings cut to ``limit``)."""
     if isinstance(value, str):
-        return bounded_text(redactor(value))
+        return bounded_text(redactor(value), limit)
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth >= MAX_DEPTH:
@@ -105,10 +109,12 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
                 out["..."] = f"+{len(value) - MAX_ITEMS} keys"
                 break
             name = bounded_text(redactor(str(key)), 64)
-            out[name] = MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1)
+            out[name] = (
+                MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1, limit)
+            )
         return out
     if isinstance(value, list | tuple):
-        items = [bounded(item, redactor, depth + 1) for item in value[:MAX_ITEMS]]
+        items = [bounded(item, redactor, depth + 1, limit) for item in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
             items.append(f"...(+{len(value) - MAX_ITEMS} items)")
         return items
@@ -317,6 +323,8 @@ class CallJournal:
 
 def _line(entry: Mapping[str, Any], redactor: Redactor) -> str:
     safe = bounded(dict(entry), redactor)
+    if "answer" in entry:  # our own callflow: prompts kept whole more often, for calls pull
+        safe["answer"] = bounded(entry["answer"], redactor, 1, MAX_ANSWER_STRING_CHARS)
     text = json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
     if len(text) > MAX_ENTRY_BYTES:
         for heavy in ("params", "answer"):

@@ -151,3 +151,20 @@ def test_a_refused_request_keeps_only_which_call_it_was() -> None:
     assert entry is not None
     assert (entry["call_id"], entry["account_id"]) == ("c9", "b" * 32)
     assert "params" not in entry and "Eve" not in lines[0] and TOKEN not in lines[0]
+
+
+def test_a_long_prompt_in_the_answer_is_kept_whole_and_the_line_bounded() -> None:
+    journal, lines = _journal()
+    prompt = "Please listen carefully, as our options have changed. " * 15  # 825 characters
+    answer = json.dumps({"module": "tts", "data": {"text": prompt}}).encode()
+    journal.observe(
+        Outcome("acme", "s", 200, 1.0, call_id="c1", answer=answer, hop=1, request=_request()),
+        None,
+    )
+    entry = is_journal_line(lines[0])
+    assert entry is not None and entry["answer"]["data"]["text"] == prompt
+    huge = json.dumps({"module": "tts", "data": {"text": "x" * 5000}}).encode()
+    journal.observe(Outcome("acme", "s", 200, 1.0, call_id="c1", answer=huge, hop=2), None)
+    cut = is_journal_line(lines[1])
+    assert cut is not None and cut["answer"]["data"]["text"].endswith("...(+3976)")
+    assert len(lines[1]) <= MAX_ENTRY_BYTES
