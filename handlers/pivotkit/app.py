@@ -99,6 +99,9 @@ class Outcome:
     request: PivotRequest | None = field(default=None, repr=False)
     hop: int | None = None
     seq: int | None = None
+    # The HTTP request as it arrived (method, content type, route): what the journal keeps
+    # so ``pivotkit calls pull`` can rebuild the request as a replayable event.
+    http: HttpRequest | None = field(default=None, repr=False)
 
 
 Observer = Callable[[Outcome], None]
@@ -229,6 +232,7 @@ class PivotApp:
                     request=request,
                     hop=attempt.extra.get("hop"),
                     seq=attempt.extra.get("seq"),
+                    http=http,
                 )
             )
         return response

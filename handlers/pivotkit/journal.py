@@ -11,13 +11,17 @@ Entry kinds (``kind``):
 - ``request``: one per Pivot request: customer, call id, account, step, hop, state version
   (``seq``), status, error code, duration, the caller (masked unless the customer opts in),
   the digits (masked by the step's ``sensitive`` policy, ``pivotkit.caller_input``), the
-  decoded parameters and the answer (a callflow tree, or the error body), token-free;
+  decoded parameters and the answer (a callflow tree, or the error body), token-free, and
+  the ``route`` (method, content type, base URL, path and the continuation's ``step``,
+  ``hop``, ``seq`` and ``g``): with the parameters, what ``pivotkit calls pull`` rebuilds
+  the request from (never the token, never ``sig``, which pull signs again locally);
 - ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below).
 
 Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
 ``token`` keys are blanked wherever they sit, parameter keys naming digits are masked, and
 the finished line goes through the redactor once more. Bounds: strings are cut to
-``MAX_STRING_CHARS`` with control characters escaped, containers to ``MAX_ITEMS``, depth to
+``MAX_STRING_CHARS`` (``MAX_ANSWER_STRING_CHARS`` in the answer) with control characters
+escaped, containers to ``MAX_ITEMS``, depth to
 ``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer; a call
 journals at most ``MAX_REQUESTS_PER_CALL`` requests by hop (later ones only when they
 fail), so 10,000 hops cannot fill the log.
@@ -42,6 +46,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.caller_input import kept_digits
+from pivotkit.errors import PivotkitError
 from pivotkit.redaction import MASK, Redactor
 
 MARKER = "pivotkit_journal"
@@ -52,18 +57,30 @@ KIND_CALL_END = "call_end"
 FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
 
 MAX_STRING_CHARS = 256
+# Strings of the answer (the kit's own callflow: prompts, URLs) get more room, so a long
+# prompt stays whole and ``pivotkit calls pull`` can write its golden; the line bound holds.
+MAX_ANSWER_STRING_CHARS = 1024
 MAX_ITEMS = 64
-MAX_DEPTH = 12
+# Deep enough for a callflow answer with its fallbacks (each node is two levels: children,
+# then the key), so `pivotkit calls pull` gets the tree whole; the line bound still holds.
+MAX_DEPTH = 48
 MAX_ENTRY_BYTES = 16_384
 MAX_REQUESTS_PER_CALL = 500
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Parameter keys whose values are what the caller pressed.
 _DIGIT_KEYS = re.compile(r"(?i)^digits(\[|$)")
+# What ``_masked_digits`` writes in place of digits the step's policy keeps back.
+_WITHHELD = re.compile(r"^" + re.escape(MASK) + r"(\(\d+\))?$")
+# Continuation parameters a pull needs to rebuild a request (``token`` and ``sig`` never).
+ROUTE_PARAMS = ("step", "hop", "seq", "g")
+# Parameters never journaled: a continuation's signature is re-made by whoever replays.
+_DROPPED_PARAMS = frozenset({"sig"})
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
     from pivotkit.customers import Customer
+    from pivotkit.http import HttpRequest
 
 CallerMask = Callable[[str | None, bool], str | None]
 Sink = Callable[[str], None]
@@ -77,10 +94,10 @@ def bounded_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
     return cut + f"...(+{len(value) - limit})" if len(value) > limit else cut
 
 
-def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
-    """A JSON-safe, bounded, token-free copy of ``value``."""
+def bounded(value: Any, redactor: Redactor, depth: int = 0, limit: int = MAX_STRING_CHARS) -> Any:
+    """A JSON-safe, bounded, token-free copy of ``value`` (strings cut to ``limit``)."""
     if isinstance(value, str):
-        return bounded_text(redactor(value))
+        return bounded_text(redactor(value), limit)
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth >= MAX_DEPTH:
@@ -92,10 +109,12 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
                 out["..."] = f"+{len(value) - MAX_ITEMS} keys"
                 break
             name = bounded_text(redactor(str(key)), 64)
-            out[name] = MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1)
+            out[name] = (
+                MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1, limit)
+            )
         return out
     if isinstance(value, list | tuple):
-        items = [bounded(item, redactor, depth + 1) for item in value[:MAX_ITEMS]]
+        items = [bounded(item, redactor, depth + 1, limit) for item in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
             items.append(f"...(+{len(value) - MAX_ITEMS} items)")
         return items
@@ -114,6 +133,8 @@ def masked_params(
             hidden.append((value, caller(value, is_number) or MASK))
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in _DROPPED_PARAMS:
+            continue
         if _DIGIT_KEYS.match(key):
             out[key] = _masked_digits(value, digits_sensitive)
         else:
@@ -131,6 +152,11 @@ def _without(value: Any, hidden: list[tuple[str, str]]) -> Any:
     if isinstance(value, list | tuple):
         return [_without(v, hidden) for v in value]
     return value
+
+
+def is_withheld(value: object) -> bool:
+    """Whether a journaled digit value is a mask (``***`` or ``***(4)``), not what was pressed."""
+    return isinstance(value, str) and _WITHHELD.match(value) is not None
 
 
 def _masked_digits(value: Any, sensitive: bool) -> Any:
@@ -176,6 +202,9 @@ def request_entry(
             None if outcome.previous_step_ms is None else round(outcome.previous_step_ms, 1)
         ),
     }
+    if outcome.call_id is None and outcome.http is not None:
+        # Refused before decoding (a wrong token): which call it was is still worth keeping.
+        entry["call_id"], entry["account_id"] = _identity(outcome.http)
     if outcome.digits is not None:
         entry.update(kept_digits(outcome.digits, sensitive=sensitive))
     request = outcome.request
@@ -183,8 +212,46 @@ def request_entry(
         entry["caller_id_number"] = caller(request.caller_id_number, True)
         entry["caller_id_name"] = caller(request.caller_id_name, False)
         entry["params"] = masked_params(request.raw, caller, sensitive)
+    if outcome.http is not None:
+        entry["route"] = route_of(outcome.http)
     entry["answer"] = _answer(outcome.answer)
     return entry
+
+
+def _identity(http: HttpRequest) -> tuple[str | None, str | None]:
+    """Call-ID and Account-ID of a request the engine refused before decoding it (only
+    these two: the rest of what an unauthenticated sender sent is not journaled)."""
+    from pivotkit.request import read_pivot_params  # see route_of
+
+    try:
+        params = read_pivot_params(http)
+    except PivotkitError:
+        return None, None
+    call_id, account_id = params.get("Call-ID"), params.get("Account-ID")
+    return (
+        call_id if isinstance(call_id, str) else None,
+        account_id if isinstance(account_id, str) else None,
+    )
+
+
+def route_of(http: HttpRequest) -> dict[str, Any]:
+    """How the request arrived, for rebuilding it: method, content type, where (base URL
+    and path) and the continuation parameters (no token, no signature)."""
+    # Imported here: the media and webhook functions load this module (their logging does)
+    # and must not load the Pivot decoder; a Pivot function has it loaded already.
+    from pivotkit.request import query_params
+
+    try:
+        continuation = query_params(http, frozenset(ROUTE_PARAMS))
+    except PivotkitError:  # a query the engine refused: the entry still says how it came
+        continuation = {}
+    return {
+        "method": http.method.upper(),
+        "content_type": http.content_type,
+        "base_url": http.base_url,
+        "path": http.path,
+        "continuation": {k: continuation[k] for k in ROUTE_PARAMS if k in continuation},
+    }
 
 
 def _answer(body: bytes) -> Any:
@@ -256,6 +323,8 @@ class CallJournal:
 
 def _line(entry: Mapping[str, Any], redactor: Redactor) -> str:
     safe = bounded(dict(entry), redactor)
+    if "answer" in entry:  # our own callflow: prompts kept whole more often, for calls pull
+        safe["answer"] = bounded(entry["answer"], redactor, 1, MAX_ANSWER_STRING_CHARS)
     text = json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
     if len(text) > MAX_ENTRY_BYTES:
         for heavy in ("params", "answer"):

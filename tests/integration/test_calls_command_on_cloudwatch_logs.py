@@ -67,5 +67,5 @@ def test_list_shows_failed_calls_first_and_filters_errors(
     assert main(["calls", "list", "--log-group", GROUP, "--status", "error"]) == 0
     (only,) = capsys.readouterr().out.splitlines()
     assert "bad" in only
-    assert main(["calls", "show", "good", "--log-group", GROUP]) == 0
+    assert main(["calls", "show", "good", "--log-group", GROUP, "--json"]) == 0
     assert '"call_id": "good"' in capsys.readouterr().out

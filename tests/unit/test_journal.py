@@ -107,3 +107,64 @@ def test_hostile_values_stay_bounded() -> None:
             Outcome(customer="acme", step="s", status=200, duration_ms=1.0, hop=hop), None
         )
     assert len(lines) == 1
+
+
+def test_route_keeps_what_a_pull_needs_and_never_the_token_or_signature() -> None:
+    from pivotkit.http import HttpRequest
+
+    journal, lines = _journal()
+    query = f"token={TOKEN}&step=menu&hop=2&seq=1&g=menu_2&sig=0123456789abcdef0123456789abcdef"
+    http = HttpRequest(
+        method="post",
+        path="/pivot/acme",
+        raw_query=query,
+        headers={"content-type": "application/json; charset=utf-8"},
+        base_url="https://pivot.example.com",
+    )
+    request = _request(Digits={"menu_2": "1"})
+    outcome = Outcome("acme", "menu", 200, 1.0, call_id="c1", request=request, http=http)
+    journal.observe(outcome, None)
+    assert TOKEN not in lines[0] and "0123456789abcdef" not in lines[0]
+    entry = is_journal_line(lines[0])
+    assert entry is not None
+    assert entry["route"] == {
+        "method": "POST",
+        "content_type": "application/json",
+        "base_url": "https://pivot.example.com",
+        "path": "/pivot/acme",
+        "continuation": {"step": "menu", "hop": "2", "seq": "1", "g": "menu_2"},
+    }
+
+
+def test_a_refused_request_keeps_only_which_call_it_was() -> None:
+    from pivotkit.http import HttpRequest
+
+    journal, lines = _journal()
+    http = HttpRequest(
+        method="GET",
+        path="/pivot/acme",
+        raw_query=f"token=guess-{TOKEN}&Call-ID=c9&Account-ID={'b' * 32}&Caller-ID-Name=Eve",
+    )
+    outcome = Outcome("acme", None, 401, 0.5, error="unauthorized", http=http)
+    journal.observe(outcome, None)
+    entry = is_journal_line(lines[0])
+    assert entry is not None
+    assert (entry["call_id"], entry["account_id"]) == ("c9", "b" * 32)
+    assert "params" not in entry and "Eve" not in lines[0] and TOKEN not in lines[0]
+
+
+def test_a_long_prompt_in_the_answer_is_kept_whole_and_the_line_bounded() -> None:
+    journal, lines = _journal()
+    prompt = "Please listen carefully, as our options have changed. " * 15  # 825 characters
+    answer = json.dumps({"module": "tts", "data": {"text": prompt}}).encode()
+    journal.observe(
+        Outcome("acme", "s", 200, 1.0, call_id="c1", answer=answer, hop=1, request=_request()),
+        None,
+    )
+    entry = is_journal_line(lines[0])
+    assert entry is not None and entry["answer"]["data"]["text"] == prompt
+    huge = json.dumps({"module": "tts", "data": {"text": "x" * 5000}}).encode()
+    journal.observe(Outcome("acme", "s", 200, 1.0, call_id="c1", answer=huge, hop=2), None)
+    cut = is_journal_line(lines[1])
+    assert cut is not None and cut["answer"]["data"]["text"].endswith("...(+3976)")
+    assert len(lines[1]) <= MAX_ENTRY_BYTES

@@ -3,7 +3,8 @@
 ``pivotkit replay`` (``commands.replay``), ``call --save-events`` (``event_recorder``) and the
 tests share it: which function an event goes to, running it at the time it carries, and the
 golden format ``{"status": ..., "body": ...}`` with the body JSON-parsed, text kept as text,
-and binary summarised (so goldens stay readable).
+and binary summarised (so goldens stay readable). An event marked ``WITHHELD_KEY`` (digits
+the call journal masked) is not run: its answer would be for other digits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.runtime import LocalRuntime
 
 GOLDEN_SUFFIX = ".expected.json"
+# An event key ``pivotkit calls pull`` sets when the journal masked digits the request
+# carried: replay reports the event as withheld instead of running it (``commands.replay``).
+WITHHELD_KEY = "pivotkit_withheld"
 # What the handlers strip from paths when set; replay routes alike.
 PUBLIC_URL_VARIABLE = PUBLIC_URL
 

@@ -149,6 +149,10 @@ class DigitWait:
     terminators: frozenset[str] = frozenset({"#"})
     timeout_ms: int = 5000
     interdigit_ms: int = 3000  # cf_collect_dtmf's default interdigit_timeout
+    # The collect_dtmf's collection_name (empty for a menu): a script that answers from a
+    # record of a real call (``pivotkit calls show``) looks the digits up by it. Not part
+    # of what the wait is, so two waits alike compare equal whatever they collect into.
+    collection: str = field(default="", compare=False)
 
 
 class ScriptError(ValueError):
@@ -524,6 +528,7 @@ class Simulation:
             terminators,
             _wait_ms(data.get("timeout"), 5000),
             _wait_ms(data.get("interdigit_timeout"), 3000),
+            collection=name,
         )
         entry = self.script.next_digits(f"digits for {name} (up to {max_digits}, end with #)", wait)
         if entry is None:

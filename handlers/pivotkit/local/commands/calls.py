@@ -1,7 +1,8 @@
 """Recent calls from the call journal (``pivotkit.journal``), failed calls first.
 
     pivotkit calls list --log-group /aws/lambda/pivotkit-dev-acme [--since 1h] [--status error]
-    pivotkit calls show CALL_ID --log-group ...
+    pivotkit calls show CALL_ID --log-group ...      # the story, with the Mermaid diagram
+    pivotkit calls pull CALL_ID --to events/acme/ --log-group ...   # replayable events
     pivotkit calls list --from journal.jsonl      # lines saved from a log (one JSON a line)
 
 Deployed, the journal is in each customer function's CloudWatch log group; it is read with
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from pivotkit.journal import FILTER_PATTERN, KIND_CALL_END, KIND_REQUEST, is_journal_line
+from pivotkit.local.call_pull import PullError, pull
+from pivotkit.local.call_story import render, tell
 
 _SINCE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -29,7 +32,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "calls",
-        help="recent calls from the call journal: list, show",
+        help="recent calls from the call journal: list, show, pull",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -37,13 +40,33 @@ def register(subparsers: Any) -> None:
     descriptions = {
         "list": "One line per recent call (time, customer, masked caller, steps, outcome),"
         " failed calls first.",
-        "show": "Every journal entry of one call in order: each request and answer, errors,"
-        " timings, and how the call ended.",
+        "show": "One call told from its journal: what the caller heard and pressed, where the"
+        " call went, each request and answer (step, state version, status, timings), how it"
+        " ended, and the Mermaid diagram `pivotkit call` draws (--json: the raw entries).",
+        "pull": "Write one call as replayable Lambda events with goldens under --to"
+        " (<dir>/<call id>/NN-<step>.json) for `pivotkit replay`; digits the journal masked"
+        " are withheld (replay reports them) unless --digits gives them.",
     }
     for name, description in descriptions.items():
         action = sub.add_parser(name, help=description, description=description)
-        if name == "show":
+        if name in ("show", "pull"):
             action.add_argument("call_id", help="the Call-ID Kazoo sent (Call-ID in the journal)")
+        if name == "show":
+            action.add_argument("--json", action="store_true", help="the raw journal entries")
+        if name == "pull":
+            action.add_argument(
+                "--to", type=Path, required=True, metavar="DIR", help="e.g. events/acme/"
+            )
+            action.add_argument(
+                "--token", help="the token the events carry (default local-<slug>, as replay)"
+            )
+            action.add_argument(
+                "--digits",
+                action="append",
+                default=[],
+                metavar="COLLECTION=DIGITS",
+                help="digits the journal masked, when you know them (a test PIN); repeatable",
+            )
         action.add_argument("--customer", metavar="SLUG", help="only this customer's calls")
         action.add_argument("--since", default="1h", help="how far back: 30m, 1h, 2d")
         action.add_argument("--log-group", help="a CloudWatch log group holding the journal")
@@ -150,13 +173,18 @@ def run(args: argparse.Namespace) -> int:
         and (args.customer is None or e.get("customer") == args.customer)
     ]
     calls = group_calls(chosen)
-    if args.action == "show":
+    if args.action in ("show", "pull"):
         found = [v for (_, call_id), v in calls.items() if call_id == args.call_id]
         if not found:
             print(f"pivotkit calls: no journal entries for {args.call_id}", file=sys.stderr)
             return 1
-        for entry in found[0]:
-            print(json.dumps(entry, indent=2, sort_keys=True))
+        if args.action == "pull":
+            return _pull(found[0], args)
+        if args.json:
+            for entry in found[0]:
+                print(json.dumps(entry, indent=2, sort_keys=True))
+            return 0
+        print(render(tell(found[0])), end="")
         return 0
     ordered = sorted(
         calls.values(), key=lambda v: (failure(v) is None, -float(v[0].get("at") or 0))
@@ -166,3 +194,29 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(summary_line(call))
     return 0
+
+
+def _pull(entries: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    supplied: dict[str, str] = {}
+    for option in args.digits:
+        name, sep, digits = option.partition("=")
+        if not sep or not name:
+            print(
+                f"pivotkit calls: --digits {option!r}: expected COLLECTION=DIGITS", file=sys.stderr
+            )
+            return 2
+        supplied[name] = digits
+    try:
+        pulled = pull(entries, args.to, token=args.token, digits=supplied)
+    except PullError as exc:
+        print(f"pivotkit calls: {exc}", file=sys.stderr)
+        return 1
+    for event in pulled.events:
+        notes = [] if event.golden else [event.note]
+        if event.withheld:
+            notes.append(f"digits withheld: {', '.join(event.withheld)}")
+        print(f"wrote {event.path} ({event.status}{'; ' if notes else ''}{'; '.join(notes)})")
+    if pulled.stopped:
+        print(f"stopped at {pulled.stopped}", file=sys.stderr)
+    print(f"replay it: pivotkit replay {pulled.directory}")
+    return 1 if pulled.stopped else 0

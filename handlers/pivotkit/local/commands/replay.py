@@ -21,6 +21,10 @@ event without a time is answered at the system clock's.
 Tokens: customer <slug> accepts local-<slug> unless PIVOTKIT_TOKENS is set, so sample
 events carry token=local-<slug>. Continuation URLs in answers use the event's domainName;
 keep it fixed in saved events and goldens stay stable.
+
+Withheld: an event that `pivotkit calls pull` marked "pivotkit_withheld" (the call journal
+masked the digits it carried) is not run; it prints WITHHELD and counts neither as a pass nor
+as a fail.
 """
 
 from __future__ import annotations
@@ -31,11 +35,18 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, now_argument
-from pivotkit.local.replaying import GOLDEN_SUFFIX, Replayed, function_for, golden_path, invoke
+from pivotkit.local.replaying import (
+    GOLDEN_SUFFIX,
+    WITHHELD_KEY,
+    Replayed,
+    function_for,
+    golden_path,
+    invoke,
+)
 from pivotkit.local.runtime import (
     Backend,
     LocalRuntime,
@@ -44,6 +55,10 @@ from pivotkit.local.runtime import (
     kazoo_validator,
     local_runtime,
 )
+
+# What one event came to: matched (or no golden), failed, or withheld (digits the call
+# journal masked: ``pivotkit calls pull`` marks such events with ``WITHHELD_KEY``).
+Verdict: TypeAlias = Literal["pass", "fail", "withheld"]
 
 
 def register(subparsers: Any) -> None:
@@ -86,16 +101,18 @@ def run(args: argparse.Namespace) -> int:
     backend: Backend = args.backend
     validator, label = kazoo_validator()
     print(f"schemas: {label}")
-    failures = 0
+    verdicts: list[Verdict] = []
     try:
         with local_runtime(backend, in_process_moto=True, stage=args.stage) as runtime:
-            for path in files:
-                failures += 0 if _replay_one(path, runtime, validator, args) else 1
+            verdicts = [_replay_one(path, runtime, validator, args) for path in files]
     except ConfigError as exc:
         print(f"pivotkit replay: {exc}", file=sys.stderr)
         return 2
+    failures, withheld = verdicts.count("fail"), verdicts.count("withheld")
     total = len(files)
-    print(f"{total - failures}/{total} event(s) passed")
+    counted = total - withheld
+    tail = f", {withheld} withheld (digits the journal masked; not run)" if withheld else ""
+    print(f"{counted - failures}/{counted} event(s) passed{tail}")
     return 1 if failures else 0
 
 
@@ -112,17 +129,19 @@ def event_files(paths: Sequence[Path]) -> Iterator[Path]:
 
 def _replay_one(
     path: Path, runtime: LocalRuntime, validator: Validate | None, args: argparse.Namespace
-) -> bool:
+) -> Verdict:
     try:
         event = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(event, dict):
             raise ValueError("the file does not hold a JSON object")
+        if WITHHELD_KEY in event:
+            return _withheld(path, event[WITHHELD_KEY])
         function = function_for(runtime, event)
         at = args.now.timestamp() if args.now is not None else None
         response = invoke(runtime, event, at=at, function=function)
     except (OSError, ValueError, LookupError) as exc:
         print(f"FAIL {path}: {exc}")
-        return False
+        return "fail"
     replayed = Replayed.of(response)
     ok = True
     problems: list[str] = []
@@ -149,7 +168,16 @@ def _replay_one(
         print(_indent(_pretty(replayed.body)))
     for line in problems:
         print(f"     {line}")
-    return ok
+    return "pass" if ok else "fail"
+
+
+def _withheld(path: Path, marker: Any) -> Verdict:
+    """An event whose digits the call journal masked: its answer would be for other digits,
+    so it is neither run nor counted as a pass or a fail."""
+    names = marker.get("digits") if isinstance(marker, dict) else None
+    which = ", ".join(map(str, names)) if isinstance(names, list) and names else "some"
+    print(f"WITHHELD {path}: digits withheld ({which} masked in the journal); not run")
+    return "withheld"
 
 
 def _update(golden: Path, replayed: Replayed) -> str:
