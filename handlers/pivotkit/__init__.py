@@ -17,6 +17,7 @@ from pivotkit.errors import (
     StepError,
 )
 from pivotkit.flow import Call, CallState, Flow
+from pivotkit.work import Job, JobStatus, hold
 
 if TYPE_CHECKING:
     from pivotkit.request import PivotRequest
@@ -30,10 +31,13 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "ClientError",
     "Customer",
     "Flow",
+    "Job",
+    "JobStatus",
     "PivotRequest",
     "PivotkitError",
     "ServerError",
     "StepError",
+    "hold",
 ]
 
 

@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
@@ -52,6 +52,10 @@ from pivotkit.state import (
     stored_answer,
 )
 from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
+from pivotkit.work import InMemoryJobStore, JobStore, Work, dispatch
+
+if TYPE_CHECKING:
+    from pivotkit.deferred import Deferrer
 
 logger = logging.getLogger("pivotkit")
 
@@ -135,7 +139,11 @@ class PivotApp:
         observers: tuple[Observer, ...] = (),
         on_request: RequestHook | None = None,
         step_runner: StepRunner | None = None,
+        jobs: JobStore | None = None,
+        deferrer: Deferrer | None = None,
     ) -> None:
+        """``jobs`` and ``deferrer``: where background jobs (``call.work``) are recorded and
+        run; without them, in memory and on a background thread of this process."""
         self.customers = dict(customers)
         self.state = state
         self.tokens = tokens
@@ -144,6 +152,18 @@ class PivotApp:
         self.observers = observers
         self.on_request = on_request
         self._step_runner = step_runner
+        self.jobs: JobStore = jobs if jobs is not None else InMemoryJobStore()
+        self._deferrer = deferrer
+
+    @property
+    def deferrer(self) -> Deferrer:
+        if self._deferrer is None:
+            from pivotkit.deferred import DeferredWork, ThreadDeferrer
+
+            self._deferrer = ThreadDeferrer(
+                DeferredWork(self.customers, self.jobs, clock=self.clock).run
+            )
+        return self._deferrer
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -290,6 +310,7 @@ class PivotApp:
                 seq_placeholder=placeholder,
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
+                work=Work(customer, key, step, hop, seq, self.jobs, self.clock),
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
@@ -298,7 +319,7 @@ class PivotApp:
             template = self._sign_continuations(template, call, new_seq)
             body = fill_token(template, token_mark, token)
             if not writes:
-                return body.encode("utf-8")
+                return self._settled(call, body)
             stored = stored_answer(token_mark, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow)
@@ -310,8 +331,16 @@ class PivotApp:
                 if record is None:
                     raise CallStateExpired("this call's state has expired") from None
                 continue
-            return body.encode("utf-8")
+            # Only now, with the state saved: a failed or lost write dispatches nothing.
+            return self._settled(call, body)
         raise StateUnavailable("the call's state kept changing; giving up")
+
+    def _settled(self, call: Call, body: str) -> bytes:
+        """The answer's bytes, once nothing can change it: the jobs its step started go."""
+        work = call.work
+        if work.started:
+            dispatch(work, self.deferrer)
+        return body.encode("utf-8")
 
     def _verify_continuation(
         self,

@@ -38,6 +38,7 @@ from pivotkit.media.paths import ACCOUNT_ID, CALLERS_SEGMENT, RECORDINGS_SEGMENT
 if TYPE_CHECKING:
     from pivotkit.customers import Customer
     from pivotkit.request import PivotRequest
+    from pivotkit.work import JobFunction, Work
 
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # What quote() leaves alone: step names, collection names and the engine's placeholders
@@ -59,6 +60,7 @@ class Flow:
         self.track_path = track_path
         self._steps: dict[str, Step] = {}
         self._plain_input: set[str] = set()
+        self._jobs: dict[str, JobFunction] = {}
 
     def step(self, name: str | None = None, *, sensitive: bool = True) -> Callable[[Step], Step]:
         """Register a step; the function's name is the step name unless ``name`` is given.
@@ -91,6 +93,25 @@ class Flow:
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(self._steps)
+
+    def job(self, name: str | None = None) -> Callable[[JobFunction], JobFunction]:
+        """Register a background job (``call.work.start(name, payload)``, ``pivotkit.work``);
+        the function's name is the job name unless ``name`` is given. It receives a
+        ``pivotkit.work.Job`` and returns a JSON-safe result."""
+
+        def register(function: JobFunction) -> JobFunction:
+            job_name = name or function.__name__
+            if not STEP_NAME.match(job_name):
+                raise ValueError(f"job name {job_name!r}: lower-case letters, digits and _")
+            if job_name in self._jobs:
+                raise ValueError(f"job {job_name!r} is registered twice")
+            self._jobs[job_name] = function
+            return function
+
+        return register
+
+    def job_function(self, name: str) -> JobFunction | None:
+        return self._jobs.get(name)
 
 
 class CallState(MutableMapping[str, Any]):
@@ -146,6 +167,7 @@ class Call:
         seq_placeholder: str,
         sig_placeholder: str,
         clock: Callable[[], float] = time.time,
+        work: Work | None = None,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -167,6 +189,7 @@ class Call:
         self._sig = sig_placeholder
         self._continuations: dict[tuple[str, str | None], str] = {}
         self._clock = clock
+        self._work = work
 
     def now(self) -> datetime:
         """The current time, aware, in UTC: convert it to the zone a rule is written in.
@@ -337,6 +360,14 @@ class Call:
     def _media_root(self) -> str:
         # _base is "<api base url>/pivot/<customer>"; media lives beside it.
         return self._base.rsplit("/pivot/", 1)[0] + "/media"
+
+    @property
+    def work(self) -> Work:
+        """Background jobs of this call: ``start`` one, ``poll`` it from a later step
+        (``pivotkit.work``; ``pivotkit.hold`` builds the answer while it runs)."""
+        if self._work is None:
+            raise RuntimeError("this call was built without background jobs")
+        return self._work
 
 
 def _query_value(value: str) -> str:
