@@ -14,6 +14,8 @@ from pivotkit.errors import (
     ClientError,
     PivotkitError,
     ServerError,
+    SharedConflict,
+    SharedStoreError,
     StepError,
 )
 from pivotkit.flow import Call, CallState, Flow
@@ -36,6 +38,8 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "PivotRequest",
     "PivotkitError",
     "ServerError",
+    "SharedConflict",
+    "SharedStoreError",
     "StepError",
     "hold",
 ]

@@ -41,6 +41,7 @@ from pivotkit.errors import (
 from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
+from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import (
     TOKEN_MARK_PREFIX,
     CallKey,
@@ -141,6 +142,7 @@ class PivotApp:
         step_runner: StepRunner | None = None,
         jobs: JobStore | None = None,
         deferrer: Deferrer | None = None,
+        shared: SharedStore | None = None,
     ) -> None:
         """``jobs`` and ``deferrer``: where background jobs (``call.work``) are recorded and
         run; without them, in memory and on a background thread of this process."""
@@ -152,6 +154,8 @@ class PivotApp:
         self.observers = observers
         self.on_request = on_request
         self._step_runner = step_runner
+        # What call.shared reaches; without one, this process's memory (one instance only).
+        self.shared: SharedStore = shared if shared is not None else InMemorySharedStore()
         self.jobs: JobStore = jobs if jobs is not None else InMemoryJobStore()
         self._deferrer = deferrer
 
@@ -311,6 +315,7 @@ class PivotApp:
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
                 work=Work(customer, key, step, hop, seq, self.jobs, self.clock),
+                shared_store=self.shared,
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path

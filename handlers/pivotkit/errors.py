@@ -154,6 +154,23 @@ class MediaUnavailable(ServerError):
     summary = "media storage is unavailable"
 
 
+class SharedStoreError(ServerError):
+    """The customer's shared store (``call.shared``) could not be read or written in time.
+    A step may catch it; uncaught, a 503 and Kazoo runs the pivot node's fallback."""
+
+    status = 503
+    code = "shared_store_unavailable"
+    summary = "shared state is unavailable"
+
+
+class SharedConflict(SharedStoreError):
+    """A conditional write to a shared item found another version than the one read (or a
+    line kept changing under concurrent writers past its budget): read again and retry."""
+
+    code = "shared_conflict"
+    summary = "shared state changed concurrently"
+
+
 class StateTooLarge(ServerError):
     """The call's record would exceed the state store's item limit (DynamoDB's 400 KB);
     nothing was stored. A 500: Kazoo runs the pivot node's fallback."""

@@ -38,6 +38,7 @@ from pivotkit.media.paths import ACCOUNT_ID, CALLERS_SEGMENT, RECORDINGS_SEGMENT
 if TYPE_CHECKING:
     from pivotkit.customers import Customer
     from pivotkit.request import PivotRequest
+    from pivotkit.shared import Shared, SharedStore
     from pivotkit.work import JobFunction, Work
 
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -168,6 +169,7 @@ class Call:
         sig_placeholder: str,
         clock: Callable[[], float] = time.time,
         work: Work | None = None,
+        shared_store: SharedStore | None = None,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -190,6 +192,8 @@ class Call:
         self._continuations: dict[tuple[str, str | None], str] = {}
         self._clock = clock
         self._work = work
+        self._shared_store = shared_store
+        self._shared: Shared | None = None
 
     def now(self) -> datetime:
         """The current time, aware, in UTC: convert it to the zone a rule is written in.
@@ -368,6 +372,20 @@ class Call:
         if self._work is None:
             raise RuntimeError("this call was built without background jobs")
         return self._work
+
+    @property
+    def shared(self) -> Shared:
+        """This customer's state shared by all its calls (counters, values, lines;
+        ``pivotkit.shared``), on the engine's clock. Deployed it is on DynamoDB; locally
+        on serve's embedded AWS, in ``pivotkit.testing`` in memory. Its operations raise
+        ``SharedStoreError`` (a 503 unless the step catches it)."""
+        if self._shared is None:
+            from pivotkit.shared import InMemorySharedStore, Shared
+
+            # A Call built without a store (by hand, in a unit test) gets one of its own.
+            store = self._shared_store or InMemorySharedStore()
+            self._shared = Shared(store, self.customer.slug, clock=self._clock)
+        return self._shared
 
 
 def _query_value(value: str) -> str:

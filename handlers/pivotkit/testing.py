@@ -26,6 +26,7 @@ Local tooling: never shipped to Lambda.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import kazoo_validator
 from pivotkit.local.simulator import DTMF, Caller, PivotTarget, Script, WireAnswer, simulate
 from pivotkit.local.transcript import Event, Transcript
+from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
 
 __all__ = [
@@ -251,20 +253,28 @@ class Harness:
     """One engine for ``customer`` with in-memory state and its own clock, for any number
     of calls. ``now`` (an aware datetime or ISO 8601 text with an offset) stops the clock
     there (``call.now()`` reads it) until ``now`` is set again or ``advance`` moves it;
-    without it, steps see the system clock."""
+    without it, steps see the system clock. ``call.shared`` is the in-memory twin
+    (``InMemorySharedStore``) unless ``shared`` names another store; calls of one harness
+    share it, and may be placed from several threads at once."""
 
-    def __init__(self, customer: Customer, *, now: Moment | None = None) -> None:
+    def __init__(
+        self, customer: Customer, *, now: Moment | None = None, shared: SharedStore | None = None
+    ) -> None:
         self.customer = customer
         self._store = InMemoryStateStore()
+        # call.shared: the in-memory twin unless a test brings its own (DynamoDB on moto).
+        self.shared_store: SharedStore = shared if shared is not None else InMemorySharedStore()
         self._now: float | None = None if now is None else _instant(now)
         self._app = PivotApp(
             {customer.slug: customer},
             self._store,
             StaticTokens({customer.slug: [TOKEN]}),
             clock=self._clock,
+            shared=self.shared_store,
         )
         self._validator, self._validation = kazoo_validator()
         self._calls = 0
+        self._count_lock = threading.Lock()
 
     @property
     def now(self) -> datetime:
@@ -305,10 +315,12 @@ class Harness:
         for entry in digits:
             if set(entry) - DTMF:
                 raise ValueError(f"digits {entry!r}: only 0-9, * and # can be pressed")
-        self._calls += 1
+        with self._count_lock:
+            self._calls += 1
+            number = self._calls
         who = caller or Caller()
         if who.call_id is None:  # distinct per call, so calls never share state
-            who = _with_call_id(who, f"{self.customer.slug}-{self._calls}@pivotkit.testing")
+            who = _with_call_id(who, f"{self.customer.slug}-{number}@pivotkit.testing")
         script = Script(
             digits=list(digits),
             branches={module: list(keys) for module, keys in (branches or {}).items()},

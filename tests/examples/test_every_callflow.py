@@ -22,7 +22,6 @@ from customers import (
     survey,
     switchboard,
 )
-from customers.queue.line import InProcessLine
 from pivotkit import Customer
 from tests.examples.support import Exploration, Profile, explore
 
@@ -37,7 +36,7 @@ FRONTDESK_FEATURES = {
 
 
 def queue_customer() -> Customer:
-    return Customer(slug="queue", flow=queue.make_flow(InProcessLine(150.0)))
+    return Customer(slug="queue", flow=queue.make_flow())
 
 
 CASES: dict[str, tuple[Customer, dict[str, Any], set[str]]] = {

@@ -21,6 +21,7 @@ from infra.customer_stack import (
     SECRET_ACTIONS,
     STATE_ITEM_ACTIONS,
 )
+from pivotkit.shared import Kind, shared_partition_key
 from tests.infra.conftest import CUSTOMERS, Synthesized, resources_of, the_function
 from tests.infra.policy import (
     Policy,
@@ -32,6 +33,7 @@ from tests.infra.policy import (
 
 pytestmark = pytest.mark.slow
 STAGES = ("dev", "prod")
+SHARED_KINDS: tuple[Kind, ...] = ("counter", "value", "line")
 ACCOUNT_ID = "4b1c0e9d2a3f4e5d6c7b8a9f0e1d2c3b"
 # Every action a customer role is granted, and nothing else.
 GRANTED = {*LOG_ACTIONS, *STATE_ITEM_ACTIONS, *MEDIA_OBJECT_ACTIONS, *SECRET_ACTIONS}
@@ -96,8 +98,12 @@ def probes(synthesized: Synthesized, stage: str, owner: str) -> Iterator[tuple[R
     for target in targets(owner):
         own = target == owner
         key = f"{target}#{ACCOUNT_ID}#call-1@10.0.0.5"
+        # call.shared's items, keyed as the kit keys them: the same prefix confines them.
+        shared_keys = [shared_partition_key(target, kind, "waiting") for kind in SHARED_KINDS]
         for action in STATE_ITEM_ACTIONS:
             yield Request(action, table, {"dynamodb:LeadingKeys": [key]}), own
+            for shared_key in shared_keys:
+                yield Request(action, table, {"dynamodb:LeadingKeys": [shared_key]}), own
             # A batch of keys is allowed only if every one is the owner's.
             mixed = [f"{owner}#{ACCOUNT_ID}#c", key]
             yield Request(action, table, {"dynamodb:LeadingKeys": mixed}), own

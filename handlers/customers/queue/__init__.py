@@ -9,13 +9,15 @@ start ─► "please hold" ─► wait ─┐
           └────────────────────────── next lap (a Pivot request) ◄────────────────┘
         after MAX_LAPS laps ─► "leave a message" ─► voicemail
 
-Per call, ``call.state`` keeps the lap count. The position comes from a ``WaitingLine``
-shared by all calls (see ``customers.queue.line`` for what "shared" needs on Lambda).
-Each Kazoo account has its own line. Check-in times come from ``call.now()``, so tests set
-the time (``pivotkit.testing``) instead of waiting for it.
+Per call, ``call.state`` keeps the lap count. The position comes from a line in
+``call.shared``, which every call of the customer sees on whichever Lambda instance answers
+it (DynamoDB deployed, the in-memory twin in tests). Each Kazoo account has its own line.
+Kazoo never tells Pivot that a caller hung up or was answered, so each lap renews the
+caller's place for ``FORGET_AFTER_SECONDS``: a caller who stops coming back drops out.
+Expiry runs on ``call.now()``, so tests set the time (``pivotkit.testing``) instead of
+waiting for it.
 """
 
-from customers.queue.line import InProcessLine, WaitingLine
 from pivotkit import Call, Customer, Flow, Node, endpoint, play, ring_group, tts, voicemail
 
 AGENTS = ("9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b01", "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b02")
@@ -28,7 +30,12 @@ MAX_LAPS = 8  # about eight minutes in the queue
 FORGET_AFTER_SECONDS = 150.0
 
 
-def make_flow(line: WaitingLine) -> Flow:
+def line_of(call: Call) -> str:
+    """The shared line this call waits in: one per Kazoo account."""
+    return f"waiting:{call.request.account_id}"
+
+
+def make_flow() -> Flow:
     flow = Flow()
 
     @flow.step()
@@ -38,14 +45,14 @@ def make_flow(line: WaitingLine) -> Flow:
 
     @flow.step()
     def wait(call: Call) -> Node:
-        queue, caller = call.request.account_id, call.request.call_id
+        line, caller = line_of(call), call.request.call_id
         laps = call.state.get("laps", 0) + 1
         call.state["laps"] = laps
         if laps > MAX_LAPS:
-            line.leave(queue, caller)
+            call.shared.leave(line, caller)  # frees the place for those behind
             sorry = tts("We are sorry to keep you waiting. Please leave a message.")
             return sorry.then(voicemail(QUEUE_MAILBOX))
-        position = line.check_in(queue, caller, call.now().timestamp())
+        position = call.shared.join(line, caller, expires_in=FORGET_AFTER_SECONDS)
         agents = ring_group([endpoint("user", agent) for agent in AGENTS], timeout=RING_SECONDS)
         # A failed ring_group continues with "_": the music, then the next lap.
         next_lap = play(HOLD_MUSIC).then(call.goto("wait"))
@@ -54,4 +61,4 @@ def make_flow(line: WaitingLine) -> Flow:
     return flow
 
 
-customer = Customer(slug="queue", flow=make_flow(InProcessLine(FORGET_AFTER_SECONDS)))
+customer = Customer(slug="queue", flow=make_flow())

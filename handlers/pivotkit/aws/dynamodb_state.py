@@ -51,6 +51,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.errors import StateTooLarge, StateUnavailable
+from pivotkit.shared import SHARED_ATTRIBUTE
 from pivotkit.state import (
     KEY_SEPARATOR,
     PARTITION_KEY,
@@ -203,7 +204,8 @@ class DynamoDBStateStore:
     def scan_customer(
         self, customer: str, *, live_at: float | None = None, page_size: int | None = None
     ) -> Iterator[CallRecord]:
-        """Every call record of ``customer``, page by page (for ``pivotkit stats``).
+        """Every call record of ``customer``, page by page (for ``pivotkit stats``); the
+        customer's shared items (marked ``shared``) are not calls and are skipped.
 
         An operator tool, never a request-path call: a Scan reads the whole table (the
         filter applies after the read), costing capacity in proportion to its size. With
@@ -213,8 +215,9 @@ class DynamoDBStateStore:
         """
         request: ScanInputTypeDef = {
             "TableName": self.table_name,
-            "FilterExpression": "begins_with(#pk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            # Shared items (pivotkit.shared) sit under the same prefix, marked: not calls.
+            "FilterExpression": "begins_with(#pk, :prefix) AND attribute_not_exists(#shared)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#shared": SHARED_ATTRIBUTE},
             "ExpressionAttributeValues": {":prefix": {"S": f"{customer}{KEY_SEPARATOR}"}},
         }
         if page_size is not None:
@@ -231,6 +234,11 @@ class DynamoDBStateStore:
             request["ExclusiveStartKey"] = start_key
 
     # -- failures and retries -------------------------------------------------------------
+
+    def call(self, operation: str, send: Callable[[], Result]) -> Result:
+        """Run ``send`` (one DynamoDB call on ``client``) under this store's retry policy,
+        failures translated as for call state; the shared store's calls go through here."""
+        return self._call(operation, send)
 
     def _call(self, operation: str, send: Callable[[], Result]) -> Result:
         """Run ``send`` with the retry policy; translate failures into pivotkit errors."""

@@ -30,6 +30,7 @@ from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
 from pivotkit.http import HttpResponse, error_response, from_lambda_event
+from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ logger = logging.getLogger("pivotkit")
 __all__ = [
     "ClientHook",
     "LambdaHandler",
+    "build_shared_store",
     "build_state_store",
     "build_token_source",
     "make_pivot_handler",
@@ -70,6 +72,27 @@ def build_state_store(settings: Settings, *, on_client: ClientHook | None = None
     return DynamoDBStateStore(client, settings.state_table)
 
 
+def build_shared_store(settings: Settings, *, on_client: ClientHook | None = None) -> SharedStore:
+    """The customers' shared store (``call.shared``): on the call-state table when there is
+    one (the same client, fail-fast timeouts and IAM confinement as call state), else in
+    memory. ``on_client`` as for ``build_state_store`` (the hook is idempotent per client)."""
+    if settings.state_table is None:
+        return InMemorySharedStore()
+    from pivotkit.aws.clients import dynamodb_client
+    from pivotkit.aws.dynamodb_shared import DynamoDBSharedStore
+
+    if on_client is None:
+        return DynamoDBSharedStore.from_table_name(settings.state_table)
+    hook = on_client
+
+    def client() -> DynamoDBClient:
+        built = dynamodb_client()
+        hook(built)
+        return built
+
+    return DynamoDBSharedStore(client, settings.state_table)
+
+
 def make_pivot_handler(
     environ: Mapping[str, str] | None = None,
     *,
@@ -78,12 +101,14 @@ def make_pivot_handler(
     engine: EngineSettings | None = None,
     parts: FunctionParts | None = None,
     clock: Callable[[], float] | None = None,
+    shared_store: SharedStore | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
     telemetry shared with a media handler in the same function (``customer_entry``);
     ``clock`` replaces the system clock (only the local tools pass one: deployed, nothing
-    in ``environ`` can move the time steps see); everything else comes from ``environ``."""
+    in ``environ`` can move the time steps see); ``shared_store`` replaces the configured
+    shared store (``call.shared``); everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
@@ -105,6 +130,7 @@ def make_pivot_handler(
         observers=observers,
         on_request=on_request,
         clock=clock or time.time,
+        shared=shared_store or build_shared_store(settings, on_client=on_client),
     )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
