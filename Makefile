@@ -25,6 +25,7 @@ help:
 	@echo "make unit                the pytest suite alone"
 	@echo "make bench               measure (prints a table, writes docs/benchmarks.md)"
 	@echo "make synth               CloudFormation templates in cdk.out/ (offline, no Docker)"
+	@echo "make synth-all           the same with every example too (-c examples=all)"
 	@echo "make synth-scale         synthesize 1,000 generated customers into cdk.out.scale/"
 	@echo "make deploy-customer     deploy one customer's stack: CUSTOMER=<slug> [STAGE=dev|prod]"
 	@echo "make infra-lint          cfn-lint and checkov on the synthesised templates"
@@ -66,7 +67,7 @@ unit: setup
 
 test: lint typecheck architecture audit unit infra-lint
 
-bench: setup synth
+bench: setup synth-all
 	$(BIN)/python -m bench
 
 # Each capability may add its own targets (and prerequisites of `test`) in mk/*.mk.

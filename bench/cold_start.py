@@ -12,6 +12,11 @@ Two kinds of first invocation are measured, since a Lambda instance can start on
 The reference creates its boto3 client at import, as such handlers usually do, so its
 first-request figure includes that; the floor and the kit build theirs on first need.
 
+What a customer's configuration costs: the test fixture's ``dental`` (a pydantic
+``config_model``, its ``config/dev.toml`` read and validated at init, one declared secret)
+against ``dental_fixed``, the same first answer with its values written in code, each
+answering its first request in a fresh process, in the same rounds.
+
 Each run is a new interpreter; the time measured inside it starts before the first import
 and ends when the first answer is back, which is what Lambda's init + first invoke cost on
 top of the runtime's own start. The six contenders run in interleaved rounds; each round's
@@ -43,6 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 FIRST_URL = "https://bench.example/pivot/acme?token=T"
 KIT, FLOOR, REFERENCE = "functions.pivot", "bench.floor_handler", "bench.reference_handler"
+# A customer package root of the tests (tests/fixtures/configured): customers.dental there.
+CONFIGURED_ROOT = ROOT / "tests" / "fixtures" / "configured"
+WITH_CONFIG, WITHOUT_CONFIG = "dental", "dental_fixed"
 
 PROBE = """
 import json, sys, time
@@ -88,6 +96,15 @@ def run() -> list[Row]:
         def fresh() -> str:
             return next(continuations)
 
+        configured = {
+            slug: (_configured_env(lambda_env, slug), _first_event(slug))
+            for slug in (WITH_CONFIG, WITHOUT_CONFIG)
+        }
+
+        def configured_probe(slug: str) -> Callable[[], Probe]:
+            environment, event = configured[slug]
+            return lambda: _probe(KIT, event, environment)
+
         rounds = interleaved(
             [
                 ("kit first", probe(KIT, lambda: first)),
@@ -96,10 +113,20 @@ def run() -> list[Row]:
                 ("kit continuation", probe(KIT, fresh)),
                 ("floor continuation", probe(FLOOR, fresh)),
                 ("reference continuation", probe(REFERENCE, fresh)),
+                ("config first", configured_probe(WITH_CONFIG)),
+                ("no config first", configured_probe(WITHOUT_CONFIG)),
             ],
             ROUNDS,
         )
         imports = _importtime(KIT, lambda_env)
+        config_imports = {
+            # The customer package itself is imported with importlib, which -X importtime
+            # does not time; its model module (pydantic and the model's building) it does.
+            slug: _imported_anywhere(
+                KIT, environment, (KIT, f"customers.{slug}.config", "pivotkit.config", "tomllib")
+            )
+            for slug, (environment, _) in configured.items()
+        }
     rows: list[Row] = []
     for kind, label in (("first", "first request"), ("continuation", "stateful continuation")):
         kit, floor, ref = (rounds[f"{who} {kind}"] for who in ("kit", "floor", "reference"))
@@ -128,6 +155,20 @@ def run() -> list[Row]:
         Row("cold start", f"-X importtime: {name}", f"{us / 1000:.0f} ms", "cumulative, one run")
         for name, us in imports
     ]
+    with_config, without = rounds["config first"], rounds["no config first"]
+    rows += [
+        _figure("customer with config_model: import + first request", with_config, "total_ms"),
+        _figure("  of which import (model built, dev.toml read)", with_config, "import_ms"),
+        _figure("same flow, values in code: import + first request", without, "total_ms"),
+        _figure("  of which import", without, "import_ms"),
+        _ratio("ratio with config / without, first request", with_config, without, "no config"),
+    ]
+    for slug, label in ((WITH_CONFIG, "with config"), (WITHOUT_CONFIG, "without config")):
+        rows += [
+            Row("cold start", f"-X importtime {label}: {name}", f"{us / 1000:.0f} ms",
+                "cumulative, one run")
+            for name, us in config_imports[slug]
+        ]  # fmt: skip
     return rows
 
 
@@ -158,6 +199,22 @@ def _ratio(
 
 def _failures(runs: list[Probe]) -> list[str]:
     return [str(run["failed"]) for run in runs if "failed" in run]
+
+
+def _configured_env(lambda_env: dict[str, str], slug: str) -> dict[str, str]:
+    """``lambda_env`` for the fixture customer ``slug``: its package root first on the path."""
+    return {
+        **lambda_env,
+        "PIVOTKIT_CUSTOMER": slug,
+        "PIVOTKIT_TOKENS": json.dumps({slug: ["T"]}),
+        "POWERTOOLS_SERVICE_NAME": f"pivotkit-{slug}",
+        "PYTHONPATH": os.pathsep.join([str(CONFIGURED_ROOT), lambda_env["PYTHONPATH"]]),
+    }
+
+
+def _first_event(slug: str) -> str:
+    url = f"https://bench.example/pivot/{slug}?token=T"
+    return json.dumps(http_v2_event(pivot_http_request(_call(f"first-{slug}"), url)))
 
 
 def _call(name: str) -> KazooCall:
@@ -212,6 +269,27 @@ def _probe(module: str, event: str, env: dict[str, str]) -> Probe:
         return {"failed": last.split(":", 1)[0][:80]}
     parsed: Probe = json.loads(out.stdout.strip().splitlines()[-1])
     return parsed
+
+
+def _imported_anywhere(
+    module: str, env: dict[str, str], names: tuple[str, ...]
+) -> list[tuple[str, int]]:
+    """The cumulative import time of each of ``names`` (at whatever depth it was first
+    imported) when ``module`` is imported; a name not imported at all is left out."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: dict[str, int] = {}
+    for line in out.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| *(\S+)", line)
+        if match and match.group(2) in names:
+            found.setdefault(match.group(2), int(match.group(1)))
+    return [(name, found[name]) for name in names if name in found]
 
 
 def _importtime(module: str, env: dict[str, str]) -> list[tuple[str, int]]:

@@ -140,7 +140,7 @@ def dynamodb_units_per_request() -> tuple[float, float]:
     import boto3
 
     from bench.state import Caller
-    from customers import acme
+    from examples import acme
     from pivotkit.app import PivotApp
     from pivotkit.aws.dynamodb_state import DynamoDBStateStore
     from pivotkit.customers import StaticTokens

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.harness import Row, median, spread_row
-from customers import acme
+from examples import acme
 from pivotkit.aws.media_entry import make_media_handler
 from pivotkit.local.embedded_aws import in_process_aws
 from tests.unit.media.audio import wav_of_size

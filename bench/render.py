@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.harness import Row, calibrate, ratio_row, spread_row, time_batch
 from bench.stats import interleaved, rounds_health
-from customers import acme
+from examples import acme
 from pivotkit.app import PivotApp
 from pivotkit.callflow.node import render_text
 from pivotkit.customers import StaticTokens

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bench.harness import Row, find_module, median, spread_row
 from bench.stats import interleaved
-from customers import acme
+from examples import acme
 from pivotkit.app import PivotApp
 from pivotkit.customers import StaticTokens
 from pivotkit.http import HttpResponse

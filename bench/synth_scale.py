@@ -28,7 +28,7 @@ STACKS_PER_ACCOUNT = 2000
 def synthesize(generated: int, outdir: Path) -> float:
     """Seconds to synthesize acme plus ``generated`` customers into ``outdir``."""
     context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    context |= {"customers": "acme", "generated_customers": str(generated)}
+    context |= {"examples": "acme", "generated_customers": str(generated)}
     env = dict(os.environ, CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps(context))
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     started = time.perf_counter()

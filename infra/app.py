@@ -6,8 +6,10 @@ environment-agnostic and the dependency layer is built with pip on this machine 
 needed once; the result is cached under ``.build/``). cdk-nag's AwsSolutions pack runs on
 every synth, so a finding that has not been fixed or acknowledged with a reason fails it.
 
-``-c customers=acme,globex`` synthesizes the platform and those customers only (the platform
-template is the same either way); ``-c generated_customers=N`` adds N synthetic customers
+Customers: every package in ``handlers/customers/`` (the operator's), or those of
+``-c customers=acme,globex``; the kit's examples in ``handlers/examples/`` only with
+``-c examples=acme,hours`` or ``-c examples=all`` (the platform template is the same either
+way); ``-c generated_customers=N`` adds N synthetic customers
 ``synthetic_0001``... whose functions hold the kit but no customer package: they exist to
 measure synthesis at scale (``make synth-scale``, ``make bench``) and are not for deploying.
 """
@@ -24,8 +26,15 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.customer_stack import CustomerStack
+from infra.declarations import CustomerDeclarationError, declarations
 from infra.dependency_layer import PipLayerBuilder, find_pip
-from infra.discovery import CustomerDiscoveryError, discover_customer_slugs, select_customers
+from infra.discovery import (
+    CustomerDiscoveryError,
+    check_apart,
+    discover_customer_slugs,
+    select_customers,
+    select_examples,
+)
 from infra.names import NameCollision, check_unique, customer_stack_name, platform_stack_name
 from infra.platform import LAMBDA_PLATFORM
 from infra.platform_stack import PlatformStack
@@ -80,18 +89,26 @@ def generated_customers(count: object) -> tuple[str, ...]:
 
 
 def customers_to_synthesize(
-    discovered: tuple[str, ...], wanted: object, generated: object
+    discovered: tuple[str, ...],
+    wanted: object,
+    generated: object,
+    *,
+    examples: tuple[str, ...] = (),
+    wanted_examples: object = None,
 ) -> tuple[str, ...]:
-    """``-c customers=acme,switchboard`` selects packages (the kit's examples are many);
-    ``-c generated_customers=N`` adds synthetic ones, which must not shadow a package."""
-    selected = select_customers(discovered, wanted)
+    """The operator's customers (``discovered``; ``-c customers=a,b`` selects some), the
+    kit's ``examples`` asked for with ``-c examples=`` (none by default), then
+    ``-c generated_customers=N`` synthetic ones, which must not shadow a package."""
+    check_apart(discovered, examples)
+    selected = select_customers(discovered, wanted, examples)
+    selected_examples = select_examples(examples, wanted_examples)
     synthetic = generated_customers(generated)
-    clash = sorted(set(synthetic) & set(discovered))
+    clash = sorted(set(synthetic) & {*discovered, *examples})
     if clash:
         raise CustomerDiscoveryError(
             f"generated customers would shadow the packages {', '.join(clash)}; rename them"
         )
-    return selected + synthetic
+    return tuple(sorted(selected + selected_examples)) + synthetic
 
 
 @dataclass(frozen=True)
@@ -113,6 +130,8 @@ def add_stacks(
     (default: ``customers``) are the packages on disk, which each function's asset leaves
     out except its own."""
     check_unique(settings, customers)
+    # Each customer's secrets and validated configuration, from its own code (one subprocess).
+    declared = declarations(handlers_dir, customers, settings.stage.value)
     platform_name = platform_stack_name(settings)
     platform = PlatformStack(
         app, platform_name, stack_name=platform_name, settings=settings, layer_builder=builder
@@ -129,6 +148,7 @@ def add_stacks(
             settings=settings,
             handlers_dir=handlers_dir,
             all_customers=on_disk,
+            declaration=declared[slug],
         )
         # Deploy order only (`cdk deploy --all`): the platform's SSM parameters must exist
         # before a customer stack resolves them. No reference links the two templates.
@@ -153,10 +173,13 @@ def main() -> None:
     handlers_dir = PROJECT_ROOT / "handlers"
     try:
         discovered = discover_customer_slugs(handlers_dir / "customers")
+        examples = discover_customer_slugs(handlers_dir / "examples")
         customers = customers_to_synthesize(
             discovered,
             app.node.try_get_context("customers"),
             app.node.try_get_context("generated_customers"),
+            examples=examples,
+            wanted_examples=app.node.try_get_context("examples"),
         )
         settings = DeploymentSettings.from_context(context_values(app), customers)
         add_stacks(
@@ -165,9 +188,14 @@ def main() -> None:
             handlers_dir=handlers_dir,
             customers=customers,
             builder=layer_builder(),
-            all_customers=discovered,
+            all_customers=tuple(sorted(discovered + examples)),
         )
-    except (CustomerDiscoveryError, SettingsError, NameCollision) as error:
+    except (
+        CustomerDiscoveryError,
+        SettingsError,
+        NameCollision,
+        CustomerDeclarationError,
+    ) as error:
         # A mistyped -c value or two colliding names are the user's to fix: the message,
         # not a traceback.
         raise SystemExit(f"pivotkit CDK app: {error}") from None

@@ -2,7 +2,8 @@
 
 One Lambda function for its Pivot requests and its media (``functions.customer.handler``)
 behind the ``live`` alias and that alias's Function URL, the function's role and log group,
-the customer's one secret, and its one alarm. About a dozen resources, whatever the number
+the customer's credentials secret (and, if it declares secrets, the secret holding them),
+and its one alarm. About a dozen resources, whatever the number
 of customers: ``cdk deploy pivotkit-<stage>-<slug>`` deploys one customer and nothing else.
 
 Front door: a Lambda Function URL per customer (docs/deploy.md has the quotas behind the
@@ -18,8 +19,12 @@ engine's own budgets end a Pivot request well before Kazoo gives up. Memory buys
 Lambda: 1024 MB keeps a cold start well inside Kazoo's budget.
 
 Isolation: the role may touch only the DynamoDB items whose key starts with ``<slug>#``,
-only ``<slug>/`` in the media bucket and only this customer's secret; the code asset holds
+only ``<slug>/`` in the media bucket and only this customer's secrets; the code asset holds
 the kit and this customer's package only (tests/infra/test_isolation.py proves both).
+
+Configuration: the asset carries the customer's ``config/<stage>.toml`` for this stage only
+(validated by its model during the synth, ``infra.declarations``), and ``PIVOTKIT_STAGE``
+tells the function which file to read; a declared secret's value is in neither.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from infra.declarations import Declaration
 from infra.function_code import function_code
 from infra.kit_metrics import METRICS_NAMESPACE
 from infra.monitoring import customer_alarm
@@ -48,7 +54,7 @@ from infra.names import function_name, service_name
 from infra.platform import LAMBDA_PLATFORM
 from infra.platform_parameters import PlatformValues
 from infra.settings import DeploymentSettings
-from infra.tokens import CustomerSecret
+from infra.tokens import CustomerSecret, CustomerSecrets
 
 HANDLER = "functions.customer.handler"
 TIMEOUT = Duration.seconds(20)
@@ -91,6 +97,7 @@ class CustomerStack(Stack):
         settings: DeploymentSettings,
         handlers_dir: Path,
         all_customers: Sequence[str],
+        declaration: Declaration | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -103,6 +110,15 @@ class CustomerStack(Stack):
         self.slug = slug
         platform = PlatformValues.read(self, settings)
         secret = CustomerSecret(self, "Credentials", slug=slug, settings=settings).secret
+        declared = declaration or Declaration()
+        # Only a customer that names secrets gets (and pays $0.40 a month for) a second one.
+        own_secrets = (
+            CustomerSecrets(
+                self, "Secrets", slug=slug, names=declared.secrets, settings=settings
+            ).secret
+            if declared.secrets
+            else None
+        )
         name = function_name(settings, slug)
 
         self.log_group = aws_logs.LogGroup(
@@ -118,7 +134,23 @@ class CustomerStack(Stack):
             assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Runs {name} (customer {slug}); nothing else may assume it.",
         )
-        self._grant(slug, platform, secret.secret_arn)
+        secret_arns = [secret.secret_arn]
+        if own_secrets is not None:
+            secret_arns.append(own_secrets.secret_arn)
+        self._grant(slug, platform, secret_arns)
+        environment = {
+            "PIVOTKIT_CUSTOMER": slug,
+            "PIVOTKIT_STAGE": settings.stage.value,
+            "PIVOTKIT_STATE_TABLE": platform.state_table_name,
+            "PIVOTKIT_MEDIA_BUCKET": platform.media_bucket_name,
+            # One entry: pivotkit.aws.secrets_tokens reads {slug: secret id}.
+            "PIVOTKIT_TOKENS_SECRETS": self.to_json_string({slug: secret.secret_arn}),
+            "POWERTOOLS_SERVICE_NAME": service_name(slug),
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+        if own_secrets is not None:
+            # pivotkit.aws.secrets_values reads {slug: secret id} on the first call.secrets.
+            environment["PIVOTKIT_SECRETS"] = self.to_json_string({slug: own_secrets.secret_arn})
 
         self.function = aws_lambda.Function(
             self,
@@ -128,21 +160,15 @@ class CustomerStack(Stack):
             runtime=LAMBDA_PLATFORM.runtime,
             architecture=LAMBDA_PLATFORM.architecture,
             handler=HANDLER,
-            code=function_code(handlers_dir, all_customers, included=[slug]),
+            code=function_code(
+                handlers_dir, all_customers, included=[slug], stage=settings.stage.value
+            ),
             layers=[
                 aws_lambda.LayerVersion.from_layer_version_arn(
                     self, "Dependencies", platform.layer_arn
                 )
             ],
-            environment={
-                "PIVOTKIT_CUSTOMER": slug,
-                "PIVOTKIT_STATE_TABLE": platform.state_table_name,
-                "PIVOTKIT_MEDIA_BUCKET": platform.media_bucket_name,
-                # One entry: pivotkit.aws.secrets_tokens reads {slug: secret id}.
-                "PIVOTKIT_TOKENS_SECRETS": self.to_json_string({slug: secret.secret_arn}),
-                "POWERTOOLS_SERVICE_NAME": service_name(slug),
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            },
+            environment=environment,
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
             role=self.role,
@@ -193,9 +219,17 @@ class CustomerStack(Stack):
             description=f"{slug}: base URL for record_call and storage-plan uploads.",
         )
         CfnOutput(self, "CredentialsSecretArn", value=secret.secret_arn)
+        if own_secrets is not None:
+            CfnOutput(
+                self,
+                "SecretsArn",
+                value=own_secrets.secret_arn,
+                description=f"{slug}: the secret of {', '.join(declared.secrets)}; set it with"
+                " aws secretsmanager put-secret-value --secret-id <this> (docs/deploy.md).",
+            )
         CfnOutput(self, "FunctionName", value=name)
 
-    def _grant(self, slug: str, platform: PlatformValues, secret_arn: str) -> None:
+    def _grant(self, slug: str, platform: PlatformValues, secret_arns: list[str]) -> None:
         bucket_arn = platform.media_bucket_arn(self)
         statements = [
             # Instead of AWSLambdaBasicExecutionRole (any log group): this function's only.
@@ -217,7 +251,7 @@ class CustomerStack(Stack):
                 actions=list(MEDIA_OBJECT_ACTIONS),
                 resources=[f"{bucket_arn}/{media_key_prefix(slug)}"],
             ),
-            aws_iam.PolicyStatement(actions=list(SECRET_ACTIONS), resources=[secret_arn]),
+            aws_iam.PolicyStatement(actions=list(SECRET_ACTIONS), resources=secret_arns),
         ]
         for statement in statements:
             self.role.add_to_policy(statement)

@@ -1,9 +1,14 @@
-"""Find the customers to deploy by looking at ``handlers/customers/`` on disk.
+"""Find the customers to deploy by looking at ``handlers/customers/`` (the operator's) and
+``handlers/examples/`` (the kit's examples) on disk.
 
-The CDK app never imports customer code: synthesis must not depend on the Lambda runtime's
-packages, and a broken customer module should fail its own tests, not ``cdk synth``. The
-rules match what ``pivotkit.customers`` accepts at run time, so a package deployed here is a
-package the function can load.
+The operator's customers are deployed unless ``-c customers=`` picks some; the examples only
+when ``-c examples=acme,hours`` (or ``all``) asks for them, so the kit's demos never reach an
+account by accident. A slug may be a package in one of the two only.
+
+Discovery imports no customer code: the rules match what ``pivotkit.customers`` accepts at
+run time, so a package deployed here is a package the function can load. What only a
+customer's code can tell (the secrets it names, whether its configuration is valid) is asked
+of it in a subprocess, for the customers being synthesized only (``infra.declarations``).
 """
 
 from __future__ import annotations
@@ -42,27 +47,73 @@ def discover_customer_slugs(customers_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(slugs))
 
 
-def select_customers(discovered: tuple[str, ...], wanted: object) -> tuple[str, ...]:
-    """The customers to deploy: all discovered, or the comma-separated ``-c customers=...``.
-
-    The kit ships example customers; a real deployment usually names its own. A name that
-    is not a discovered package is an error, not a silently missing endpoint.
-    """
+def select_customers(
+    discovered: tuple[str, ...], wanted: object, examples: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The operator's customers to deploy: all discovered, or the comma-separated
+    ``-c customers=...``. A name that is not a discovered package is an error, not a silently
+    missing endpoint; one of the ``examples`` is pointed to ``-c examples=``."""
     if wanted is None or wanted == "":
         return discovered
-    if not isinstance(wanted, str):
+    names = _names("customers", wanted)
+    unknown = [n for n in names if n not in discovered]
+    if unknown:
         raise CustomerDiscoveryError(
-            f"context customers must be a comma-separated string, got {wanted!r}"
+            f"context customers names {', '.join(unknown)}, not found in handlers/customers"
+            f" (found: {', '.join(discovered) or 'none'}){_hint(unknown, discovered, examples)}"
         )
-    names = tuple(dict.fromkeys(n.strip() for n in wanted.split(",") if n.strip()))
+    return names
+
+
+ALL_EXAMPLES = "all"
+
+
+def select_examples(discovered: tuple[str, ...], wanted: object) -> tuple[str, ...]:
+    """The kit's examples to deploy: none unless ``-c examples=acme,hours`` or
+    ``-c examples=all`` asks; an unknown name fails naming the valid ones."""
+    if wanted is None or wanted == "":
+        return ()
+    names = _names("examples", wanted)
+    if names == (ALL_EXAMPLES,):
+        return discovered
     unknown = [n for n in names if n not in discovered]
     if unknown:
         close = [m for n in unknown for m in difflib.get_close_matches(n, discovered, n=1)]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise CustomerDiscoveryError(
-            f"context customers names {', '.join(unknown)}, not found in handlers/customers"
-            f" (found: {', '.join(discovered)}){hint}"
+            f"context examples names {', '.join(unknown)}, not an example in handlers/examples"
+            f" (valid: {ALL_EXAMPLES}, {', '.join(discovered)}){hint}"
         )
+    return names
+
+
+def check_apart(customers: tuple[str, ...], examples: tuple[str, ...]) -> None:
+    """A slug is an operator's customer or an example, never both: its stack, function and
+    keys would be one for two packages."""
+    both = sorted(set(customers) & set(examples))
+    if both:
+        raise CustomerDiscoveryError(
+            f"{', '.join(both)}: both a customer (handlers/customers) and an example"
+            " (handlers/examples); rename the customer"
+        )
+
+
+def _names(key: str, wanted: object) -> tuple[str, ...]:
+    if not isinstance(wanted, str):
+        raise CustomerDiscoveryError(
+            f"context {key} must be a comma-separated string, got {wanted!r}"
+        )
+    names = tuple(sorted(dict.fromkeys(n.strip() for n in wanted.split(",") if n.strip())))
     if not names:
-        raise CustomerDiscoveryError("context customers is empty")
-    return tuple(sorted(names))
+        raise CustomerDiscoveryError(f"context {key} is empty")
+    return names
+
+
+def _hint(unknown: list[str], discovered: tuple[str, ...], examples: tuple[str, ...]) -> str:
+    in_examples = [n for n in unknown if n in examples]
+    if in_examples:
+        listed = ",".join(in_examples)
+        return f"; {listed} is one of the kit's examples: ask for it with -c examples={listed}"
+    close = [m for n in unknown for m in difflib.get_close_matches(n, discovered, n=1)]
+    close += [f"examples={m}" for n in unknown for m in difflib.get_close_matches(n, examples, n=1)]
+    return f"; did you mean {', '.join(close)}?" if close else ""

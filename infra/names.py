@@ -41,6 +41,11 @@ def secret_name(settings: DeploymentSettings, slug: str) -> str:
     return f"{settings.name_prefix}/{slug}/credentials"
 
 
+def customer_secrets_name(settings: DeploymentSettings, slug: str) -> str:
+    """The secret holding the customer's own secrets (``call.secrets``), if it declares any."""
+    return f"{settings.name_prefix}/{slug}/secrets"
+
+
 def alarm_name(settings: DeploymentSettings, slug: str) -> str:
     return f"{settings.name_prefix}-{label(slug)}-Fallbacks"
 
@@ -55,6 +60,7 @@ def derived_names(settings: DeploymentSettings) -> Mapping[str, Callable[[str], 
         "stack name": lambda slug: customer_stack_name(settings, slug),
         "function name": lambda slug: function_name(settings, slug),
         "secret name": lambda slug: secret_name(settings, slug),
+        "secrets secret name": lambda slug: customer_secrets_name(settings, slug),
         "alarm name": lambda slug: alarm_name(settings, slug),
         "metrics service": service_name,
     }

@@ -15,7 +15,7 @@ SCALE_CUSTOMERS ?= 1000
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 AWS_EC2_METADATA_DISABLED=true \
 	CDK_DISABLE_CLI_TELEMETRY=true
 
-.PHONY: synth synth-scale deploy-customer infra-lint layer-requirements asset-sizes
+.PHONY: synth synth-all synth-scale deploy-customer infra-lint layer-requirements asset-sizes
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -31,19 +31,26 @@ synth: setup node_modules/.installed
 # so cdk.out keeps the real customers for infra-lint and asset-sizes.
 synth-scale: setup node_modules/.installed
 	$(INFRA_ENV) npx --no-install aws-cdk synth --quiet -o $(CDK_OUT).scale \
-		-c generated_customers=$(SCALE_CUSTOMERS) -c customers=acme $(CDK_ARGS)
+		-c generated_customers=$(SCALE_CUSTOMERS) -c examples=acme $(CDK_ARGS)
 
 # Deploys the platform's values must already exist for (deploy pivotkit-$(STAGE) first).
-# infra.targets refuses an unknown customer with the list of known ones.
+# infra.targets refuses an unknown customer with the list of known ones, and prints the stack
+# and the context selecting it (customers=<slug>, or examples=<slug> for one of the kit's).
 deploy-customer: setup node_modules/.installed
 	@test -n "$(CUSTOMER)" || { echo "usage: make deploy-customer CUSTOMER=<slug> [STAGE=dev|prod]" >&2; exit 2; }
-	stack=$$($(INFRA_ENV) $(BIN)/python -m infra.targets "$(CUSTOMER)" "$(STAGE)") && \
-	$(INFRA_ENV) npx --no-install aws-cdk deploy "$$stack" --exclusively \
-		-c stage=$(STAGE) -c customers=$(CUSTOMER) $(CDK_ARGS)
+	target=$$($(INFRA_ENV) $(BIN)/python -m infra.targets "$(CUSTOMER)" "$(STAGE)") && \
+	set -- $$target && \
+	$(INFRA_ENV) npx --no-install aws-cdk deploy "$$1" --exclusively \
+		-c stage=$(STAGE) -c "$$2" $(CDK_ARGS)
+
+# The kit's own checks cover its examples' stacks too: `make test` synthesizes them all
+# (the operator's customers and -c examples=all) before linting the templates.
+synth-all: setup node_modules/.installed
+	$(INFRA_ENV) npx --no-install aws-cdk synth --quiet -c examples=all $(CDK_ARGS)
 
 # W3005 (a DependsOn that a GetAtt already implies) is how CDK orders a function after its
 # role's policy; it is harmless, so only errors fail the build.
-infra-lint: synth
+infra-lint: synth-all
 	$(BIN)/cfn-lint --non-zero-exit-code error --ignore-checks W3005 -- $(CDK_OUT)/*.template.json
 	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov \
 		--config-file infra/.checkov.yaml -f $(CDK_OUT)/*.template.json
@@ -56,5 +63,5 @@ layer-requirements: $(UV)
 	} > layers/requirements.txt
 
 # Zipped function assets and the unzipped layer, as deployed from the last synth.
-asset-sizes: synth
+asset-sizes: synth-all
 	$(BIN)/python -m infra.asset_sizes $(CDK_OUT)

@@ -13,21 +13,25 @@ from pivotkit.errors import (
     CallflowError,
     ClientError,
     PivotkitError,
+    SecretUnavailable,
     ServerError,
     SharedConflict,
     SharedStoreError,
     StepError,
 )
 from pivotkit.flow import Call, CallState, Flow
-from pivotkit.work import Job, JobStatus, hold
+from pivotkit.holding import hold
+from pivotkit.work import Job, JobStatus
 
 if TYPE_CHECKING:
+    from pivotkit.call_events import CallEvent
     from pivotkit.request import PivotRequest
 
 __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
     *_callflow_names,
     "BadRequest",
     "Call",
+    "CallEvent",
     "CallState",
     "CallflowError",
     "ClientError",
@@ -37,6 +41,7 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "JobStatus",
     "PivotRequest",
     "PivotkitError",
+    "SecretUnavailable",
     "ServerError",
     "SharedConflict",
     "SharedStoreError",
@@ -52,4 +57,8 @@ def __getattr__(name: str) -> Any:
         from pivotkit.request import PivotRequest
 
         return PivotRequest
+    if name == "CallEvent":  # only the webhook route decodes one
+        from pivotkit.call_events import CallEvent
+
+        return CallEvent
     raise AttributeError(f"module 'pivotkit' has no attribute {name!r}")

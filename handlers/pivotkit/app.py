@@ -36,7 +36,9 @@ from pivotkit.errors import (
     StaleContinuation,
     StateUnavailable,
     StepError,
+    StepTimedOut,
     Unauthorized,
+    WriteConflict,
 )
 from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
@@ -47,16 +49,17 @@ from pivotkit.state import (
     CallKey,
     CallRecord,
     StateStore,
-    WriteConflict,
     fill_token,
     restore_token,
     stored_answer,
 )
-from pivotkit.step_runner import StepRunner, StepTimedOut, shared_runner
+from pivotkit.step_runner import StepRunner, shared_runner
 from pivotkit.work import InMemoryJobStore, JobStore, Work, dispatch
 
 if TYPE_CHECKING:
+    from pivotkit.config import ConfigSource
     from pivotkit.deferred import Deferrer
+    from pivotkit.secrets import SecretSource
 
 logger = logging.getLogger("pivotkit")
 
@@ -91,6 +94,11 @@ class Outcome:
     previous_step_ms: float | None = None
     # The body Kazoo gets (a debug log shows it; it holds the token in continuation URLs).
     answer: bytes = field(default=b"", repr=False)
+    # The decoded request (None when it was refused before decoding), the continuation's hop
+    # and state version: what the call journal (``pivotkit.journal``) records.
+    request: PivotRequest | None = field(default=None, repr=False)
+    hop: int | None = None
+    seq: int | None = None
 
 
 Observer = Callable[[Outcome], None]
@@ -127,6 +135,11 @@ class _Attempt:
     started: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def at(self, hop: int, seq: int) -> tuple[int, int]:
+        """Note where in the call this request is (for the ``Outcome``)."""
+        self.extra["hop"], self.extra["seq"] = hop, seq
+        return hop, seq
+
 
 class PivotApp:
     def __init__(
@@ -143,6 +156,8 @@ class PivotApp:
         jobs: JobStore | None = None,
         deferrer: Deferrer | None = None,
         shared: SharedStore | None = None,
+        config: ConfigSource | None = None,
+        secrets: SecretSource | None = None,
     ) -> None:
         """``jobs`` and ``deferrer``: where background jobs (``call.work``) are recorded and
         run; without them, in memory and on a background thread of this process."""
@@ -156,13 +171,27 @@ class PivotApp:
         self._step_runner = step_runner
         # What call.shared reaches; without one, this process's memory (one instance only).
         self.shared: SharedStore = shared if shared is not None else InMemorySharedStore()
+        # What call.config and call.secrets read. Without them: the customers' stage-dev
+        # files, and no secrets at all (every read a 503). Neither module is imported when
+        # no customer declares configuration or secrets (a lean cold start).
+        if config is None and any(c.config_model for c in self.customers.values()):
+            from pivotkit.config import ConfigFiles
+
+            config = ConfigFiles()
+        if secrets is None and any(c.secrets for c in self.customers.values()):
+            from pivotkit.secrets import StaticSecrets
+
+            secrets = StaticSecrets({})
+        self.config: ConfigSource | None = config
+        self.secrets: SecretSource | None = secrets
         self.jobs: JobStore = jobs if jobs is not None else InMemoryJobStore()
         self._deferrer = deferrer
 
     @property
     def deferrer(self) -> Deferrer:
         if self._deferrer is None:
-            from pivotkit.deferred import DeferredWork, ThreadDeferrer
+            from pivotkit.deferred import ThreadDeferrer
+            from pivotkit.deferred_runner import DeferredWork
 
             self._deferrer = ThreadDeferrer(
                 DeferredWork(self.customers, self.jobs, clock=self.clock).run
@@ -211,6 +240,9 @@ class PivotApp:
                     previous_step=attempt.extra.get("previous_step"),
                     previous_step_ms=attempt.extra.get("previous_step_ms"),
                     answer=response.body,
+                    request=request,
+                    hop=attempt.extra.get("hop"),
+                    seq=attempt.extra.get("seq"),
                 )
             )
         return response
@@ -255,8 +287,9 @@ class PivotApp:
         step: str,
         attempt: _Attempt,
     ) -> bytes:
-        hop = _bounded_int(params, "hop", MAX_HOP)
-        seq = _bounded_int(params, "seq", MAX_SEQ)
+        hop, seq = attempt.at(
+            _bounded_int(params, "hop", MAX_HOP), _bounded_int(params, "seq", MAX_SEQ)
+        )
         collection = params.get("g")
         fresh_entry = _SIGNED_PARAMS.isdisjoint(params)
         if not fresh_entry:
@@ -316,6 +349,8 @@ class PivotApp:
                 clock=self.clock,
                 work=Work(customer, key, step, hop, seq, self.jobs, self.clock),
                 shared_store=self.shared,
+                config_source=self.config,
+                secret_source=self.secrets,
             )
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path

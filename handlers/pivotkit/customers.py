@@ -1,6 +1,7 @@
 """Customers: who we answer for, how they authenticate, and how they are found.
 
-A customer is a package ``customers.<slug>`` exporting ``customer = Customer(...)``. Tokens
+A customer is a package ``customers.<slug>`` (the operator's) or ``examples.<slug>`` (the
+kit's examples) exporting ``customer = Customer(...)``. Tokens
 and continuation-signing keys never live in code: a ``TokenSource`` supplies them
 (environment locally, Secrets Manager when deployed), and every customer may have two valid
 tokens and two signing keys at once so they can be rotated without dropping calls.
@@ -11,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import importlib.util
 import json
 import pkgutil
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -21,10 +24,16 @@ from typing import TYPE_CHECKING, Protocol
 from pivotkit.callflow import Node, hangup
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from pivotkit.call_events import CallEvent
     from pivotkit.flow import Flow
-    from pivotkit.media import StoredMedia
+    from pivotkit.media.app import StoredMedia
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+# A secret's name: one environment variable word (PIVOTKIT_SECRET_<SLUG>_<NAME>) and one key
+# of the customer's secret.
+SECRET_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DEFAULT_FALLBACK_MESSAGE = "Sorry, we are having trouble with your call."
 
 
@@ -48,6 +57,24 @@ class Customer:
     # a CRM. It gets the object's key and metadata (``StoredMedia.read()`` for the bytes).
     # If it raises, the object stays; deployed, Lambda retries it twice, then dead-letters it.
     on_media_stored: Callable[[StoredMedia], None] | None = None
+    # Runs when Kazoo's webhook says a channel of the customer's calls was destroyed (the
+    # caller hung up, or the call ended), with how and after how long (``CallEvent``). It
+    # runs before Kazoo gets its 200, under a 3 s limit; if it raises or overruns, the error
+    # is logged and Kazoo still gets its 200. Kazoo may rarely send one event twice.
+    on_call_end: Callable[[CallEvent], None] | None = None
+    # Write this customer's calls to the call journal (``pivotkit.journal``): False opts out.
+    journal: bool = True
+    # Typed configuration: a pydantic model whose values, per stage, are in
+    # ``config/<stage>.toml`` beside the module that declares the customer; steps read
+    # ``call.config`` (``pivotkit.config``). None: no configuration, and no pydantic import.
+    config_model: type[BaseModel] | None = None
+    # The names of the secrets its steps read as ``call.secrets[name]`` (API keys). Their
+    # values never live in code or config: Secrets Manager deployed, locally the environment
+    # or ``secrets.local.toml`` (``pivotkit.secrets``).
+    secrets: tuple[str, ...] = ()
+    # The module that declares this customer (``customers.dental``): its directory holds
+    # ``config/`` and ``secrets.local.toml``. Default: the module that calls ``Customer(...)``.
+    module: str | None = None
 
     def __post_init__(self) -> None:
         if not SLUG_PATTERN.match(self.slug):
@@ -62,9 +89,41 @@ class Customer:
         object.__setattr__(
             self, "allowed_account_ids", frozenset(a.lower() for a in self.allowed_account_ids)
         )
+        if self.config_model is not None and not (
+            isinstance(self.config_model, type) and hasattr(self.config_model, "model_validate")
+        ):
+            raise TypeError("config_model must be a pydantic model class (a BaseModel subclass)")
+        object.__setattr__(self, "secrets", _secret_names(self.secrets))
+        if self.module is None:
+            object.__setattr__(self, "module", _declaring_module())
 
     def allows_account(self, account_id: str) -> bool:
         return not self.allowed_account_ids or account_id.lower() in self.allowed_account_ids
+
+
+def _secret_names(names: object) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError('secrets must be a tuple of names, e.g. secrets=("booking_api_key",)')
+    checked = tuple(names)
+    for name in checked:
+        if not isinstance(name, str) or not SECRET_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"secret name {name!r} must be lower-case letters, digits and _"
+                " (starting with a letter, at most 64 characters)"
+            )
+    if len(set(checked)) != len(checked):
+        raise ValueError("a secret is named twice in secrets=")
+    return checked
+
+
+def _declaring_module() -> str:
+    """The module whose code called ``Customer(...)``: the first frame outside this module
+    (the dataclass's generated ``__init__`` runs with this module's globals)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in (__name__, "dataclasses"):
+        frame = frame.f_back  # type: ignore[assignment]
+    name = frame.f_globals.get("__name__") if frame is not None else None
+    return name if isinstance(name, str) else "__main__"
 
 
 class TokenSource(Protocol):
@@ -179,24 +238,72 @@ def token_matches(presented: str, valid: Iterable[str]) -> bool:
     return matched
 
 
-def discover_customers(package: str = "customers", only: str | None = None) -> dict[str, Customer]:
-    """Import ``<package>.<slug>`` modules and collect their ``customer`` objects.
+# Where customer packages live: the operator's own, then the kit's examples. A slug names one
+# package in one of them; the same slug in both is refused (which would answer its calls?).
+OPERATOR_PACKAGE = "customers"
+EXAMPLES_PACKAGE = "examples"
+CUSTOMER_PACKAGES = (OPERATOR_PACKAGE, EXAMPLES_PACKAGE)
+
+
+class CustomerClash(ValueError):
+    """One slug is a package in two customer packages (``customers.x`` and ``examples.x``)."""
+
+
+def customer_modules(
+    packages: Iterable[str] = CUSTOMER_PACKAGES, only: str | None = None
+) -> dict[str, str]:
+    """slug -> module name (``customers.dental``, ``examples.acme``) of every customer
+    package, or of ``only``, found without importing any customer.
+
+    A package root that is not importable holds no customers (a deployed function's asset
+    has only its own customer's). ``only`` that is in none raises ``ModuleNotFoundError``
+    naming ``customers.<only>``.
+    """
+    found: dict[str, list[str]] = {}
+    for package in packages:
+        try:
+            root = importlib.import_module(package)
+        except ModuleNotFoundError as exc:
+            if exc.name != package:
+                raise
+            continue
+        if only is not None:
+            if importlib.util.find_spec(f"{package}.{only}") is not None:
+                found.setdefault(only, []).append(f"{package}.{only}")
+            continue
+        for module in pkgutil.iter_modules(root.__path__):
+            if not module.name.startswith("_"):
+                found.setdefault(module.name, []).append(f"{package}.{module.name}")
+    clashes = {slug: names for slug, names in found.items() if len(names) > 1}
+    if clashes:
+        listed = "; ".join(" and ".join(names) for names in clashes.values())
+        raise CustomerClash(
+            f"a customer slug must be unique across {', '.join(packages)}: {listed};"
+            " rename your customer (the examples keep their names)"
+        )
+    if only is not None and only not in found:
+        first = next(iter(packages), OPERATOR_PACKAGE)
+        raise ModuleNotFoundError(f"No module named '{first}.{only}'", name=f"{first}.{only}")
+    return {slug: names[0] for slug, names in sorted(found.items())}
+
+
+def discover_customers(
+    packages: str | Iterable[str] = CUSTOMER_PACKAGES, only: str | None = None
+) -> dict[str, Customer]:
+    """Import each customer module (``customers.<slug>``, ``examples.<slug>``) and collect
+    its ``customer`` object.
 
     With ``only`` (a deployed function serves one customer) just that module is imported,
     which keeps cold starts independent of how many customers the kit holds.
     """
-    root = importlib.import_module(package)
-    if only is not None:
-        names = [only]
-    else:
-        names = [m.name for m in pkgutil.iter_modules(root.__path__) if not m.name.startswith("_")]
+    roots = (packages,) if isinstance(packages, str) else tuple(packages)
     found: dict[str, Customer] = {}
-    for name in sorted(names):
-        module = importlib.import_module(f"{package}.{name}")
+    for name, module_name in customer_modules(roots, only).items():
+        module = importlib.import_module(module_name)
         customer = getattr(module, "customer", None)
         if not isinstance(customer, Customer):
-            raise TypeError(f"{package}.{name} must define `customer = pivotkit.Customer(...)`")
+            raise TypeError(f"{module_name} must define `customer = pivotkit.Customer(...)`")
         if customer.slug != name:
-            raise ValueError(f"{package}.{name} declares slug {customer.slug!r}; use {name!r}")
+            raise ValueError(f"{module_name} declares slug {customer.slug!r}; use {name!r}")
         found[name] = customer
     return found

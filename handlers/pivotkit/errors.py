@@ -7,6 +7,11 @@ fault, not about whether the caller hears a fallback (they always do):
 
 - ``ClientError`` (4xx): what the sender sent is wrong; nothing is stored.
 - ``ServerError`` (5xx): we could not answer with a valid callflow, or storage failed.
+- ``InternalSignal``: how one part of the kit tells another what to do next (a state store
+  telling the engine to re-read); handled inside the kit, never an answer.
+
+Every class is defined here, whichever module raises it, so this file and docs/errors.md
+list the same codes (tests/unit/test_error_codes.py).
 
 An error body never echoes request input (``public_message``): a ``ClientError``'s message
 is written by the kit from its own names and limits, so the body carries it; a
@@ -56,6 +61,13 @@ class NotAPivotRequest(BadRequest):
     """Well-formed HTTP, but not what Kazoo's Pivot sends (e.g. no Call-ID)."""
 
     code = "not_a_pivot_request"
+
+
+class NotACallEvent(BadRequest):
+    """Well-formed HTTP on a webhook route, but not a call event Kazoo's webhooks app sends
+    (no channel ``hook_event``, no ``call_id`` or ``account_id``, a field of the wrong shape)."""
+
+    code = "not_a_call_event"
 
 
 class Unauthorized(ClientError):
@@ -138,6 +150,20 @@ class StepError(ServerError):
     summary = "the step failed"
 
 
+class StateNotJSONSafe(StepError):
+    """A step put something in the call's state that cannot be stored as JSON."""
+
+    code = "state_not_json_safe"
+
+
+class StepTimedOut(ServerError):
+    """A customer's step did not return within its time limit (or no time was left for it);
+    nothing was saved."""
+
+    status = 503
+    code = "step_timed_out"
+
+
 class StateUnavailable(ServerError):
     """The state store could not be read or written within the time budget."""
 
@@ -152,6 +178,13 @@ class MediaUnavailable(ServerError):
     status = 503
     code = "media_unavailable"
     summary = "media storage is unavailable"
+
+
+class TokensUnavailable(ServerError):
+    """A customer's tokens could not be read (or make no sense); Kazoo gets a 503."""
+
+    status = 503
+    code = "tokens_unavailable"
 
 
 class SharedStoreError(ServerError):
@@ -178,3 +211,37 @@ class StateTooLarge(ServerError):
     status = 500
     code = "state_too_large"
     summary = "the call's state is too large to store"
+
+
+class InternalSignal(PivotkitError):
+    """Raised by one part of the kit for another to handle (docs/errors.md, the paragraph
+    after the table); the engine never answers with one. Its status is what an escaped one
+    would become: still a non-200, so Kazoo runs its fallback."""
+
+
+class WriteConflict(InternalSignal):
+    """A state store's conditional write lost: the record changed (or appeared) since it was
+    read. The engine re-reads and tries again within its time budget."""
+
+    status = 409
+    code = "state_conflict"
+
+
+class SecretUnavailable(ServerError):
+    """A secret the customer declared (``Customer(secrets=...)``) and a step read
+    (``call.secrets[name]``) could not be had: not set, or its store unreadable. A 503, so
+    Kazoo runs the pivot node's fallback; the log line names the customer and the secret,
+    never a value."""
+
+    status = 503
+    code = "secret_unavailable"
+    summary = "a secret of this customer is unavailable"
+
+
+class SecretMissing(InternalSignal):
+    """A ``SecretSource`` could not supply a declared secret. Its message says why in names
+    only (the variable, the file, the secret's id): ``call.secrets`` logs it and raises
+    ``SecretUnavailable`` instead, so it never reaches Kazoo."""
+
+    status = 503
+    code = "secret_missing"

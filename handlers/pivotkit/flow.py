@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from pivotkit.callflow import Node, collect_dtmf, pivot, tts
@@ -36,8 +36,10 @@ from pivotkit.media.limits import (
 from pivotkit.media.paths import ACCOUNT_ID, CALLERS_SEGMENT, RECORDINGS_SEGMENT
 
 if TYPE_CHECKING:
+    from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
     from pivotkit.request import PivotRequest
+    from pivotkit.secrets import Secrets, SecretSource
     from pivotkit.shared import Shared, SharedStore
     from pivotkit.work import JobFunction, Work
 
@@ -48,6 +50,7 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 ENTRY_STEP = "start"
 
 Step: TypeAlias = Callable[["Call"], Node]
+Model = TypeVar("Model")
 
 
 class Flow:
@@ -170,6 +173,8 @@ class Call:
         clock: Callable[[], float] = time.time,
         work: Work | None = None,
         shared_store: SharedStore | None = None,
+        config_source: ConfigSource | None = None,
+        secret_source: SecretSource | None = None,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -194,6 +199,9 @@ class Call:
         self._work = work
         self._shared_store = shared_store
         self._shared: Shared | None = None
+        self._config_source = config_source
+        self._secret_source = secret_source
+        self._secrets: Secrets | None = None
 
     def now(self) -> datetime:
         """The current time, aware, in UTC: convert it to the zone a rule is written in.
@@ -386,6 +394,44 @@ class Call:
             store = self._shared_store or InMemorySharedStore()
             self._shared = Shared(store, self.customer.slug, clock=self._clock)
         return self._shared
+
+    @property
+    def config(self) -> Any:
+        """The customer's configuration: its ``config_model`` instance, validated, for the
+        stage this runs in (``pivotkit.config``). Typed ``Any`` so any model fits; for
+        checked attribute access write ``call.config_as(DentalConfig)``, or annotate
+        (``settings: DentalConfig = call.config``)."""
+        if self.customer.config_model is None:
+            raise ValueError(
+                f"customer {self.customer.slug!r} declares no configuration;"
+                " add Customer(config_model=...)"
+            )
+        if self._config_source is None:
+            # A Call built by hand (a unit test): the customer's own file for stage dev.
+            from pivotkit.config import ConfigFiles
+
+            self._config_source = ConfigFiles()
+        return self._config_source.config_for(self.customer)
+
+    def config_as(self, model: type[Model]) -> Model:
+        """``call.config``, checked to be a ``model`` (the customer's ``config_model``)."""
+        config = self.config
+        if not isinstance(config, model):
+            raise TypeError(f"the configuration is a {type(config).__name__}, not a {model}")
+        return config
+
+    @property
+    def secrets(self) -> Secrets:
+        """The customer's declared secrets: ``call.secrets["booking_api_key"]``. A name not
+        in ``Customer(secrets=...)`` is a ``KeyError``; a declared one that cannot be read
+        raises ``SecretUnavailable`` (a 503, Kazoo's fallback) and is logged by name."""
+        if self._secrets is None:
+            from pivotkit.secrets import Secrets, StaticSecrets
+
+            # A Call built by hand has no store of secrets: every read is unavailable.
+            source = self._secret_source or StaticSecrets({})
+            self._secrets = Secrets(self.customer, source)
+        return self._secrets
 
 
 def _query_value(value: str) -> str:

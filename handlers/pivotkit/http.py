@@ -13,13 +13,16 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
 from pivotkit.escaping import escaped
+
+# A Lambda handler of HTTP events: the event, the context, the proxy result.
+LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 JSON_CONTENT_TYPE = "application/json"
 

@@ -82,7 +82,7 @@ _ASCII_ESCAPES: Final = {
 # --- form decoding -----------------------------------------------------------------------
 
 
-def parse_params(raw: str) -> dict[str, Any]:
+def parse_params(raw: str, display_fields: frozenset[str] = DISPLAY_FIELDS) -> dict[str, Any]:
     """Decode a form-encoded string and un-flatten its PHP-style keys.
 
     ``Digits[menu]=1`` gives ``{"Digits": {"menu": "1"}}``; ``User-ID[]=a&User-ID[]=b``
@@ -102,7 +102,8 @@ def parse_params(raw: str) -> dict[str, Any]:
     Raises ``BadRequest`` for malformed percent-escapes in values, invalid UTF-8, one
     parameter used both as a plain value and as a nested one (``a=1&a[b]=2``), more than
     ``MAX_DEPTH`` bracket levels, more than ``MAX_PARAMS`` parameters, or ``[]`` anywhere
-    but at the end of a key.
+    but at the end of a key. ``display_fields`` names the parameters whose values are read
+    leniently (Pivot's by default; Kazoo's webhooks name theirs in snake_case).
     """
     _check_text(raw)
     keys, values = _split_pairs(raw)
@@ -110,7 +111,10 @@ def parse_params(raw: str) -> dict[str, Any]:
     if decoded is None:
         # Something is wrong or unusual (a malformed escape, invalid UTF-8): decode each
         # value on its own, which finds the first problem and names it.
-        decoded = [_decode_value_of(key, value) for key, value in zip(keys, values, strict=True)]
+        decoded = [
+            _decode_value_of(key, value, display_fields)
+            for key, value in zip(keys, values, strict=True)
+        ]
     return _tree(keys, decoded)
 
 
@@ -230,12 +234,12 @@ def _decode_value(text: str) -> str:
         raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
 
 
-def _decode_value_of(key: str, text: str) -> str:
-    """``_decode_value``, but lenient about UTF-8 in the values of ``DISPLAY_FIELDS``."""
+def _decode_value_of(key: str, text: str, display_fields: frozenset[str] = DISPLAY_FIELDS) -> str:
+    """``_decode_value``, but lenient about UTF-8 in the values of ``display_fields``."""
     try:
         return _unescape_value(text)
     except UnicodeDecodeError:
-        if key.partition("[")[0] not in DISPLAY_FIELDS:
+        if key.partition("[")[0] not in display_fields:
             raise BadRequest("parameters are not valid UTF-8 once percent-decoded") from None
     return display_text(unquote_to_bytes(text.replace("+", " ")))
 
@@ -338,10 +342,12 @@ def _describe(name: str) -> str:
 # --- JSON decoding -----------------------------------------------------------------------
 
 
-def parse_json_object(body: bytes) -> dict[str, Any]:
+def parse_json_object(
+    body: bytes, display_fields: frozenset[str] = DISPLAY_FIELDS
+) -> dict[str, Any]:
     """Decode a ``req_body_format=json`` body: one JSON object in UTF-8 (jiffy's output).
 
-    Bytes that are not UTF-8 are tolerated inside the values of ``DISPLAY_FIELDS`` (read as
+    Bytes that are not UTF-8 are tolerated inside the values of ``display_fields`` (read as
     ``display_text`` reads them) and refused anywhere else.
     """
     try:
@@ -360,7 +366,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise BadRequest("JSON body is not an object")
     _check_json_limits(value)
     if stray_bytes:
-        for name in DISPLAY_FIELDS & value.keys():
+        for name in display_fields & value.keys():
             value[name] = _display_strings(value[name])
     if stray_bytes or _SURROGATE_ESCAPE.search(text):
         try:

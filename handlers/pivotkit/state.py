@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from pivotkit.errors import PivotkitError, StateTooLarge, StepError
+from pivotkit.errors import StateNotJSONSafe, StateTooLarge, WriteConflict
 
 logger = logging.getLogger("pivotkit.state")
 
@@ -44,19 +44,6 @@ MAX_ITEM_BYTES = 400 * 1024
 # About 62-90 bytes an entry: 200 cost under 20 KB, and cover any call a person sits through
 # (a menu loop re-asked 200 times has long lost its caller); older entries are counted only.
 TRAIL_MAX_ENTRIES = 200
-
-
-class WriteConflict(PivotkitError):
-    """The record changed (or appeared) since it was read; re-read and try again."""
-
-    status = 409
-    code = "state_conflict"
-
-
-class StateNotJSONSafe(StepError):
-    """A step put something in the call's state that cannot be stored as JSON."""
-
-    code = "state_not_json_safe"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,19 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from pivotkit.errors import ServerError
+from pivotkit.errors import StepTimedOut
 
 Argument = TypeVar("Argument")
 Result = TypeVar("Result")
 
 DEFAULT_MAX_WORKERS = 64
-
-
-class StepTimedOut(ServerError):
-    """A customer's step did not return within its time limit; nothing was saved."""
-
-    status = 503
-    code = "step_timed_out"
 
 
 class _Job(Generic[Argument, Result]):

@@ -18,8 +18,10 @@ refuse fails the test. Without schemas the check is skipped and ``validation`` s
 
 A ``Harness`` keeps one engine, one store and one clock across calls (a queue's second
 caller, a call placed an hour later). What a test can inject is a keyword argument of
-``Harness`` (and of ``call``): today ``now``; configuration, secrets and fakes for outside
-services join it there.
+``Harness`` (and of ``call``): ``now``, ``shared``, ``config`` (the customer's
+configuration: a model instance or a mapping of its fields; by default its
+``config/<stage>.toml``, stage ``dev``) and ``secrets`` (name -> value; by default none, so
+a step that reads one gets a 503 as deployed without the secret set).
 
 Local tooling: never shipped to Lambda.
 """
@@ -36,12 +38,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pivotkit.app import PivotApp
+from pivotkit.config import DEFAULT_STAGE, ConfigFiles, ConfigSource, StaticConfig
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.local.clock import parse_now
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import kazoo_validator
 from pivotkit.local.simulator import DTMF, Caller, PivotTarget, Script, WireAnswer, simulate
 from pivotkit.local.transcript import Event, Transcript
+from pivotkit.secrets import StaticSecrets
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
 
@@ -255,10 +259,25 @@ class Harness:
     there (``call.now()`` reads it) until ``now`` is set again or ``advance`` moves it;
     without it, steps see the system clock. ``call.shared`` is the in-memory twin
     (``InMemorySharedStore``) unless ``shared`` names another store; calls of one harness
-    share it, and may be placed from several threads at once."""
+    share it, and may be placed from several threads at once.
+
+    ``config`` is what ``call.config`` holds: a ``config_model`` instance or a mapping of its
+    fields (validated by the model); without it, the customer's ``config/<stage>.toml``
+    (``stage`` dev by default). Either way a bad value raises ``ConfigError`` here, naming
+    the field. ``secrets`` are the values ``call.secrets[name]`` returns (declared names
+    only); a declared secret not given is unavailable, as deployed before it is set: the
+    request is a 503 and Kazoo takes the fallback (pass ``allow_failures=True`` to test it).
+    Secrets are never read from the environment or ``secrets.local.toml`` here."""
 
     def __init__(
-        self, customer: Customer, *, now: Moment | None = None, shared: SharedStore | None = None
+        self,
+        customer: Customer,
+        *,
+        now: Moment | None = None,
+        shared: SharedStore | None = None,
+        config: Any | None = None,
+        secrets: Mapping[str, str] | None = None,
+        stage: str = DEFAULT_STAGE,
     ) -> None:
         self.customer = customer
         self._store = InMemoryStateStore()
@@ -271,6 +290,8 @@ class Harness:
             StaticTokens({customer.slug: [TOKEN]}),
             clock=self._clock,
             shared=self.shared_store,
+            config=_config_source(customer, config, stage),
+            secrets=StaticSecrets({customer.slug: _declared(customer, secrets or {})}),
         )
         self._validator, self._validation = kazoo_validator()
         self._calls = 0
@@ -365,9 +386,13 @@ def call(
     method: str = "get",
     body_format: str = "form",
     allow_failures: bool = False,
+    config: Any | None = None,
+    secrets: Mapping[str, str] | None = None,
+    stage: str = DEFAULT_STAGE,
 ) -> CallResult:
-    """One call to ``customer`` on a fresh ``Harness`` (see ``Harness.call``)."""
-    harness = Harness(customer, now=now)
+    """One call to ``customer`` on a fresh ``Harness`` (see ``Harness`` for ``now``,
+    ``config``, ``secrets`` and ``stage``, and ``Harness.call`` for the rest)."""
+    harness = Harness(customer, now=now, config=config, secrets=secrets, stage=stage)
     return harness.call(
         digits=digits,
         caller=caller,
@@ -377,6 +402,33 @@ def call(
         body_format=body_format,
         allow_failures=allow_failures,
     )
+
+
+def _config_source(customer: Customer, config: Any | None, stage: str) -> ConfigSource | None:
+    """What the harness's calls read as ``call.config``, checked now."""
+    source: ConfigSource
+    if config is not None:
+        if customer.config_model is None:
+            raise ValueError(
+                f"config= given, but customer {customer.slug!r} declares no config_model"
+            )
+        source = StaticConfig({customer.slug: config})
+    elif customer.config_model is not None:
+        source = ConfigFiles(stage)
+    else:
+        return None
+    source.config_for(customer)  # a bad value fails here, naming the field
+    return source
+
+
+def _declared(customer: Customer, secrets: Mapping[str, str]) -> dict[str, str]:
+    unknown = sorted(set(secrets) - set(customer.secrets))
+    if unknown:
+        raise ValueError(
+            f"secrets= names {', '.join(unknown)}, which customer {customer.slug!r} does not"
+            f" declare (declared: {', '.join(customer.secrets) or 'none'})"
+        )
+    return dict(secrets)
 
 
 class _EngineTransport:

@@ -44,16 +44,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-from pivotkit.callflow import Node, play
+from pivotkit.deferred import JOB, deferred_event
 from pivotkit.state import KEY_SEPARATOR, CallKey, state_to_json
 
 if TYPE_CHECKING:
     from pivotkit.customers import Customer
     from pivotkit.deferred import Deferrer
-    from pivotkit.flow import Call
 
 logger = logging.getLogger("pivotkit.work")
 
@@ -94,6 +93,15 @@ class Job:
 
 
 JobFunction: TypeAlias = Callable[[Job], Any]
+
+
+def job_event(job: Job) -> dict[str, Any]:
+    """The deferred event that runs ``job``: the job's fields, JSON-safe, nothing else."""
+    return deferred_event(JOB, job.customer, "job", asdict(job))
+
+
+def job_from_event(fields: Mapping[str, Any]) -> Job:
+    return Job(**{name: fields[name] for name in Job.__dataclass_fields__})
 
 
 def job_key(key: CallKey, job_id: str) -> str:
@@ -280,8 +288,6 @@ def dispatch(work: Work, deferrer: Deferrer) -> None:
     """Create each started job's record, then hand it to ``deferrer``. Never raises: the
     answer is already settled; a job that cannot be dispatched is marked failed (or, when
     not even its record could be written, ``poll`` reports ``not_started``)."""
-    from pivotkit.deferred import job_event
-
     for job in work.started:
         record = JobRecord(
             job, "pending", expires_at=int(job.started_at) + work.customer.state_ttl_seconds
@@ -336,36 +342,3 @@ def _finish_quietly(
         store.finish(job, status, result=result, reason=reason, now=now)
     except Exception:
         logger.exception("job %s of %s: could not record %s", job.name, job.customer, reason)
-
-
-# -- the "please hold" answer --------------------------------------------------------------
-
-DEFAULT_HOLD_SECONDS = 4
-
-
-def hold(
-    call: Call,
-    step: str,
-    *,
-    prompt: Node | None = None,
-    music: str | None = None,
-    wait_seconds: int = DEFAULT_HOLD_SECONDS,
-) -> Node:
-    """Ask the caller to hold: ``prompt``, then hold audio, then a pivot to ``step`` (which
-    polls the job and answers, or holds again).
-
-    ``music`` is a ``play`` id, most often an ``http(s)://`` URL of a clip about
-    ``wait_seconds`` long: Kazoo plays it to its end, then asks ``step``. Without it the
-    caller hears ``wait_seconds`` of ``silence_stream://``. Kazoo's own music on hold,
-    ``local_stream://default`` (what ecallmgr configures FreeSWITCH's ``hold-music`` to),
-    is a stream that never ends: played here, the pivot after it would never be reached.
-    """
-    if not 1 <= wait_seconds <= 30:
-        raise ValueError("wait_seconds must be between 1 and 30")
-    if music is not None and music.startswith("local_stream://"):
-        raise ValueError(
-            "local_stream:// never ends, so the call would never come back: give a clip"
-        )
-    audio = play(music) if music else play(f"silence_stream://{wait_seconds * 1000}")
-    head = audio if prompt is None else prompt.then(audio)
-    return head.then(call.goto(step))

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from pivotkit.app import EngineSettings, PivotApp
 from pivotkit.customers import StaticTokens
+from pivotkit.errors import WriteConflict
 from pivotkit.local.kazoo_encoding import KazooCall
-from pivotkit.state import CallKey, CallRecord, WriteConflict
-from tests.contract.test_engine_on_dynamodb import ACCOUNT_ID, BASE_URL, TOKEN, customer, to_http
+from pivotkit.state import CallKey, CallRecord
+from tests.contract.demo_call import ACCOUNT_ID, BASE_URL, TOKEN, customer, to_http
 from tests.signing import signed
 
 OPERATION_SECONDS = 0.1

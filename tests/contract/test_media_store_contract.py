@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pivotkit.aws.s3_media import S3MediaStore
-from pivotkit.media import InMemoryMediaStore, MediaObject, MediaStore
-from pivotkit.media.store import sha256_b64
+from pivotkit.media.store import InMemoryMediaStore, MediaObject, MediaStore, sha256_b64
+from tests.contract.moto_s3 import fresh_bucket, moto_session, new_s3_client
 from tests.unit.media.audio import wav_bytes
-from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client
 
 KEY = "acme/recordings/4b1c0e9d2a3f4e5d6c7b8a9f0e1d2c3b/2024/05/call-1/call_recording_call-1.wav"
 

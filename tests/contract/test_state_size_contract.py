@@ -25,8 +25,8 @@ from pivotkit.state import (
     item_size,
     record_attributes,
 )
+from tests.contract.call_records import KEY, NOW, new_record
 from tests.contract.conftest import StoreUnderTest
-from tests.contract.test_state_store_contract import KEY, NOW, new_record
 from tests.unit.engine.driver import ACCOUNT_ID, BASE_URL, Caller
 
 

@@ -11,37 +11,10 @@ from typing import Any
 
 import pytest
 
-from pivotkit.state import CallKey, CallRecord, StateNotJSONSafe, WriteConflict
+from pivotkit.errors import StateNotJSONSafe, WriteConflict
+from pivotkit.state import CallKey
+from tests.contract.call_records import KEY, NOW, TTL, new_record, next_version
 from tests.contract.conftest import StoreUnderTest
-
-NOW = 1_750_000_000.25
-TTL = 3600
-KEY = CallKey("acme", "3a1f0e2d4c5b6a7980f1e2d3c4b5a697", "5f3c2a1b7d6e4f80@10.0.0.5")
-
-
-def new_record(key: CallKey = KEY, **changes: Any) -> CallRecord:
-    record = CallRecord(
-        key=key,
-        state={"attempts": 0},
-        seq=1,
-        version=1,
-        created_at=NOW,
-        updated_at=NOW,
-        expires_at=int(NOW) + TTL,
-        answered_seq=0,
-        answered_step="start@0",
-        answer='{"module":"tts","data":{"text":"hi"}}',
-    )
-    return record.with_updates(**changes)
-
-
-def next_version(record: CallRecord, **changes: Any) -> CallRecord:
-    bumped: dict[str, Any] = {
-        "version": record.version + 1,
-        "seq": record.seq + 1,
-        "updated_at": record.updated_at + 1,
-    }
-    return record.with_updates(**{**bumped, **changes})
 
 
 def test_absent_record_loads_as_none(subject: StoreUnderTest) -> None:

@@ -1,4 +1,5 @@
-"""The sample Lambda events in ``events/<customer>/`` and their goldens, made by walking calls.
+"""The sample Lambda events in ``events/examples/<example>/`` and their goldens, made by
+walking calls.
 
 Each scenario is one call: its first request, then one request per answer, carrying the
 digits the caller pressed to wherever the previous answer's pivot node points (exactly what
@@ -10,7 +11,7 @@ golden ``pivotkit replay`` compares against. Replay answers each event at the ti
 (``pivotkit.local.clock``), so answers that depend on the time (``hours``) have goldens too:
 a scenario's ``starts_at`` picks the time of day.
 
-    .venv/bin/python -m tests.examples.sample_events      # rewrite events/ for the examples
+    .venv/bin/python -m tests.examples.sample_events      # rewrite events/examples/
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX, invoke
 from pivotkit.local.events import EventContext, EventShape, endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.replaying import GOLDEN_SUFFIX, invoke
 from pivotkit.local.runtime import LocalRuntime, local_runtime
 from pivotkit.local.tokens import local_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EVENTS_ROOT = PROJECT_ROOT / "events"
+EVENTS_ROOT = PROJECT_ROOT / "events" / "examples"
 ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 # The queue's positions are shared by every call of an account: its samples get their own.
 QUEUE_ACCOUNT_ID = "5a3b1e0000000000000000000000e7e5"

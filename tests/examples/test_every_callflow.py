@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from customers import (
+from examples import (
     frontdesk,
     gatekeeper,
     hours,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from customers.frontdesk import CRM_WEBHOOK, FEATURES, REMOTE_ACCESS_PIN, customer, ids
+from examples.frontdesk import CRM_WEBHOOK, FEATURES, REMOTE_ACCESS_PIN, customer, ids
 from pivotkit.testing import NO_KEY, Caller, call
 
 STAFF = Caller(user_ids=("5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f",))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from customers import gatekeeper
-from customers.gatekeeper import customer, e164
+from examples import gatekeeper
+from examples.gatekeeper import customer, e164
 from pivotkit.testing import Caller, call
 
 STAFF = Caller(user_ids=("5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f",))

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from customers import hours
-from customers.hours import TEAM_MAILBOX, is_open
+from examples import hours
+from examples.hours import TEAM_MAILBOX, is_open
 from pivotkit.testing import NO_KEY, call
 from tests.examples.support import bridges, cli_call, said
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 
-from customers import queue
-from customers.queue import FORGET_AFTER_SECONDS, HOLD_MUSIC, MAX_LAPS, QUEUE_MAILBOX
+from examples import queue
+from examples.queue import FORGET_AFTER_SECONDS, HOLD_MUSIC, MAX_LAPS, QUEUE_MAILBOX
 from pivotkit.aws.dynamodb_shared import DynamoDBSharedStore
 from pivotkit.local.simulator import DEFAULT_ACCOUNT_ID
 from pivotkit.shared import Shared, SharedStore

@@ -18,20 +18,11 @@ from pathlib import Path
 import pytest
 
 from pivotkit.local.cli import build_parser
+from tests.examples.talk_features import TALK_FEATURES
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "docs" / "recipes.md"
-SOURCE_LINK = re.compile(r"\]\(\.\./(handlers/customers/[a-z_/]+\.py)\)")
-
-# What the talk lists, as the builder calls and flow APIs that show it.
-TALK_FEATURES = {
-    "tts", "play", "device", "user", "ring_group", "endpoint", "group", "conference",
-    "resources", "voicemail", "faxbox", "collect_dtmf", "manual_presence", "set_cid",
-    "dynamic_cid", "prepend_cid", "cidlistmatch", "check_cid", "eavesdrop", "group_pickup",
-    "intercept", "page_group", "hotdesk", "call_forward", "do_not_disturb", "directory",
-    "disa", "fax_detect", "menu", "webhook", "call.record_call", "Flow", "call.gather", "call.goto",
-    "call.request.digits", "is_open",
-}  # fmt: skip
+SOURCE_LINK = re.compile(r"\]\(\.\./(handlers/examples/[a-z_/]+\.py)\)")
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ def test_every_example_and_every_talk_feature_has_a_recipe() -> None:
     shown = set(re.findall(r"\b([A-Za-z_][\w.]*)\(", code))
     assert shown >= TALK_FEATURES, TALK_FEATURES - shown
     linked = {s.source.split("/")[2] for s in python_snippets() if s.source}
-    examples = {p.name for p in (ROOT / "handlers/customers").iterdir() if p.is_dir()}
+    examples = {p.name for p in (ROOT / "handlers/examples").iterdir() if p.is_dir()}
     assert linked == examples - {"acme", "__pycache__"}
 
 

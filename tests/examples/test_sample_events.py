@@ -1,11 +1,12 @@
-"""The sample events under events/<example>/: current, and answered as their goldens say."""
+"""The sample events under events/examples/<example>/: current, and answered as their
+goldens say."""
 
 from __future__ import annotations
 
 import pytest
 
 from pivotkit.local.cli import main
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX, golden_path
+from pivotkit.local.replaying import GOLDEN_SUFFIX, golden_path
 from tests.examples.sample_events import EVENTS_ROOT, SCENARIOS, SampleFile, generate
 
 CUSTOMERS = sorted({scenario.customer for scenario in SCENARIOS})

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from customers import smart_home
-from customers.smart_home import HOME_PIN, PIN_COLLECTION, customer
+from examples import smart_home
+from examples.smart_home import HOME_PIN, PIN_COLLECTION, customer
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.testing import NO_KEY, call
 from tests.examples.support import ACCOUNT_ID, BASE_URL, TOKEN, app_for, to_http

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from customers import speech_demo
-from customers.speech_demo import customer
+from examples import speech_demo
+from examples.speech_demo import customer
 from pivotkit.testing import NO_KEY, call
 
 

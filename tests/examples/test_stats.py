@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from customers import survey
+from examples import survey
 from pivotkit.app import PivotApp
 from pivotkit.customers import StaticTokens
 from pivotkit.local.cli import main

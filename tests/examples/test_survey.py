@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from customers import survey
-from customers.survey import customer
+from examples import survey
+from examples.survey import customer
 from pivotkit.testing import NO_KEY, call
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from customers.switchboard import area_code, customer, ids
+from examples.switchboard import area_code, customer, ids
 from pivotkit.testing import NO_KEY, Caller, call
 
 

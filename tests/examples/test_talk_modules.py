@@ -1,7 +1,7 @@
 """Every Kazoo module of the Pivot talk is emitted by some sample event's golden answer.
 
 The recipes (docs/recipes.md) show each feature of the talk in code; the events under
-``events/`` are what ``pivotkit replay`` checks against the real handlers. A module that
+``events/examples/`` are what ``pivotkit replay`` checks against the real handlers. A module that
 only the code shows could break in a way no replayed event notices, so each module of the
 talk must appear in at least one golden.
 """
@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX
+from pivotkit.local.replaying import GOLDEN_SUFFIX
 from tests.examples.sample_events import EVENTS_ROOT
-from tests.examples.test_recipes import TALK_FEATURES
+from tests.examples.talk_features import TALK_FEATURES
 
-# The Kazoo modules among the talk's features (tests/examples/test_recipes.py lists the
+# The Kazoo modules among the talk's features (tests/examples/talk_features.py lists the
 # builder calls docs/recipes.md must show; record_call is shown as call.record_call).
 TALK_MODULES = (
     "tts", "play", "collect_dtmf", "device", "user", "ring_group", "group", "conference",
@@ -51,7 +51,7 @@ def golden_modules() -> dict[str, list[str]]:
 def test_every_module_of_the_talk_is_in_some_golden() -> None:
     found = golden_modules()
     missing = [module for module in TALK_MODULES if module not in found]
-    assert not missing, f"no event under events/ emits {missing}"
+    assert not missing, f"no event under events/examples/ emits {missing}"
 
 
 # The talk's features that are not Kazoo modules (flow APIs, a data helper).

@@ -16,8 +16,9 @@ import pytest
 from pivotkit import Call, Customer, Flow, Node, hangup, tts
 from pivotkit.app import EngineSettings
 from pivotkit.aws.lambda_entry import make_pivot_handler
+from pivotkit.errors import StepTimedOut
 from pivotkit.state import InMemoryStateStore
-from pivotkit.step_runner import StepRunner, StepTimedOut
+from pivotkit.step_runner import StepRunner
 from tests.faults.conftest import record
 from tests.signing import signed
 from tests.unit.security.support import BASE_URL, invoke, kazoo_call, next_request

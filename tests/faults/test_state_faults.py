@@ -21,6 +21,7 @@ from moto import mock_aws
 from pivotkit.aws import clients
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.kazoo_encoding import KazooCall
+from tests.contract.hung_endpoint import hung_endpoint
 from tests.contract.moto_support import (
     THROTTLED,
     FaultInjector,
@@ -30,7 +31,6 @@ from tests.contract.moto_support import (
 from tests.faults.conftest import record
 from tests.faults.injection import AnswerLost, ErrorAnswer
 from tests.signing import signed
-from tests.unit.aws.hung_endpoint import hung_endpoint
 from tests.unit.security.support import (
     ACCOUNT_ID,
     CUSTOMERS,

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pivotkit.local.events import EVENT_SHAPES, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from tests.fuzz.continuations import fields, foreign_sig, forged_sig, signature
+from tests.fuzz.pivot_subject import Subject
 from tests.fuzz.profile import FUZZ, count_case
 from tests.fuzz.strategies import (
     ACCOUNT_ID,
@@ -26,7 +27,6 @@ from tests.fuzz.strategies import (
     STEPS,
     TOKENS,
 )
-from tests.fuzz.test_pivot_handler_fuzz import Subject
 
 
 @pytest.fixture(scope="module")

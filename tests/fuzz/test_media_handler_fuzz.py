@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from moto import mock_aws
 
-from customers import acme
+from examples import acme
 from pivotkit.aws.media_entry import make_media_handler
 from tests.contract.moto_support import REGION
 from tests.fuzz.profile import FUZZ, count_case

@@ -3,7 +3,8 @@
 jsii runs CDK in a Node process; a synth costs seconds on two cores, so every test reads the
 same cloud assembly: for ``dev`` and ``prod``, the platform stack and one stack per
 customer, synthesized from a fake ``handlers/`` tree with two customers (the real customers
-come and go; these tests prove discovery and isolation on a tree they control). The
+come and go; these tests prove discovery and isolation on a tree they control; its one
+example, ``demo``, is not synthesized, as by default, and ships in no function). The
 dependency layer is the real one, built by pip into the project's ``.build/`` cache (PyPI is
 needed the first time only).
 """
@@ -51,6 +52,34 @@ def on_media_stored(stored):
 """
 
 
+# The customers are real declarations (the synth reads their secrets and validates their
+# configuration in a subprocess, pivotkit.local.declarations): acme declares neither,
+# globex_west a configuration model and one secret.
+ACME = """\
+from pivotkit import Customer, Flow
+
+customer = Customer(slug="acme", flow=Flow())
+"""
+GLOBEX_WEST = """\
+from pivotkit import Customer, Flow
+
+from .settings import GlobexSettings
+
+customer = Customer(
+    slug="globex_west", flow=Flow(), config_model=GlobexSettings, secrets=("crm_api_key",)
+)
+"""
+GLOBEX_WEST_SETTINGS = """\
+from pydantic import BaseModel, ConfigDict, HttpUrl
+
+
+class GlobexSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    crm_url: HttpUrl
+"""
+LOCAL_SECRET_VALUE = "globex-local-crm-key-never-shipped"
+
+
 def make_handlers_tree(root: Path) -> Path:
     """A ``handlers/`` tree shaped like the real one, with things that must not ship."""
     files = {
@@ -67,13 +96,20 @@ def make_handlers_tree(root: Path) -> Path:
         "functions/customer.py": "handler = None\n",
         "customers/__init__.py": "",
         "customers/shared_prompts.py": "# a module shared by customers, not a customer\n",
-        "customers/acme/__init__.py": "customer = None\n",
+        "customers/acme/__init__.py": ACME,
         "customers/acme/menu.py": "# acme's flows\n",
         "customers/acme/hooks.py": HOSTILE_HOOK,
         "customers/acme/tests/test_menu.py": "# a customer's own tests\n",
-        "customers/globex_west/__init__.py": "customer = None\n",
+        "customers/globex_west/__init__.py": GLOBEX_WEST,
+        "customers/globex_west/settings.py": GLOBEX_WEST_SETTINGS,
+        "customers/globex_west/config/dev.toml": 'crm_url = "https://crm.dev.example"\n',
+        "customers/globex_west/config/prod.toml": 'crm_url = "https://crm.example"\n',
+        # A developer's local secret value: it must ship nowhere.
+        "customers/globex_west/secrets.local.toml": f'crm_api_key = "{LOCAL_SECRET_VALUE}"\n',
         "customers/_template/__init__.py": "# starts with _: not a customer\n",
         "customers/draft/notes.txt": "no __init__.py: not a customer\n",
+        "examples/__init__.py": "",
+        "examples/demo/__init__.py": "customer = None\n",
         "conftest.py": "# test configuration\n",
     }
     handlers = root / "handlers"
@@ -91,8 +127,10 @@ def synthesize(
     customers: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Synthesize one app (the platform and every customer, per context) into ``outdir``
-    and return its templates by stack name."""
+    and return its templates by stack name. By default the operator's customers are the
+    ones synthesized, as ``cdk synth`` does; the examples only when ``customers`` names them."""
     discovered = discover_customer_slugs(handlers / "customers")
+    examples = discover_customer_slugs(handlers / "examples")
     selected = tuple(customers) if customers is not None else discovered
     app = App(outdir=str(outdir), context=project_context())
     builder = layer_builder()
@@ -104,7 +142,7 @@ def synthesize(
             handlers_dir=handlers,
             customers=selected,
             builder=builder,
-            all_customers=discovered,
+            all_customers=tuple(sorted(discovered + examples)),
         )
     add_nag_checks(app)
     assembly = Path(app.synth().directory)

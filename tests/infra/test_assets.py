@@ -18,7 +18,7 @@ from infra.asset_sizes import (
 from infra.discovery import discover_customer_slugs
 from infra.function_code import function_code
 from infra.platform import LAMBDA_PLATFORM
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import LOCAL_SECRET_VALUE, Synthesized, make_handlers_tree
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +41,8 @@ def function_assets(synthesized: Synthesized, stage: str) -> dict[str, set[str]]
 def assert_runtime_only(files: set[str]) -> None:
     assert {"pivotkit/__init__.py", "pivotkit/app.py", "functions/customer.py"} <= files
     assert {"functions/media.py", "customers/__init__.py", "customers/shared_prompts.py"} <= files
+    assert "examples/__init__.py" in files
+    assert not [f for f in files if f.startswith("examples/demo/")]  # an example not asked for
     assert not [f for f in files if f.startswith("pivotkit/local/")]
     assert "pivotkit/testing.py" not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
@@ -60,6 +62,28 @@ def test_each_customer_function_ships_its_own_customer_only(
         others = [o for o in synthesized.customers if o != slug]
         assert not [f for f in files for o in others if f.startswith(f"customers/{o}/")]
     assert "customers/acme/menu.py" in assets[f"pivotkit-{stage}-acme"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_function_ships_its_stages_configuration_and_no_local_secret(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """The configuration the function reads (config/<stage>.toml, validated at this synth)
+    ships; the other stage's values and a developer's secrets.local.toml never do."""
+    other = {"dev": "prod", "prod": "dev"}[stage]
+    files = function_assets(synthesized, stage)[f"pivotkit-{stage}-globex_west"]
+    assert f"customers/globex_west/config/{stage}.toml" in files
+    assert f"customers/globex_west/config/{other}.toml" not in files
+    assert "customers/globex_west/settings.py" in files
+    for asset in function_assets(synthesized, stage).values():
+        assert not [f for f in asset if f.endswith("secrets.local.toml")]
+    for _, kind, _, path in lambda_assets(synthesized.outdir):
+        if kind == "function":
+            assert all(
+                LOCAL_SECRET_VALUE not in f.read_text(errors="replace")
+                for f in path.rglob("*")
+                if f.is_file() and f.suffix in (".toml", ".py", ".json")
+            )
 
 
 def test_layer_holds_linux_arm64_wheels_for_the_runtime(synthesized: Synthesized) -> None:
@@ -91,30 +115,54 @@ def test_asset_sizes_are_within_targets(synthesized: Synthesized) -> None:
     assert layer.zipped_bytes < layer.unzipped_bytes
 
 
+def staged_files(handlers: Path, on_disk: list[str], slug: str, outdir: Path) -> set[str]:
+    """The files of ``slug``'s function asset, staged exactly as its stack stages it."""
+    app = App(outdir=str(outdir))
+    function_code(handlers, on_disk, included=[slug]).bind(Stack(app, "Measure"))
+    app.synth()
+    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+    return files_in(staged)
+
+
 def test_the_real_handlers_code_is_runtime_only_and_small(
     project_root: Path, tmp_path: Path
 ) -> None:
-    """The project's own handlers/ tree, staged exactly as a deploy stages it."""
+    """The project's own handlers/ tree, staged exactly as a deploy stages it: the largest
+    example's function holds that example alone, no other example, no operator customer."""
     handlers = project_root / "handlers"
-    customers = discover_customer_slugs(handlers / "customers")
-    app = App(outdir=str(tmp_path))
-    # The largest customer's asset, staged as its stack stages it.
+    operators = list(discover_customer_slugs(handlers / "customers"))
+    examples = list(discover_customer_slugs(handlers / "examples"))
     largest = max(
-        customers,
-        key=lambda s: sum(f.stat().st_size for f in (handlers / "customers" / s).rglob("*")),
+        examples,
+        key=lambda s: sum(f.stat().st_size for f in (handlers / "examples" / s).rglob("*")),
     )
-    function_code(handlers, customers, included=[largest]).bind(Stack(app, "Measure"))
-    app.synth()
-    (staged,) = [p for p in tmp_path.iterdir() if p.name.startswith("asset.")]
-
-    files = files_in(staged)
+    files = staged_files(handlers, sorted(operators + examples), largest, tmp_path)
     assert "functions/customer.py" in files
     assert not [f for f in files if f.startswith("pivotkit/local/")]
     assert "pivotkit/testing.py" not in files  # the test harness builds on pivotkit.local
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
-    assert f"customers/{largest}/__init__.py" in files
+    assert f"examples/{largest}/__init__.py" in files
     assert not [
-        f for f in files for o in customers if o != largest and f.startswith(f"customers/{o}/")
+        f for f in files for o in examples if o != largest and f.startswith(f"examples/{o}/")
     ]
+    assert not [f for f in files for o in operators if f.startswith(f"customers/{o}/")]
+    staged = next(p for p in tmp_path.iterdir() if p.name.startswith("asset."))
     _, _, zipped = zipped_size(staged)
     assert zipped < FUNCTION_ZIPPED_TARGET, f"function code is {zipped / 1024:.0f} KB zipped"
+
+
+def test_an_operators_function_holds_no_example(tmp_path: Path) -> None:
+    """Both homes of customer packages, seen from an operator's customer: its asset has its
+    package and the examples' ``__init__`` only."""
+    handlers = make_handlers_tree(tmp_path)
+    on_disk = sorted(
+        discover_customer_slugs(handlers / "customers")
+        + discover_customer_slugs(handlers / "examples")
+    )
+    files = staged_files(handlers, on_disk, "globex_west", tmp_path / "out")
+    assert "customers/globex_west/__init__.py" in files
+    assert "examples/__init__.py" in files
+    assert not [f for f in files if f.startswith(("examples/demo/", "customers/acme/"))]
+    example = staged_files(handlers, on_disk, "demo", tmp_path / "out_demo")
+    assert "examples/demo/__init__.py" in example
+    assert not [f for f in example if f.startswith(("customers/acme/", "customers/globex_west/"))]

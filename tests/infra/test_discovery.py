@@ -1,4 +1,5 @@
-"""Customers are found on disk: packages under handlers/customers, named like slugs."""
+"""Customers are found on disk: packages under handlers/customers (the operator's) and
+handlers/examples (the kit's, deployed only when asked for), named like slugs."""
 
 from __future__ import annotations
 
@@ -44,10 +45,52 @@ def test_a_missing_customers_directory_is_an_error(tmp_path: Path) -> None:
         discover_customer_slugs(tmp_path / "customers")
 
 
-def test_the_real_customers_directory_is_discoverable(project_root: Path) -> None:
-    slugs = discover_customer_slugs(project_root / "handlers" / "customers")
+@pytest.mark.parametrize("home", ["customers", "examples"])
+def test_the_real_customer_directories_are_discoverable(project_root: Path, home: str) -> None:
+    slugs = discover_customer_slugs(project_root / "handlers" / home)
     for slug in slugs:
-        assert (project_root / "handlers" / "customers" / slug / "__init__.py").is_file()
+        assert (project_root / "handlers" / home / slug / "__init__.py").is_file()
+    if home == "examples":
+        assert "acme" in slugs
+
+
+def test_examples_are_selected_only_when_asked_for() -> None:
+    from infra.discovery import select_examples
+
+    found = ("acme", "hours", "queue")
+    assert select_examples(found, None) == ()
+    assert select_examples(found, "") == ()
+    assert select_examples(found, "all") == found
+    assert select_examples(found, "queue,acme") == ("acme", "queue")
+    with pytest.raises(CustomerDiscoveryError, match=r"hourz.*\(valid: all, acme, hours, queue\)"):
+        select_examples(found, "acme,hourz")
+
+
+def test_an_example_named_as_a_customer_is_pointed_to_examples() -> None:
+    from infra.discovery import select_customers
+
+    with pytest.raises(CustomerDiscoveryError, match="ask for it with -c examples=acme"):
+        select_customers(("dental",), "acme", ("acme", "hours"))
+
+
+def test_a_slug_both_a_customer_and_an_example_is_refused() -> None:
+    from infra.app import customers_to_synthesize
+
+    with pytest.raises(CustomerDiscoveryError, match="acme: both a customer"):
+        customers_to_synthesize(("acme", "dental"), None, None, examples=("acme", "hours"))
+
+
+def test_default_synth_selects_the_operators_customers_and_no_example() -> None:
+    from infra.app import customers_to_synthesize
+
+    found, examples = ("dental",), ("acme", "hours")
+    assert customers_to_synthesize(found, None, None, examples=examples) == ("dental",)
+    assert customers_to_synthesize(
+        found, None, None, examples=examples, wanted_examples="hours"
+    ) == ("dental", "hours")
+    assert customers_to_synthesize(
+        found, "dental", None, examples=examples, wanted_examples="all"
+    ) == ("acme", "dental", "hours")
 
 
 def test_the_slug_rule_is_the_one_the_runtime_enforces() -> None:
@@ -83,20 +126,20 @@ def test_the_cdk_app_says_a_bad_context_value_without_a_traceback(
 
     from infra import app
 
-    # `cdk synth -c customers=acmee` hands the app this context.
+    # `cdk synth -c examples=acmee` hands the app this context.
     monkeypatch.setattr(
-        app, "App", lambda: App(context={"customers": "acmee"}, outdir=str(tmp_path))
+        app, "App", lambda: App(context={"examples": "acmee"}, outdir=str(tmp_path))
     )
     with pytest.raises(SystemExit) as exited:
         app.main()
-    assert str(exited.value).startswith("pivotkit CDK app: context customers names acmee")
+    assert str(exited.value).startswith("pivotkit CDK app: context examples names acmee")
     assert "did you mean acme?" in str(exited.value)
 
 
 def test_a_deploy_target_names_one_known_customer_or_lists_the_known_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from infra.targets import main, stack_for
+    from infra.targets import main, stack_for, target_for
 
     for slug in ("acme", "globex_west"):
         (tmp_path / "customers" / slug).mkdir(parents=True)
@@ -106,3 +149,7 @@ def test_a_deploy_target_names_one_known_customer_or_lists_the_known_ones(
         stack_for("initech", "dev", tmp_path)
     assert main(["targets", "no_such_customer"]) == 1
     assert "found: " in capsys.readouterr().err
+    (tmp_path / "examples" / "hours").mkdir(parents=True)
+    (tmp_path / "examples" / "hours" / "__init__.py").write_text("")
+    assert target_for("hours", "dev", tmp_path) == ("pivotkit-dev-hours", "examples=hours")
+    assert target_for("acme", "dev", tmp_path) == ("pivotkit-dev-acme", "customers=acme")

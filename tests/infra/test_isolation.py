@@ -74,8 +74,31 @@ def customer_role(synthesized: Synthesized, stage: str, slug: str) -> Policy:
 
 
 def secret_arn(synthesized: Synthesized, stage: str, slug: str) -> str:
+    """The customer's credentials secret (its seed)."""
+    return _secret_named(synthesized, stage, slug, f"pivotkit-{stage}/{slug}/credentials")
+
+
+def own_secrets_arn(synthesized: Synthesized, stage: str, slug: str) -> str:
+    """The secret of the customer's declared secrets (``call.secrets``)."""
+    return _secret_named(synthesized, stage, slug, f"pivotkit-{stage}/{slug}/secrets")
+
+
+def secret_arns(synthesized: Synthesized, stage: str, slug: str) -> list[str]:
+    """Every secret the customer's stack holds."""
     template = synthesized.customer(stage, slug)
-    (secret_id,) = resources_of(template, "AWS::SecretsManager::Secret")
+    return [
+        render({"Ref": secret_id}, template)
+        for secret_id in resources_of(template, "AWS::SecretsManager::Secret")
+    ]
+
+
+def _secret_named(synthesized: Synthesized, stage: str, slug: str, name: str) -> str:
+    template = synthesized.customer(stage, slug)
+    (secret_id,) = [
+        logical_id
+        for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == name
+    ]
     return render({"Ref": secret_id}, template)
 
 
@@ -113,7 +136,8 @@ def probes(synthesized: Synthesized, stage: str, owner: str) -> Iterator[tuple[R
             yield Request(action, f"{bucket}/{target}"), False  # the prefix is not an object
         if target in CUSTOMERS:
             for action in SECRET_ACTIONS:
-                yield Request(action, secret_arn(synthesized, stage, target)), own
+                for arn in secret_arns(synthesized, stage, target):
+                    yield Request(action, arn), own
             for action in LOG_ACTIONS:
                 yield Request(action, log_group_arn(synthesized, stage, target)), own
     for action in STATE_ITEM_ACTIONS:
@@ -161,6 +185,37 @@ def test_no_function_holds_or_runs_more_than_one_customer(
         assert str(properties["Runtime"]).startswith("nodejs"), properties
         assert "Environment" not in properties
     assert all(slug not in str(platform) for slug in CUSTOMERS)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_customers_own_secrets_are_readable_by_its_role_alone(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """globex_west declares a secret, so its stack holds a second secret; of every role in
+    every customer stack of the stage, its own role alone may read it (and nobody may write
+    it: the operator sets it with put-secret-value, the function only reads). The platform's
+    one role is CDK's bucket-emptying provider, whose template names no customer at all
+    (test_no_function_holds_or_runs_more_than_one_customer)."""
+    target = own_secrets_arn(synthesized, stage, VICTIM)
+    stacks = [synthesized.customer_name(stage, slug) for slug in CUSTOMERS]
+    readers, writers = [], []
+    for stack in stacks:
+        template = synthesized.templates[stack]
+        for role_id in resources_of(template, "AWS::IAM::Role"):
+            policy = Policy.of_role(template, role_id)
+            if policy.allows(Request("secretsmanager:GetSecretValue", target)):
+                readers.append(stack)
+            if policy.allows(Request("secretsmanager:PutSecretValue", target)):
+                writers.append(stack)
+    assert readers == [synthesized.customer_name(stage, VICTIM)]
+    assert writers == []
+    # acme declares no secret: no second secret, no PIVOTKIT_SECRETS.
+    assert len(secret_arns(synthesized, stage, "acme")) == 1
+    acme = the_function(synthesized.customer(stage, "acme"))["Environment"]["Variables"]
+    assert "PIVOTKIT_SECRETS" not in acme
+    globex = synthesized.customer(stage, VICTIM)
+    variables = the_function(globex)["Environment"]["Variables"]
+    assert render(variables["PIVOTKIT_SECRETS"], globex) == f'{{"{VICTIM}":"{target}"}}'
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -217,6 +272,10 @@ def hook_attempts(synthesized: Synthesized, stage: str) -> dict[str, tuple[Reque
         "scan the table": (Request("dynamodb:Scan", table), False),
         "write the victim's logs": (
             Request("logs:PutLogEvents", log_group_arn(synthesized, stage, VICTIM)),
+            False,
+        ),
+        "read the victim's own secrets (its API keys)": (
+            Request("secretsmanager:GetSecretValue", own_secrets_arn(synthesized, stage, VICTIM)),
             False,
         ),
         "read its own credentials seed": (

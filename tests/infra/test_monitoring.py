@@ -39,7 +39,8 @@ from infra.monitoring import FALLBACK_COUNT
 from pivotkit import Call, Customer, Flow, Node, hangup
 from pivotkit.app import Outcome
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.aws.observability import KIT_LOGGERS, ObservabilitySettings, Telemetry
+from pivotkit.aws.observability import KIT_LOGGERS, Telemetry
+from pivotkit.aws.settings import ObservabilitySettings
 from tests.infra.conftest import CUSTOMERS, Synthesized, resources_of, the_function
 from tests.infra.policy import render
 from tests.unit.media.events import http_api_event

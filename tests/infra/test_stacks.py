@@ -182,8 +182,11 @@ def test_one_generated_secret_per_customer_whose_value_is_never_in_the_template(
     synthesized: Synthesized, stage: str, slug: str
 ) -> None:
     template = synthesized.customer(stage, slug)
-    (secret,) = resources_of(template, "AWS::SecretsManager::Secret").values()
-    assert secret["Properties"]["Name"] == f"pivotkit-{stage}/{slug}/credentials"
+    ((secret_id, secret),) = [
+        (logical_id, secret)
+        for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == f"pivotkit-{stage}/{slug}/credentials"
+    ]
     assert secret["Properties"]["GenerateSecretString"] == {
         "SecretStringTemplate": "{}",
         "GenerateStringKey": "seed",
@@ -195,10 +198,34 @@ def test_one_generated_secret_per_customer_whose_value_is_never_in_the_template(
     assert secret["DeletionPolicy"] == {"dev": "Delete", "prod": "Retain"}[stage]
     variables = the_function(template)["Environment"]["Variables"]
     assert json.loads(render(variables["PIVOTKIT_TOKENS_SECRETS"], template)) == {
-        slug: render(
-            {"Ref": next(iter(resources_of(template, "AWS::SecretsManager::Secret")))}, template
-        )
+        slug: render({"Ref": secret_id}, template)
     }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_customer_that_declares_secrets_gets_an_empty_secret_for_them(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """globex_west declares crm_api_key: a second secret, created with no value at all (no
+    SecretString, no GenerateSecretString), so no deployment can overwrite what the operator
+    stored; the function is told its ARN and the stack outputs it for put-secret-value."""
+    template = synthesized.customer(stage, "globex_west")
+    ((secret_id, secret),) = [
+        (logical_id, secret)
+        for logical_id, secret in resources_of(template, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == f"pivotkit-{stage}/globex_west/secrets"
+    ]
+    assert {"GenerateSecretString", "SecretString"}.isdisjoint(secret["Properties"])
+    assert "crm_api_key" in secret["Properties"]["Description"]
+    assert secret["DeletionPolicy"] == {"dev": "Delete", "prod": "Retain"}[stage]
+    variables = the_function(template)["Environment"]["Variables"]
+    arn = render({"Ref": secret_id}, template)
+    assert json.loads(render(variables["PIVOTKIT_SECRETS"], template)) == {"globex_west": arn}
+    assert variables["PIVOTKIT_STAGE"] == stage
+    assert render(template["Outputs"]["SecretsArn"]["Value"], template) == arn
+    acme = synthesized.customer(stage, "acme")
+    assert "SecretsArn" not in acme["Outputs"]
+    assert the_function(acme)["Environment"]["Variables"]["PIVOTKIT_STAGE"] == stage
 
 
 @pytest.mark.parametrize("stage", STAGES)

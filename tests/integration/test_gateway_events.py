@@ -1,4 +1,5 @@
-"""REST API shapes in ``events/acme/gateway-*.json``: built here, replayed by ``pivotkit replay``.
+"""REST API shapes in ``events/examples/acme/gateway-*.json``: built here, replayed by
+``pivotkit replay``.
 
 Two REST API set-ups route on something other than the path a function sees: a custom
 domain's base path mapping (``path`` and ``requestContext.path`` both ``/kazoo/pivot/acme``,
@@ -7,7 +8,7 @@ resource ``/pivot/{customer}``) and SAM's default catch-all resource ``/{proxy+}
 so it needs no state an earlier event left and its golden holds no continuation of a call.
 
 Regenerate after a deliberate change with ``PIVOTKIT_WRITE_EVENTS=1 pytest <this file>``
-(events), then ``pivotkit replay --update events/acme/gateway-*.json`` (goldens).
+(events), then ``pivotkit replay --update events/examples/acme/gateway-*.json`` (goldens).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from typing import Any
 import pytest
 
 from pivotkit.local.cli import main
-from pivotkit.local.commands.replay import golden_path
 from pivotkit.local.events import EventContext, rest_v1_event
 from pivotkit.local.kazoo_encoding import KazooCall, KazooHttpRequest, pivot_http_request
+from pivotkit.local.replaying import golden_path
 from tests.integration.serve_support import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-EVENTS = PROJECT_ROOT / "events" / "acme"
+EVENTS = PROJECT_ROOT / "events" / "examples" / "acme"
 PATTERN = "gateway-*.json"
 KAZOO_ACCOUNT = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 MEDIA_ACCOUNT = "4b1c0e9d2a3f4e5d6c7b8a9f0e1d2c3b"
@@ -105,7 +106,7 @@ def test_event_files_match_the_builder() -> None:
 def test_both_rest_shapes_replay_through_the_handlers_as_their_goldens(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same path as ``pivotkit replay events/acme``: the composition roots' handlers on
+    """The same path as ``pivotkit replay events/examples/acme``: the composition roots' handlers on
     the embedded AWS, each answer checked against Kazoo's schemas and its golden."""
     monkeypatch.delenv("PIVOTKIT_TOKENS", raising=False)  # the events carry local-acme
     monkeypatch.delenv("PIVOTKIT_PUBLIC_URL", raising=False)  # the events alone must do

@@ -1,4 +1,4 @@
-"""The media sample events in events/acme/: what the generator makes, and they replay.
+"""The media sample events in events/examples/acme/: what the generator makes, and they replay.
 
 Regenerate after a deliberate change with ``PIVOTKIT_WRITE_EVENTS=1 pytest <this file>``.
 """
@@ -13,18 +13,18 @@ from typing import Any
 
 import pytest
 
-from customers import acme
+from examples import acme
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.local.replaying import golden_body
+from tests.contract.moto_s3 import fresh_bucket, moto_session, new_s3_client
 from tests.unit.media.events import (
     SAMPLE_CUSTOMER,
     SAMPLE_TOKEN,
-    golden_body,
     response_bytes,
     sample_events,
 )
-from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client
 
-EVENTS = Path(__file__).resolve().parents[2] / "events" / "acme"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "examples" / "acme"
 PATTERN = "media-*.json"
 
 

@@ -20,7 +20,8 @@ import pytest
 
 from pivotkit.aws.lambda_entry import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
-from pivotkit.media import MAX_MEDIA_BYTES
+from pivotkit.media.limits import MAX_MEDIA_BYTES
+from tests.contract.moto_s3 import fresh_bucket, moto_session, new_s3_client, tamper_response
 from tests.unit.media.audio import wav_bytes, wav_duration, wav_of_size
 from tests.unit.media.events import http_api_event, response_bytes
 from tests.unit.media.example_customer import SLUG, TOKEN, media_customer
@@ -35,7 +36,6 @@ from tests.unit.media.kazoo import (
     storage_url,
     voicemail_document,
 )
-from tests.unit.media.s3 import fresh_bucket, moto_session, new_s3_client, tamper_response
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

@@ -1,4 +1,6 @@
-"""``pivotkit replay``: every sample event in events/, and goldens made and checked here."""
+"""``pivotkit replay``: every example's sample events in events/examples/, and goldens made
+and checked here. The operator's own events (events/<customer>/) are theirs to replay: the
+kit's tests do not depend on them."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import pytest
 
 import customers
 from pivotkit.local.cli import main
-from pivotkit.local.commands.replay import event_files, golden_path
+from pivotkit.local.commands.replay import event_files
 from pivotkit.local.events import EventContext, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
+from pivotkit.local.replaying import golden_path
 from pivotkit.local.runtime import find_customers
 from pivotkit.local.schemas import load_schema_sets
 from tests.integration.serve_support import PROJECT_ROOT, write_test_customer
@@ -54,7 +57,7 @@ def golden(path: Path) -> dict[str, Any]:
     return loaded
 
 
-SAMPLES = PROJECT_ROOT / "events"
+SAMPLES = PROJECT_ROOT / "events" / "examples"
 SAMPLE_SETS = sorted(p for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_dir() else []
 
 
@@ -64,14 +67,14 @@ SAMPLE_SETS = sorted(p for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_d
 def test_every_sample_event_replays(
     sample_set: Path | None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """events/<customer>/*.json: each directory names the customer its events call."""
+    """events/examples/<example>/*.json: each directory names the example its events call."""
     monkeypatch.delenv("PIVOTKIT_TOKENS", raising=False)  # events carry local-<slug>
     if sample_set is None or not list(event_files([sample_set])):
-        pytest.skip("events/ holds no sample events yet")
+        pytest.skip("events/examples/ holds no sample events yet")
     if sample_set.name not in find_customers():
         pytest.skip(
-            f"events/{sample_set.name}/ names no customer package, so replay cannot answer "
-            "its events (convention: events/<customer>/<scenario>.json, docs/local.md)"
+            f"events/examples/{sample_set.name}/ names no example package, so replay cannot"
+            " answer its events (convention: events/examples/<example>/<scenario>.json)"
         )
     status = replay(sample_set, "--quiet")
     output = capsys.readouterr().out

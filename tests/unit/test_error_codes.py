@@ -1,4 +1,5 @@
-"""docs/errors.md lists every error code the kit can answer with, with its HTTP status."""
+"""docs/errors.md lists every error code the kit can answer with, with its HTTP status, and
+every error class is defined in pivotkit.errors (one tree)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from pathlib import Path
 
 import pivotkit
-from pivotkit.errors import PivotkitError
+from pivotkit.errors import InternalSignal, PivotkitError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 # The local tools never answer Kazoo in production; their modules need extra packages.
@@ -31,11 +32,26 @@ def _every_error_class() -> set[type[PivotkitError]]:
 
 def test_every_code_is_documented_with_its_status() -> None:
     documented = {m["code"]: int(m["status"]) for m in ROW.finditer(DOCS.read_text("utf-8"))}
-    codes = {cls.code: cls.status for cls in _every_error_class()}
-    # A store's lost conditional write is retried inside the engine, never answered.
-    codes.pop("state_conflict")
+    # An internal signal (a store's lost conditional write) is handled inside, never answered.
+    codes = {
+        cls.code: cls.status for cls in _every_error_class() if not issubclass(cls, InternalSignal)
+    }
     assert documented == codes
 
 
-def test_the_one_internal_signal_is_explained() -> None:
-    assert "`state_conflict` (`WriteConflict`) is not an answer" in DOCS.read_text("utf-8")
+def test_every_internal_signal_is_explained() -> None:
+    signals = [cls for cls in _every_error_class() if issubclass(cls, InternalSignal)]
+    signals.remove(InternalSignal)
+    assert signals
+    text = DOCS.read_text("utf-8")
+    for cls in signals:
+        assert f"`{cls.code}` (`{cls.__name__}`) is not an answer" in text
+
+
+def test_every_error_class_is_defined_in_the_one_tree() -> None:
+    elsewhere = sorted(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _every_error_class()
+        if cls.__module__ != "pivotkit.errors"
+    )
+    assert elsewhere == []

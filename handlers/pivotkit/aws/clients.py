@@ -20,10 +20,11 @@ boto3 and botocore are imported on first use, never at module import.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pivotkit.aws import settings
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -43,25 +44,9 @@ _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 
 
-def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    env = os.environ if environ is None else environ
-    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
-
-
-# A local stand-in for AWS (moto under `pivotkit serve`) can pause far longer than DynamoDB
-# ever does; the local server sets these so a busy laptop does not turn into 503s. Never set
-# in Lambda.
-LOCAL_TIMEOUTS_ENV = "PIVOTKIT_LOCAL_SDK_TIMEOUTS"  # "connect,read" in seconds
-
-
-def sdk_timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+def sdk_timeouts() -> tuple[float, float]:
     """(connect, read) timeouts: the fail-fast defaults unless a local server widened them."""
-    env = os.environ if environ is None else environ
-    text = env.get(LOCAL_TIMEOUTS_ENV, "")
-    if text:
-        connect, _, read = text.partition(",")
-        return float(connect), float(read)
-    return CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
+    return settings.sdk_timeouts() or (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 
 
 def attempt_timeout_seconds() -> float:
@@ -78,7 +63,7 @@ def client_config(*, max_attempts: int = SDK_MAX_ATTEMPTS) -> Config:
         connect_timeout=connect,
         read_timeout=read,
         retries={"mode": "standard", "total_max_attempts": max_attempts},
-        region_name=region_from_env(),
+        region_name=settings.region_from_env(),
     )
 
 

@@ -1,4 +1,4 @@
-"""What both Lambda composition roots share: the handler type, the token source, telemetry.
+"""What both Lambda composition roots share: the token source and telemetry.
 
 ``lambda_entry`` (Pivot) and ``media_entry`` (media) build their functions from the same
 settings, but the media function never decodes a Pivot request, so it must not pay for
@@ -9,9 +9,9 @@ Manager (boto3) and Powertools are imported only when the environment asks for t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import StaticTokens, TokenSource
@@ -19,22 +19,6 @@ from pivotkit.customers import StaticTokens, TokenSource
 if TYPE_CHECKING:
     from pivotkit.aws.observability import Telemetry
     from pivotkit.customers import Customer
-
-LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
-
-_ON = frozenset({"1", "true", "yes", "on"})
-_OFF = frozenset({"0", "false", "no", "off"})
-
-
-def observability_enabled(environ: Mapping[str, str]) -> bool:
-    """``PIVOTKIT_OBSERVABILITY`` if set; else on in Lambda or in debug mode."""
-    choice = environ.get("PIVOTKIT_OBSERVABILITY", "").strip().lower()
-    if choice in _ON | _OFF:
-        return choice in _ON
-    if choice:
-        raise ValueError(f"PIVOTKIT_OBSERVABILITY must be on or off, not {choice!r}")
-    debug = environ.get("PIVOTKIT_DEBUG", "").strip().lower() in _ON
-    return debug or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 def build_token_source(settings: Settings) -> TokenSource:
@@ -46,16 +30,14 @@ def build_token_source(settings: Settings) -> TokenSource:
     return StaticTokens.from_json(settings.tokens_json or "{}")
 
 
-def build_telemetry(
-    environ: Mapping[str, str], customers: Mapping[str, Customer]
-) -> Telemetry | None:
+def build_telemetry(settings: Settings, customers: Mapping[str, Customer]) -> Telemetry | None:
     """Powertools logs and metrics for ``customers``, or None when observability is off
     (then Powertools is never imported)."""
-    if not observability_enabled(environ):
+    if settings.observability is None:
         return None
-    from pivotkit.aws.observability import ObservabilitySettings, Telemetry
+    from pivotkit.aws.observability import Telemetry
 
-    return Telemetry(ObservabilitySettings.from_env(environ), customers)
+    return Telemetry(settings.observability, customers)
 
 
 @dataclass(frozen=True)
@@ -68,10 +50,8 @@ class FunctionParts:
     telemetry: Telemetry | None
 
 
-def build_function_parts(
-    environ: Mapping[str, str], settings: Settings, customers: Mapping[str, Customer]
-) -> FunctionParts:
-    telemetry = build_telemetry(environ, customers)
+def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) -> FunctionParts:
+    telemetry = build_telemetry(settings, customers)
     tokens = build_token_source(settings)
     if telemetry is not None:
         tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs

@@ -2,15 +2,16 @@
 
 Each customer has a single Lambda function (``functions.customer.handler``) behind its own
 Function URL: ``/pivot/<slug>...`` is a Pivot request, ``/media/<slug>...`` a recording
-upload or a storage-plan read. One function per customer keeps every customer's code, role
-and concurrency its own (docs/deploy.md), and the two handlers share one token source and
+upload or a storage-plan read, ``/hooks/<slug>`` a Kazoo call webhook
+(``pivotkit.webhooks``). One function per customer keeps every customer's code, role and
+concurrency its own (docs/deploy.md), and the handlers share one token source and
 one telemetry (``FunctionParts``), so a cold start reads the customer's secret once.
 
 The media handler is built on the first media request, not at cold start: a Pivot request
 must not pay for importing ``pivotkit.media`` and the S3 store (the cold start Kazoo's
 5-second budget has to absorb), and most invocations of a customer's function are Pivot
 requests. A media request that arrives first builds it then (tens of milliseconds, against
-the 20 s an upload may take).
+the 20 s an upload may take). The webhook handler is built on first use for the same reason.
 """
 
 from __future__ import annotations
@@ -19,33 +20,51 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pivotkit.aws.composition import LambdaHandler, build_function_parts
+from pivotkit.aws.composition import build_function_parts
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import discover_customers
+from pivotkit.http import LambdaHandler
 
 MEDIA_PREFIX = "/media"
+WEBHOOK_PREFIX = "/hooks"
 
 
 def is_media_request(event: Mapping[str, Any]) -> bool:
     """Whether the event's path is under ``/media`` (a Function URL or HTTP API v2 event's
     ``rawPath``; a REST API v1 event's ``path``). Anything else goes to the Pivot handler,
     which answers a path it does not know with its own 404."""
+    return _under(event, MEDIA_PREFIX)
+
+
+def is_webhook_request(event: Mapping[str, Any]) -> bool:
+    """Whether the event's path is under ``/hooks`` (a Kazoo call webhook)."""
+    return _under(event, WEBHOOK_PREFIX)
+
+
+def _under(event: Mapping[str, Any], prefix: str) -> bool:
     path = event.get("rawPath") or event.get("path")
     if not isinstance(path, str):
         return False
-    return path == MEDIA_PREFIX or path.startswith(MEDIA_PREFIX + "/")
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHandler:
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = discover_customers(only=settings.customer)
-    parts = build_function_parts(env, settings, served)
+    parts = build_function_parts(settings, served)
     pivot = make_pivot_handler(env, customers=served, parts=parts)
     media: list[LambdaHandler] = []  # built on the first media request, then kept
+    hooks: list[LambdaHandler] = []  # built on the first webhook request, then kept
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        if isinstance(event, Mapping) and is_webhook_request(event):
+            if not hooks:
+                from pivotkit.aws.webhook_entry import make_webhook_handler
+
+                hooks.append(make_webhook_handler(env, customers=served, parts=parts))
+            return hooks[0](event, context)
         if not isinstance(event, Mapping) or not is_media_request(event):
             return pivot(event, context)
         if not media:

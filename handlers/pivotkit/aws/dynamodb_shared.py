@@ -26,9 +26,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pivotkit.aws.clients import dynamodb_client
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
-from pivotkit.errors import SharedConflict, SharedStoreError, StateTooLarge, StateUnavailable
+from pivotkit.errors import (
+    SharedConflict,
+    SharedStoreError,
+    StateTooLarge,
+    StateUnavailable,
+    WriteConflict,
+)
 from pivotkit.shared import SHARED_ATTRIBUTE, Kind, Versioned
-from pivotkit.state import PARTITION_KEY, TTL_ATTRIBUTE, WriteConflict, number_text
+from pivotkit.state import PARTITION_KEY, TTL_ATTRIBUTE, number_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

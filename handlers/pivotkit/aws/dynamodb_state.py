@@ -50,7 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
-from pivotkit.errors import StateTooLarge, StateUnavailable
+from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
 from pivotkit.shared import SHARED_ATTRIBUTE
 from pivotkit.state import (
     KEY_SEPARATOR,
@@ -58,7 +58,6 @@ from pivotkit.state import (
     TTL_ATTRIBUTE,
     CallKey,
     CallRecord,
-    WriteConflict,
     checked_attributes,
     number_text,
     state_too_large,

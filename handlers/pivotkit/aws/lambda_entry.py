@@ -19,30 +19,30 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import (
-    FunctionParts,
-    LambdaHandler,
-    build_function_parts,
-    build_token_source,
-    observability_enabled,
-)
-from pivotkit.aws.settings import Settings
+from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
+from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
-from pivotkit.http import HttpResponse, error_response, from_lambda_event
+from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+    from pivotkit.config import ConfigSource
+    from pivotkit.secrets import SecretSource
+
 logger = logging.getLogger("pivotkit")
 
-# LambdaHandler, build_token_source and observability_enabled are shared with the media
-# function (pivotkit.aws.composition) and still importable from here.
+# LambdaHandler (pivotkit.http), build_token_source (pivotkit.aws.composition) and
+# observability_enabled (pivotkit.aws.settings) are shared with the media function and
+# still importable from here.
 __all__ = [
     "ClientHook",
     "LambdaHandler",
+    "build_config_source",
+    "build_secret_source",
     "build_shared_store",
     "build_state_store",
     "build_token_source",
@@ -93,6 +93,35 @@ def build_shared_store(settings: Settings, *, on_client: ClientHook | None = Non
     return DynamoDBSharedStore(client, settings.state_table)
 
 
+def build_config_source(
+    settings: Settings, customers: Mapping[str, Customer]
+) -> ConfigSource | None:
+    """The customers' configuration files for ``settings.stage``, loaded now (a bad file
+    fails the function's start, not a call); None when no customer declares a model, so
+    neither pydantic nor the loader is imported."""
+    if not any(c.config_model is not None for c in customers.values()):
+        return None
+    from pivotkit.config import ConfigFiles
+
+    source = ConfigFiles(settings.stage)
+    source.preload(customers.values())
+    return source
+
+
+def build_secret_source(
+    settings: Settings, customers: Mapping[str, Customer]
+) -> SecretSource | None:
+    """Secrets Manager when ``PIVOTKIT_SECRETS`` names the customers' secrets (deployed; its
+    stack sets it for a customer that declares any); None otherwise, when every read of a
+    declared secret is unavailable (the local tools pass their own source). Nothing is read
+    until a step asks."""
+    if not settings.customer_secrets or not any(c.secrets for c in customers.values()):
+        return None
+    from pivotkit.aws.secrets_values import SecretsManagerSecrets
+
+    return SecretsManagerSecrets(settings.customer_secrets)
+
+
 def make_pivot_handler(
     environ: Mapping[str, str] | None = None,
     *,
@@ -102,17 +131,20 @@ def make_pivot_handler(
     parts: FunctionParts | None = None,
     clock: Callable[[], float] | None = None,
     shared_store: SharedStore | None = None,
+    config: ConfigSource | None = None,
+    secrets: SecretSource | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
     telemetry shared with a media handler in the same function (``customer_entry``);
     ``clock`` replaces the system clock (only the local tools pass one: deployed, nothing
     in ``environ`` can move the time steps see); ``shared_store`` replaces the configured
-    shared store (``call.shared``); everything else comes from ``environ``."""
+    shared store (``call.shared``); ``config`` and ``secrets`` what ``call.config`` and
+    ``call.secrets`` read; everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None
@@ -131,6 +163,8 @@ def make_pivot_handler(
         on_request=on_request,
         clock=clock or time.time,
         shared=shared_store or build_shared_store(settings, on_client=on_client),
+        config=config or build_config_source(settings, served),
+        secrets=secrets or build_secret_source(settings, served),
     )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

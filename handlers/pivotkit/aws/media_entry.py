@@ -22,27 +22,24 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.composition import FunctionParts, LambdaHandler, build_function_parts
+from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PayloadTooLarge, PivotkitError
-from pivotkit.http import HttpResponse, error_response, from_lambda_event
-from pivotkit.media import MAX_MEDIA_BYTES, InMemoryMediaStore, MediaApp, MediaStore
-from pivotkit.media.app import MAX_LOGGED_METHOD_CHARS
-from pivotkit.media.limits import too_large_message
+from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
+from pivotkit.media.app import MAX_LOGGED_METHOD_CHARS, MediaApp
+from pivotkit.media.limits import MAX_MEDIA_BYTES, too_large_message
 from pivotkit.media.redaction import loggable_path, printable
+from pivotkit.media.store import InMemoryMediaStore, MediaStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
-KMS_KEY_VARIABLE = "PIVOTKIT_MEDIA_KMS_KEY_ID"
-
 logger = logging.getLogger("pivotkit.media")
 
 
-def build_media_store(
-    settings: Settings, *, kms_key_id: str | None = None, s3_client: S3Client | None = None
-) -> MediaStore:
+def build_media_store(settings: Settings, *, s3_client: S3Client | None = None) -> MediaStore:
+    kms_key_id = settings.media_kms_key_id
     if settings.media_bucket is None:
         return InMemoryMediaStore()
     from pivotkit.aws.s3_media import S3MediaStore
@@ -66,11 +63,9 @@ def make_media_handler(
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(env, settings, served)
+    shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
-    store = build_media_store(
-        settings, kms_key_id=env.get(KMS_KEY_VARIABLE) or None, s3_client=s3_client
-    )
+    store = build_media_store(settings, s3_client=s3_client)
     app = MediaApp(served, store, tokens)
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

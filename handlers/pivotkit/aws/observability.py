@@ -30,8 +30,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
@@ -42,55 +41,25 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 )
 
 from pivotkit.aws.redaction import CallerIdMode, LearningTokens, Redactor, caller_id, mask_number
+from pivotkit.aws.settings import ObservabilitySettings
 from pivotkit.caller_input import choice as _choice
 from pivotkit.escaping import escaped
+from pivotkit.http import LambdaHandler
+from pivotkit.journal import CallJournal
 
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
     from pivotkit.customers import Customer, TokenSource
     from pivotkit.request import PivotRequest
 
-LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
-
-DEFAULT_SERVICE = "pivotkit"
-DEFAULT_NAMESPACE = "pivotkit"
 UNKNOWN = "unknown"
 NO_STEP = "none"
 # Loggers whose lines get the JSON format and the call's keys: the kit's and customers'.
-KIT_LOGGERS = ("pivotkit", "customers")
-_TRUE = frozenset({"1", "true", "yes", "on"})
+KIT_LOGGERS = ("pivotkit", "customers", "examples")
 
 
-@dataclass(frozen=True)
-class ObservabilitySettings:
-    service: str = DEFAULT_SERVICE
-    namespace: str = DEFAULT_NAMESPACE
-    log_level: str = "INFO"
-    debug: bool = False
-    tracing: bool = False
-    metrics: bool = True
-    caller_ids: CallerIdMode = CallerIdMode.MASKED
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> ObservabilitySettings:
-        debug = _flag(environ, "PIVOTKIT_DEBUG")
-        return cls(
-            service=environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE,
-            namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE,
-            log_level=(
-                environ.get("POWERTOOLS_LOG_LEVEL")
-                or environ.get("AWS_LAMBDA_LOG_LEVEL")
-                or ("DEBUG" if debug else "INFO")
-            ).upper(),
-            debug=debug,
-            tracing=_flag(environ, "PIVOTKIT_TRACING"),
-            metrics=not _flag(environ, "POWERTOOLS_METRICS_DISABLED"),
-            caller_ids=CallerIdMode.parse(environ.get("PIVOTKIT_LOG_CALLER_IDS")),
-        )
-
-
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in _TRUE
+def _stdout_line(line: str) -> None:
+    sys.stdout.write(line + "\n")
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
@@ -138,6 +107,15 @@ class Telemetry:
         self.redactor = Redactor()
         self.sdk_calls = SdkCallCounter()
         self._steps = {slug: frozenset(c.flow.step_names) for slug, c in customers.items()}
+        self._customers = dict(customers)
+        mode = settings.caller_ids
+        # The call journal (pivotkit.journal): its own line on stdout, one per request, so
+        # it lands in the function's log group beside the request line.
+        self.journal = CallJournal(
+            _stdout_line,
+            self.redactor,
+            lambda value, is_number: caller_id(value, mode, is_number=is_number),
+        )
         self.logger = _build_logger(settings, self.redactor)
         self._local = threading.local()
         self._emit_lock = threading.Lock()
@@ -233,6 +211,10 @@ class Telemetry:
             self._annotate(outcome, customer)
         if self.settings.metrics:
             self._emit(outcome, customer, retries)
+        try:  # after the request's line and metrics: the journal never costs them
+            self.journal.observe(outcome, self._customers.get(outcome.customer))
+        except Exception:
+            self.logger.exception("call journal entry failed")
 
     # -- the log line ---------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import PutObjectRequestTypeDef
 
 # What bounds one PutObject attempt (botocore 1.4x on urllib3 2, measured in
-# tests/unit/aws/test_media_s3_timeouts.py):
+# tests/integration/test_media_s3_timeouts.py):
 #
 # - opening the connection (TCP and TLS): CONNECT_TIMEOUT_SECONDS;
 # - S3 answers "100 Continue" to the headers at once; an endpoint that says nothing gets

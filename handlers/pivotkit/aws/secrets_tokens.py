@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pivotkit.aws.clients import secretsmanager_client
 from pivotkit.customers import Credentials, derive_credentials
-from pivotkit.errors import ServerError
+from pivotkit.errors import TokensUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
@@ -42,13 +42,6 @@ logger = logging.getLogger("pivotkit.tokens")
 
 DEFAULT_TTL_SECONDS = 300.0
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
-
-
-class TokensUnavailable(ServerError):
-    """A customer's tokens could not be read (or make no sense); Kazoo gets a 503."""
-
-    status = 503
-    code = "tokens_unavailable"
 
 
 class MalformedSecret(ValueError):

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
+from pivotkit.customers import CustomerClash
 from pivotkit.local import commands
 
 # Module docstrings are reST (``literal``) and open with "``pivotkit name``: ..."; help
@@ -101,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except CustomerClash as clash:  # the same slug in customers/ and examples/: the user's fix
+        print(f"pivotkit {args.command}: {clash}", file=sys.stderr)
+        return 2
     return int(status or 0)
 
 

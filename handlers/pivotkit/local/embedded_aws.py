@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from pivotkit.aws.clients import LOCAL_TIMEOUTS_ENV
+from pivotkit.aws.settings import LOCAL_SDK_TIMEOUTS
 from pivotkit.local.lambda_context import LOCAL_REGION
 
 # connect,read seconds for the SDK against the embedded moto server.
@@ -120,7 +120,7 @@ class EmbeddedAws:
         """SDK endpoints, dummy credentials and the handler settings for the resources."""
         env = {f"AWS_ENDPOINT_URL_{service}": url for service, url in self.endpoints().items()}
         # moto on a busy laptop pauses for longer than DynamoDB's fail-fast timeouts allow.
-        env[LOCAL_TIMEOUTS_ENV] = EMBEDDED_SDK_TIMEOUTS
+        env[LOCAL_SDK_TIMEOUTS] = EMBEDDED_SDK_TIMEOUTS
         return {**env, **OFFLINE_CREDENTIALS, **self.resources.settings()}
 
     def __enter__(self) -> EmbeddedAws:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from pivotkit.local.commands.replay import GOLDEN_SUFFIX, Replayed, invoke
 from pivotkit.local.events import EventContext, EventShape, lambda_event
-from pivotkit.local.gateway import ProxyResponse
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
+from pivotkit.local.replaying import GOLDEN_SUFFIX, Replayed, invoke
 from pivotkit.local.runtime import LocalRuntime
 from pivotkit.local.transports import TransportTimeout, WireAnswer
 
@@ -60,7 +59,7 @@ class EventRecorder:
         started = time.perf_counter()
         response = invoke(self._runtime, event)
         elapsed = (time.perf_counter() - started) * 1000
-        self.recorded.append(RecordedRequest(event, Replayed(response.status, _body(response))))
+        self.recorded.append(RecordedRequest(event, Replayed.of(response)))
         if elapsed > timeout_s * 1000:
             # Kept all the same: replay gives the answer Kazoo would have discarded.
             raise TransportTimeout(f"answered after {elapsed:.0f} ms, over the timeout")
@@ -84,17 +83,6 @@ def save_events(recorded: list[RecordedRequest], directory: Path) -> list[Path]:
 def existing_events(directory: Path) -> list[Path]:
     """Event files already in ``directory`` (a saved call must not mix with another)."""
     return sorted(directory.glob("*.json")) if directory.is_dir() else []
-
-
-def _body(response: ProxyResponse) -> Any:
-    """As ``pivotkit replay`` stores it: JSON parsed, text as text (Pivot answers are one or
-    the other)."""
-    if "json" in response.headers.get("Content-Type", ""):
-        try:
-            return json.loads(response.body)
-        except ValueError:
-            pass
-    return response.body.decode("utf-8", "replace")
 
 
 def _json(document: Any) -> str:

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypeAlias
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, unquote_plus
 
+from pivotkit.local.gateway import HOP_BY_HOP_HEADERS, http_api_event, template_parameters
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 
 EventShape: TypeAlias = Literal["v1", "v2", "url"]
@@ -35,14 +35,6 @@ EVENT_SHAPES: Final[tuple[EventShape, ...]] = ("v1", "v2", "url")
 DEFAULT_ROUTE: Final = "/pivot/{customer}"
 DEFAULT_REGION: Final = "us-east-1"
 DEFAULT_STAGE: Final = "prod"
-
-# HTTP APIs and Function URLs hand these bodies over as text and base64-encode every other
-# type, form bodies and a missing Content-Type included (observed on AWS; the docs only say
-# "binary").
-_TEXTUAL_TYPES: Final = ("application/json", "application/xml", "application/javascript")
-# Hop-by-hop headers never reach the integration.
-_HOP_BY_HOP: Final = frozenset({"connection", "te", "keep-alive", "transfer-encoding"})
-_TEMPLATE_PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +130,7 @@ def rest_v1_event(
         prefix = f"/{stage}"
         path = (full_path[len(prefix) :] or "/") if _has_prefix(full_path, prefix) else full_path
         routed = path
-    path_parameters = match_route(route, routed)
+    path_parameters = template_parameters(route, routed)
     headers = _forwarded(request, context, title_case=True)
     multi_query = _decoded_query(request.raw_query)
     content_type = request.header("content-type") or ""
@@ -200,12 +192,13 @@ def http_v2_event(
 ) -> dict[str, Any]:
     """An HTTP API (payload 2.0) event on the ``$default`` stage."""
     context = context or EventContext()
-    route_key = f"ANY {route}"
-    event = _v2_event(request, context, route_key=route_key)
-    path_parameters = match_route(route, request.path)
-    if path_parameters is not None:
-        event["pathParameters"] = path_parameters
-    return event
+    return _v2_event(
+        request,
+        context,
+        route_key=f"ANY {route}",
+        path_parameters=template_parameters(route, request.path),
+        account_id=context.aws_account_id,
+    )
 
 
 def function_url_event(
@@ -213,83 +206,39 @@ def function_url_event(
 ) -> dict[str, Any]:
     """A Lambda Function URL event (auth type NONE, so the caller account is anonymous)."""
     context = context or EventContext()
-    event = _v2_event(request, context, route_key="$default")
-    event["requestContext"]["accountId"] = "anonymous"
     # Function URLs terminate TLS themselves and say how.
-    event["headers"]["x-amzn-tls-version"] = "TLSv1.3"
-    event["headers"]["x-amzn-tls-cipher-suite"] = "TLS_AES_128_GCM_SHA256"
-    return event
+    tls = (("x-amzn-tls-version", "TLSv1.3"), ("x-amzn-tls-cipher-suite", "TLS_AES_128_GCM_SHA256"))
+    return _v2_event(request, context, route_key="$default", account_id="anonymous", added=tls)
 
 
 def _v2_event(
-    request: KazooHttpRequest, context: EventContext, *, route_key: str
+    request: KazooHttpRequest,
+    context: EventContext,
+    *,
+    route_key: str,
+    account_id: str,
+    path_parameters: dict[str, str] | None = None,
+    added: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    headers = {
-        name.lower(): ",".join(values)
-        for name, values in _forwarded(request, context, title_case=False).items()
-    }
-    domain = request.host
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": request.path,
-        "rawQueryString": request.raw_query,
-        "headers": headers,
-    }
-    multi_query = _decoded_query(request.raw_query)
-    if multi_query:
-        event["queryStringParameters"] = {
-            key: ",".join(values) for key, values in multi_query.items()
-        }
-    event["requestContext"] = {
-        "accountId": context.aws_account_id,
-        "apiId": domain.split(".", 1)[0],
-        "domainName": domain,
-        "domainPrefix": domain.split(".", 1)[0],
-        "http": {
-            "method": request.method,
-            "path": request.path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": context.source_ip,
-            "userAgent": request.header("user-agent") or "",
-        },
-        "requestId": _short_id(context.request_id),
-        "routeKey": route_key,
-        "stage": "$default",
-        "time": context.clf_time,
-        "timeEpoch": context.epoch_ms,
-    }
-    if request.body:
-        content_type = _media_type(request.header("content-type") or "")
-        textual = content_type.startswith("text/") or content_type in _TEXTUAL_TYPES
-        body, is_base64 = _body(request, base64_encoded=not textual)
-        event["body"] = body
-        event["isBase64Encoded"] = is_base64
-    else:
-        event["isBase64Encoded"] = False
-    return event
-
-
-def match_route(template: str, path: str) -> dict[str, str] | None:
-    """Path parameters if ``path`` matches ``template`` (``{name}`` is one segment,
-    ``{name+}`` the rest of the path), else ``None``."""
-    template_parts = [part for part in template.split("/") if part]
-    path_parts = [part for part in path.split("/") if part]
-    found: dict[str, str] = {}
-    for index, part in enumerate(template_parts):
-        variable = _TEMPLATE_PARAM.fullmatch(part)
-        if variable and variable.group(2):
-            if index >= len(path_parts):
-                return None
-            found[variable.group(1)] = "/".join(path_parts[index:])
-            return found
-        if index >= len(path_parts):
-            return None
-        if variable:
-            found[variable.group(1)] = unquote(path_parts[index])  # gateways decode them
-        elif part != path_parts[index]:
-            return None
-    return found if len(template_parts) == len(path_parts) else None
+    """The payload-2.0 event ``pivotkit.local.gateway`` builds, with AWS's domain, ids and
+    forwarding headers in place of the local gateway's."""
+    forwarded = _forwarded(request, context, title_case=False)
+    headers = [(name, value) for name, values in forwarded.items() for value in values]
+    query = f"?{request.raw_query}" if request.raw_query else ""
+    return http_api_event(
+        method=request.method,
+        target=request.path + query,
+        headers=[*headers, *added],
+        body=request.body,
+        domain_name=request.host,
+        source_ip=context.source_ip,
+        request_id=_short_id(context.request_id),
+        now=context.time.timestamp(),
+        route_key=route_key,
+        path_parameters=path_parameters,
+        account_id=account_id,
+        api_id=request.host.split(".", 1)[0],
+    )
 
 
 def _has_prefix(path: str, prefix: str) -> bool:
@@ -302,7 +251,7 @@ def _forwarded(
     """The request's headers as the gateway passes them on, plus the ones it adds."""
     headers: dict[str, list[str]] = {}
     for name, value in request.headers:
-        if name.lower() not in _HOP_BY_HOP:
+        if name.lower() not in HOP_BY_HOP_HEADERS:
             headers.setdefault(name, []).append(value)
     added = {
         "X-Amzn-Trace-Id": context.trace_id,

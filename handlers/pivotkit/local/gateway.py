@@ -1,10 +1,13 @@
 """What API Gateway's HTTP API does around a Lambda: routes, v2 events, proxy results.
 
-``pivotkit serve`` and the in-process transport of ``pivotkit call`` both turn an HTTP
-request into the payload-format-2.0 event a deployed HTTP API delivers, and the function's
-proxy result back into an HTTP response, with the gateway's own rules:
+This is the one builder of payload-format-2.0 events (HTTP API and Function URL) and the
+one route matcher: ``pivotkit serve``, the in-process transport of ``pivotkit call``,
+``pivotkit.local.events`` (the v1/v2/url sample shapes) and the tests all build their
+events here, and the function's proxy result comes back into an HTTP response with the
+gateway's own rules:
 
-- headers lower-cased, repeated headers comma-joined, cookies moved to ``cookies``;
+- headers lower-cased, repeated headers comma-joined, hop-by-hop headers dropped, cookies
+  moved to ``cookies``;
 - ``rawPath`` and ``rawQueryString`` exactly as sent (percent-encoding kept), plus the
   parsed ``queryStringParameters`` (repeated keys comma-joined, as the gateway does);
 - the body as a UTF-8 string only for ``text/*``, ``application/json``, ``application/xml``
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 import uuid
 from collections.abc import Collection, Iterable, Mapping
@@ -28,15 +32,16 @@ from pivotkit.local.lambda_context import LOCAL_ACCOUNT
 
 LOCAL_API_ID = "local"
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
-# Hop-by-hop headers end at the gateway; the integration never sees them.
-_HOP_BY_HOP = frozenset({"connection", "te", "keep-alive", "transfer-encoding", "upgrade"})
+# Hop-by-hop headers (RFC 9110 7.6.1) end at the gateway; the integration never sees them.
+HOP_BY_HOP_HEADERS = frozenset({"connection", "te", "keep-alive", "transfer-encoding", "upgrade"})
+_TEMPLATE_PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
     """Which function serves a path, and the route's key and path parameters."""
 
-    function: str  # "pivot" or "media"
+    function: str  # "pivot", "media" or "hooks"
     customer: str
     route_key: str
     path_parameters: Mapping[str, str]
@@ -44,6 +49,39 @@ class RouteMatch:
 
 PIVOT_METHODS = frozenset({"GET", "POST"})
 MEDIA_METHODS = frozenset({"GET", "PUT", "POST"})
+WEBHOOK_METHODS = frozenset({"GET", "POST", "PUT"})  # Kazoo's webhook http_verb values
+
+# The local gateway's routes, most specific last: (function, methods, path template).
+_ROUTES = (
+    ("pivot", PIVOT_METHODS, "/pivot/{customer}"),
+    ("pivot", PIVOT_METHODS, "/pivot/{customer}/{proxy+}"),
+    ("hooks", WEBHOOK_METHODS, "/hooks/{customer}"),
+    ("media", MEDIA_METHODS, "/media/{customer}"),
+    ("media", MEDIA_METHODS, "/media/{customer}/{proxy+}"),
+)
+# Functions whose routes name each customer literally, so an unknown one reaches no function.
+_LITERAL_CUSTOMER = frozenset({"pivot", "hooks"})
+
+
+def template_parameters(template: str, path: str) -> dict[str, str] | None:
+    """Path parameters if ``path`` matches the route template (``{name}`` is one segment,
+    ``{name+}`` the rest of the path), else ``None``. Gateways hand the values over
+    percent-decoded; empty segments count for nothing."""
+    template_parts = [part for part in template.split("/") if part]
+    path_parts = [part for part in path.split("/") if part]
+    found: dict[str, str] = {}
+    for index, part in enumerate(template_parts):
+        variable = _TEMPLATE_PARAM.fullmatch(part)
+        if index >= len(path_parts):
+            return None
+        if variable and variable.group(2):
+            found[variable.group(1)] = unquote("/".join(path_parts[index:]))
+            return found
+        if variable:
+            found[variable.group(1)] = unquote(path_parts[index])
+        elif part != path_parts[index]:
+            return None
+    return found if len(template_parts) == len(path_parts) else None
 
 
 def match_route(
@@ -56,28 +94,23 @@ def match_route(
 
     Pivot routes are literal per customer (``GET|POST /pivot/acme`` and
     ``/pivot/acme/{proxy+}``), so an unknown customer never reaches a function; media
-    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``).
+    routes take the customer as a parameter (``GET|PUT|POST /media/{customer}/{proxy+}``);
+    call webhooks are literal per customer too (``GET|POST|PUT /hooks/acme``).
     ``customers=None`` accepts any slug (the functions then answer for unknown ones).
     """
     verb = method.upper()
-    segments = raw_path.split("/")[1:] if raw_path.startswith("/") else []
-    if len(segments) < 2 or not segments[1]:
-        return None
-    head, customer, rest = segments[0], unquote(segments[1]), "/".join(segments[2:])
-    if head == "pivot" and verb in PIVOT_METHODS:
-        if customers is not None and customer not in customers:
-            return None
-        if rest:
-            key = f"{verb} /pivot/{customer}/{{proxy+}}"
-            return RouteMatch("pivot", customer, key, {"proxy": unquote(rest)})
-        return RouteMatch("pivot", customer, f"{verb} /pivot/{customer}", {})
-    if head == "media" and verb in MEDIA_METHODS:
-        if rest:
-            key = f"{verb} /media/{{customer}}/{{proxy+}}"
-            params = {"customer": customer, "proxy": unquote(rest)}
-            return RouteMatch("media", customer, key, params)
-        key = f"{verb} /media/{{customer}}"
-        return RouteMatch("media", customer, key, {"customer": customer})
+    for function, methods, template in _ROUTES:
+        found = template_parameters(template, raw_path) if verb in methods else None
+        if found is None:
+            continue
+        customer = found["customer"]
+        path = template
+        if function in _LITERAL_CUSTOMER:
+            if customers is not None and customer not in customers:
+                return None
+            del found["customer"]  # literal in the route, not a parameter
+            path = template.replace("{customer}", customer)
+        return RouteMatch(function, customer, f"{verb} {path}", found)
     return None
 
 
@@ -97,19 +130,24 @@ def http_api_event(
     source_ip: str = "127.0.0.1",
     request_id: str | None = None,
     now: float | None = None,
-    route: RouteMatch | None = None,
+    route_key: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    account_id: str = LOCAL_ACCOUNT,
+    api_id: str = LOCAL_API_ID,
 ) -> dict[str, Any]:
     """The HTTP API (payload format 2.0) event for one request.
 
     ``target`` is the request target as sent (``/pivot/acme?token=...``); ``headers`` are the
-    request's headers in order, repeated names allowed.
+    request's headers in order, repeated names allowed. Without a ``route_key`` the local
+    gateway's routes decide it and the path parameters (``$default`` where none matches);
+    a Function URL passes ``route_key="$default"``.
     """
     raw_path, _, raw_query = target.partition("?")
     joined: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
         lowered = name.lower()
-        if lowered in _HOP_BY_HOP:
+        if lowered in HOP_BY_HOP_HEADERS:
             continue
         if lowered == "cookie":
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
@@ -118,46 +156,50 @@ def http_api_event(
     joined.setdefault("host", domain_name)
     joined.setdefault("x-forwarded-for", source_ip)
     epoch = time.time() if now is None else now
-    route = route or match_route(method, raw_path)
-    route_key = route.route_key if route else "$default"
+    if route_key is None:
+        route = match_route(method, raw_path)
+        route_key = route.route_key if route else "$default"
+        path_parameters = route.path_parameters if route else None
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": raw_path or "/",
         "rawQueryString": raw_query,
-        "headers": joined,
-        "requestContext": {
-            "accountId": LOCAL_ACCOUNT,
-            "apiId": LOCAL_API_ID,
-            "domainName": domain_name,
-            "domainPrefix": domain_name.split(".", 1)[0].split(":", 1)[0],
-            "http": {
-                "method": method.upper(),
-                "path": raw_path or "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": joined.get("user-agent", ""),
-            },
-            "requestId": request_id or str(uuid.uuid4()),
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch)),
-            "timeEpoch": int(epoch * 1000),
-        },
-        "isBase64Encoded": False,
     }
     if cookies:
         event["cookies"] = cookies
+    event["headers"] = joined
     if raw_query:
         event["queryStringParameters"] = _gateway_query_map(raw_query)
-    if route is not None and route.path_parameters:
-        event["pathParameters"] = dict(route.path_parameters)
+    event["requestContext"] = {
+        "accountId": account_id,
+        "apiId": api_id,
+        "domainName": domain_name,
+        "domainPrefix": domain_name.split(".", 1)[0].split(":", 1)[0],
+        "http": {
+            "method": method.upper(),
+            "path": raw_path or "/",
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": joined.get("user-agent", ""),
+        },
+        "requestId": request_id or str(uuid.uuid4()),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch)),
+        "timeEpoch": int(epoch * 1000),
+    }
     if body:
         if is_text_body(joined.get("content-type")):
             event["body"] = body.decode("utf-8", errors="replace")
+            event["isBase64Encoded"] = False
         else:
             event["body"] = base64.b64encode(body).decode("ascii")
             event["isBase64Encoded"] = True
+    else:
+        event["isBase64Encoded"] = False
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
     return event
 
 

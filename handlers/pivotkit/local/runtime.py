@@ -9,27 +9,32 @@ environment mapping, so local runs exercise the deployed code paths.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import difflib
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
-from pivotkit.customers import SLUG_PATTERN, Customer, discover_customers
+from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discover_customers
+from pivotkit.http import LambdaHandler
 from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
-from pivotkit.local.server import LambdaHandler, LocalGateway
+from pivotkit.local.server import LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
 Validate: TypeAlias = Callable[[Mapping[str, Any]], list[str]]
 
 # Settings that select AWS resources; the in-memory backend must not inherit them.
-_RESOURCE_SETTINGS = ("PIVOTKIT_STATE_TABLE", "PIVOTKIT_MEDIA_BUCKET", "PIVOTKIT_TOKENS_SECRETS")
+_RESOURCE_SETTINGS = (
+    "PIVOTKIT_STATE_TABLE",
+    "PIVOTKIT_MEDIA_BUCKET",
+    "PIVOTKIT_TOKENS_SECRETS",
+    "PIVOTKIT_SECRETS",
+)
 
 
 @dataclass
@@ -68,10 +73,13 @@ def local_runtime(
     in_process_moto: bool = False,
     environ: Mapping[str, str] | None = None,
     clock: LocalClock | None = None,
+    stage: str | None = None,
 ) -> Iterator[LocalRuntime]:
     """Build the functions on ``backend`` and keep the backend up for the block.
 
-    ``clock`` is the time the Pivot handler's steps see (default: the system clock's).
+    ``clock`` is the time the Pivot handler's steps see (default: the system clock's);
+    ``stage`` whose configuration files ``call.config`` reads (default: ``PIVOTKIT_STAGE``,
+    else dev). A customer's bad configuration raises ``ConfigError`` here, before any call.
 
     ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
     backend (replay: no socket, nothing to stop). The process environment is adjusted for
@@ -81,6 +89,8 @@ def local_runtime(
     customers = find_customers(customer)
     with _backend(backend, in_process_moto) as (aws_settings, detail):
         handler_env = _handler_environment(base, backend, aws_settings, customer)
+        if stage is not None:
+            handler_env["PIVOTKIT_STAGE"] = stage
         tokens: Mapping[str, tuple[str, ...]] = {}
         if not handler_env.get("PIVOTKIT_TOKENS_SECRETS"):
             tokens = local_tokens(customers, base)
@@ -126,13 +136,27 @@ def _handler_environment(
     return env
 
 
+STAGE_HELP = (
+    "the stage whose configuration steps read (call.config): config/<stage>.toml beside each"
+    " customer (default: $PIVOTKIT_STAGE, else dev)"
+)
+
+
+def add_stage_argument(parser: argparse.ArgumentParser) -> None:
+    """``--stage dev|prod`` for the tools that run customers' steps (serve, call, replay)."""
+    from pivotkit.config import STAGES
+
+    parser.add_argument("--stage", choices=STAGES, default=None, help=STAGE_HELP)
+
+
 class UnknownCustomer(LookupError):
-    """``--customer`` names no package under ``customers``."""
+    """``--customer`` names no package under ``customers`` or ``examples``."""
 
 
 def find_customers(only: str | None = None) -> dict[str, Customer]:
-    """Every customer package, or just ``only`` (``UnknownCustomer`` if it has none, with
-    the closest names, so a typo is not a dead end)."""
+    """Every customer package, the operator's and the kit's examples, or just ``only``
+    (``UnknownCustomer`` if it has none, with the closest names, so a typo is not a dead
+    end; ``CustomerClash`` if a slug is in both)."""
     if only is not None and not SLUG_PATTERN.match(only):
         raise _unknown(only)  # never handed to importlib: "../x" is no package name
     try:
@@ -147,29 +171,35 @@ def _unknown(slug: str) -> UnknownCustomer:
     names = customer_names()
     close = difflib.get_close_matches(slug.lower(), names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}?" if close else f"customers: {', '.join(names)}"
-    return UnknownCustomer(f"no customer {slug!r} (a package under handlers/customers/); {hint}")
+    return UnknownCustomer(
+        f"no customer {slug!r} (a package under handlers/customers/ or handlers/examples/); {hint}"
+    )
 
 
 def customer_names() -> list[str]:
-    """The customer packages, found without importing any of them."""
-    try:
-        package = importlib.import_module("customers")
-    except ModuleNotFoundError:
-        return []
-    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
+    """The customer packages (the operator's and the examples), found without importing
+    any of them."""
+    return list(customer_modules())
 
 
 def build_functions(
     environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
 ) -> dict[str, LambdaHandler]:
-    """The pivot and media Lambda handlers, built as their entry points build them (the
-    Pivot engine on ``clock``, when given)."""
+    """The pivot, media and call-webhook Lambda handlers, built as their entry points build
+    them (the Pivot engine on ``clock``, when given)."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
+    from pivotkit.aws.settings import SECRETS
+    from pivotkit.aws.webhook_entry import make_webhook_handler
+    from pivotkit.local.secrets import LocalSecrets
 
+    # Customers' secrets from this machine (the environment, secrets.local.toml), unless the
+    # environment names deployed ones (--aws with PIVOTKIT_SECRETS set).
+    secrets = None if environ.get(SECRETS) else LocalSecrets(environ)
     return {
-        "pivot": local_mode(make_pivot_handler(environ, clock=clock)),
+        "pivot": local_mode(make_pivot_handler(environ, clock=clock, secrets=secrets)),
         "media": local_mode(make_media_handler(environ)),
+        "hooks": make_webhook_handler(environ),
     }
 
 
@@ -177,7 +207,7 @@ def local_mode(handler: LambdaHandler) -> LambdaHandler:
     """``handler`` with loopback URLs allowed in its callflows: the local tools serve a virtual
     Kazoo on 127.0.0.1, which a real Kazoo would refuse (the deployed handlers refuse it)."""
 
-    def local_handler(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+    def local_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         with allow_loopback_urls():
             return handler(event, context)
 

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from pivotkit.http import LambdaHandler
 from pivotkit.local.gateway import (
     BadProxyResult,
     ProxyResponse,
@@ -46,8 +47,6 @@ from pivotkit.media.redaction import loggable_path
 from pivotkit.redaction import Redactor
 
 logger = logging.getLogger("pivotkit.local")
-
-LambdaHandler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +163,8 @@ class LocalGateway:
             body=body,
             domain_name=domain_name,
             source_ip=source_ip,
-            route=route,
+            route_key=route.route_key,
+            path_parameters=route.path_parameters,
         )
         context = LocalLambdaContext(
             function_name=f"{self.function_prefix}-{route.function}", timeout_ms=self.timeout_ms

@@ -9,34 +9,8 @@
 - ``redaction``: what a log line may show of a path that did not resolve (never the token).
 
 The S3 implementation of the port is ``pivotkit.aws.s3_media``.
+
+Import from the submodules: the package itself loads nothing, so a Pivot request, which
+builds media URLs with ``paths`` and ``limits``, loads no upload code (``app``,
+``multipart``, ``metadata``).
 """
-
-from pivotkit.media.app import MediaApp, MediaLimits, StoredMedia
-from pivotkit.media.limits import MAX_MEDIA_BYTES
-from pivotkit.media.paths import MediaKind, MediaTarget, parse_media_request
-from pivotkit.media.store import (
-    FetchedMedia,
-    InMemoryMediaStore,
-    MediaInfo,
-    MediaObject,
-    MediaStore,
-    StoredObject,
-    content_type_for,
-)
-
-__all__ = [
-    "MAX_MEDIA_BYTES",
-    "FetchedMedia",
-    "InMemoryMediaStore",
-    "MediaApp",
-    "MediaInfo",
-    "MediaKind",
-    "MediaLimits",
-    "MediaObject",
-    "MediaStore",
-    "MediaTarget",
-    "StoredMedia",
-    "StoredObject",
-    "content_type_for",
-    "parse_media_request",
-]

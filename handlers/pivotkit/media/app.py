@@ -228,8 +228,6 @@ class MediaApp:
         """Hand the hook to the deferrer. The object is stored and checked whatever happens
         here, so a failure is logged (with the key, to run the hook again) and the answer
         stays a 2xx: a retried upload would only store the same bytes again."""
-        from pivotkit.deferred import media_event
-
         try:
             self.deferrer.defer(media_event(stored))
         except Exception:
@@ -243,11 +241,12 @@ class MediaApp:
     @property
     def deferrer(self) -> Deferrer:
         if self._deferrer is None:
-            from pivotkit.deferred import DeferredWork, ThreadDeferrer
-            from pivotkit.work import InMemoryJobStore
+            from pivotkit.deferred import ThreadDeferrer
 
-            work = DeferredWork(self.customers, InMemoryJobStore(), media=lambda: self.store)
-            self._deferrer = ThreadDeferrer(work.run)
+            customers, store = self.customers, self.store
+            self._deferrer = ThreadDeferrer(
+                lambda event: run_media_hook(customers, event, lambda: store)
+            )
         return self._deferrer
 
     # -- GET ------------------------------------------------------------------------------
@@ -267,6 +266,71 @@ class MediaApp:
             fetched.body,
             {"Content-Type": _response_type(fetched.info.content_type, fetched.body)},
         )
+
+
+# -- the hook's event, and running it -------------------------------------------------------
+
+# What the hook's event carries of a ``StoredMedia``: all but how to read the bytes.
+_MEDIA_FIELDS = (
+    "kind",
+    "key",
+    "account_id",
+    "name",
+    "content_type",
+    "size",
+    "sha256",
+    "call_id",
+    "owner_id",
+    "doc_id",
+    "fields",
+    "document",
+)
+
+
+def media_event(stored: StoredMedia) -> dict[str, Any]:
+    """The hook's deferred event: the stored object's key and metadata, never its bytes (an
+    asynchronous invocation carries at most 256 KB, and the hook reads them from the store)."""
+    from pivotkit.deferred import MEDIA_STORED, deferred_event
+
+    media = {name: getattr(stored, name) for name in _MEDIA_FIELDS}
+    media["kind"] = stored.kind.value
+    media["fields"] = dict(stored.fields)
+    media["document"] = None if stored.document is None else dict(stored.document)
+    return deferred_event(MEDIA_STORED, stored.customer, "media", media)
+
+
+def run_media_hook(
+    customers: Mapping[str, Customer],
+    event: Mapping[str, Any],
+    loader: Callable[[], MediaStore] | None,
+) -> None:
+    """Run the ``on_media_stored`` hook a ``media_event`` names. A hook that raises raises
+    ``DeferredFailed`` (deployed, Lambda retries it twice, then dead-letters the event); the
+    stored object is never touched."""
+    from pivotkit.deferred import MEDIA_STORED, DeferredFailed, is_deferred_event
+
+    if not is_deferred_event(event) or event["kind"] != MEDIA_STORED:
+        raise ValueError("not a pivotkit media_stored event")
+    customer = customers.get(str(event.get("customer")))
+    if customer is None:
+        raise ValueError("a media_stored event for a customer this function does not serve")
+    hook = customer.on_media_stored
+    if hook is None:
+        return
+    media = {name: event["media"][name] for name in _MEDIA_FIELDS}
+    stored = StoredMedia(
+        customer=customer.slug, **{**media, "kind": MediaKind(media["kind"])}, loader=loader
+    )
+    try:
+        hook(stored)
+    except Exception as exc:
+        logger.exception(
+            "on_media_stored hook of %s failed for %s",
+            customer.slug,
+            stored.key,
+            extra={"customer": customer.slug, "call_id": stored.call_id},
+        )
+        raise DeferredFailed(f"on_media_stored failed for {stored.key}") from exc
 
 
 def _verify(obj: MediaObject, confirmation: StoredObject) -> None:

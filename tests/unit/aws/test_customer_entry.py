@@ -23,8 +23,16 @@ from tests.unit.media.kazoo import storage_url
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "acme-customer-entry-token"
 DOC = "5f0a1b2c3d4e5f60718293a4b5c6d7e8"
-# What only a media request needs: the media composition and the S3 store (and its client).
-MEDIA_ONLY = ("pivotkit.aws.media_entry", "pivotkit.aws.s3_media")
+# What only a media request needs: the media composition, the S3 store (and its client) and
+# the upload code (a Pivot request builds media URLs with pivotkit.media.paths and .limits).
+MEDIA_ONLY = (
+    "pivotkit.aws.media_entry",
+    "pivotkit.aws.s3_media",
+    "pivotkit.media.app",
+    "pivotkit.media.metadata",
+    "pivotkit.media.multipart",
+    "pivotkit.media.store",
+)
 
 
 def environ() -> dict[str, str]:

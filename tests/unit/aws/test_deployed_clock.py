@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from customers.hours import is_open
+from examples.hours import is_open
 from pivotkit.aws.customer_entry import make_customer_handler
 from pivotkit.local.events import EventContext, endpoint_url, lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request

@@ -10,7 +10,7 @@ import pytest
 from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.state import InMemoryStateStore
-from tests.unit.engine.test_digits_at_rest import FAILING_PIN, FIRST_URL, TOKEN, customer
+from tests.unit.engine.bank_flow import FAILING_PIN, FIRST_URL, TOKEN, customer
 from tests.unit.security.support import (
     ACCOUNT_ID,
     environ,

@@ -9,19 +9,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from pivotkit.aws import clients
-from pivotkit.aws.lambda_entry import make_pivot_handler, observability_enabled
-from pivotkit.aws.observability import ObservabilitySettings, Telemetry
+from pivotkit.aws.lambda_entry import observability_enabled
+from pivotkit.aws.observability import Telemetry
 from pivotkit.aws.redaction import CallerIdMode
-from pivotkit.state import CallRecord, InMemoryStateStore, WriteConflict
-from tests.contract.moto_support import THROTTLED, FaultInjector, create_state_table
+from pivotkit.aws.settings import ObservabilitySettings
+from pivotkit.errors import WriteConflict
+from pivotkit.state import CallRecord, InMemoryStateStore
 from tests.signing import signed
 from tests.unit.security.support import (
     ACCOUNT_ID,
@@ -30,7 +28,8 @@ from tests.unit.security.support import (
     NEXT_TOKEN,
     PROBE,
     TOKEN,
-    environ,
+    Build,
+    build,
     invoke,
     kazoo_call,
     next_request,
@@ -38,19 +37,10 @@ from tests.unit.security.support import (
     restored_logging,
 )
 
-__all__ = ["restored_logging"]
+__all__ = ["build", "restored_logging"]  # the fixtures, re-used
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
-Build = Callable[..., Any]
 Capture = pytest.CaptureFixture[str]
-
-
-@pytest.fixture
-def build(restored_logging: None) -> Build:
-    def make(state: Any = None, **settings: str) -> Any:
-        return make_pivot_handler(environ(**settings), customers=CUSTOMERS, state=state)
-
-    return make
 
 
 def walk_to_menu(handler: Any, digits: str = "1") -> dict[str, Any]:
@@ -223,29 +213,6 @@ def test_conflicts_and_replays_are_counted(build: Build, capsys: Capture) -> Non
     assert emitted.metric("Replays", step="menu") == [0.0, 1.0]
     assert emitted.metric("StepsEntered", step="menu") == [1.0, 0.0]
     assert [line["replayed"] for line in emitted.requests()] == [False, True]
-
-
-@pytest.fixture
-def moto_table(aws_env: None) -> Iterator[str]:
-    clients.reset_clients()
-    with mock_aws():
-        create_state_table(clients.dynamodb_client(), "probe-state")
-        yield "probe-state"
-    clients.reset_clients()
-
-
-def test_store_retries_are_counted_from_the_sdk_calls(
-    build: Build, moto_table: str, capsys: Capture
-) -> None:
-    handler = build(PIVOTKIT_STATE_TABLE=moto_table)
-    throttle = FaultInjector(clients.dynamodb_client(), "PutItem", THROTTLED, times=2)
-    capsys.readouterr()
-    assert invoke(handler, kazoo_call(), FIRST_URL)["statusCode"] == 200
-    emitted = read(capsys)
-    assert throttle.injected == 2
-    assert emitted.metric("StateRetries", step="start") == [2.0]
-    (line,) = emitted.requests()
-    assert (line["state_writes"], line["state_retries"]) == (1, 2)
 
 
 def test_events_refused_before_the_engine_are_logged_and_counted(

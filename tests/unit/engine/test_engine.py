@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from customers import acme
+from examples import acme
 from pivotkit import Call, Customer, Flow, Node, tts
 from pivotkit.app import EngineSettings, Outcome, PivotApp
 from pivotkit.customers import StaticTokens
-from pivotkit.errors import StateUnavailable
+from pivotkit.errors import StateUnavailable, WriteConflict
 from pivotkit.local.kazoo_encoding import KazooCall
-from pivotkit.state import CallKey, CallRecord, InMemoryStateStore, WriteConflict
+from pivotkit.state import CallKey, CallRecord, InMemoryStateStore
 from tests.signing import signed
 from tests.unit.engine.driver import ACCOUNT_ID, BASE_URL, Caller, find_module, to_http
 

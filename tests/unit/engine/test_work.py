@@ -11,10 +11,11 @@ import pytest
 from pivotkit import Call, Customer, Flow, Job, Node, hangup, hold, tts
 from pivotkit.app import PivotApp
 from pivotkit.customers import StaticTokens
-from pivotkit.deferred import DeferredWork, QueuedDeferrer, is_deferred_event, job_event
+from pivotkit.deferred import QueuedDeferrer, is_deferred_event
+from pivotkit.deferred_runner import DeferredWork
 from pivotkit.local.kazoo_encoding import KazooCall
 from pivotkit.state import InMemoryStateStore, WriteConflict
-from pivotkit.work import InMemoryJobStore
+from pivotkit.work import InMemoryJobStore, job_event
 from tests.unit.engine.driver import ACCOUNT_ID, Caller, find_module
 
 TOKEN = "tok-work"

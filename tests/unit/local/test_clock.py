@@ -40,7 +40,8 @@ def test_not_a_time_is_refused() -> None:
 
 @pytest.mark.parametrize("command", ["call", "replay", "serve"])
 def test_each_command_refuses_a_naive_now(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    extra = {"call": ["--customer", "hours"], "replay": ["events/hours"], "serve": []}[command]
+    replay = ["events/examples/hours"]
+    extra = {"call": ["--customer", "hours"], "replay": replay, "serve": []}[command]
     with pytest.raises(SystemExit) as stopped:
         main([command, *extra, "--now", "2026-12-24T09:00"])
     assert stopped.value.code == 2

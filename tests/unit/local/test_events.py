@@ -17,7 +17,6 @@ from pivotkit.local.events import (
     function_url_event,
     http_v2_event,
     lambda_event,
-    match_route,
     rest_v1_event,
 )
 from pivotkit.local.kazoo_encoding import KazooCall, KazooHttpRequest, pivot_http_request
@@ -202,26 +201,6 @@ def test_rest_v1_stage_prefix_only_stripped_when_present() -> None:
     assert event["path"] == event["requestContext"]["path"] == "/pivot/acme"
     http = from_lambda_event(event)
     assert (http.path, http.base_url) == ("/pivot/acme", "https://pivot.example.com")
-
-
-@pytest.mark.parametrize(
-    ("template", "path", "expected"),
-    [
-        ("/pivot/{customer}", "/pivot/acme", {"customer": "acme"}),
-        ("/pivot/{customer}", "/pivot/a%20b", {"customer": "a b"}),
-        ("/pivot/{customer}", "/pivot", None),
-        ("/pivot/{customer}", "/pivot/acme/extra", None),
-        ("/pivot/{customer}", "/media/acme", None),
-        (
-            "/media/{customer}/{proxy+}",
-            "/media/acme/t/x/y.mp3",
-            {"customer": "acme", "proxy": "t/x/y.mp3"},
-        ),
-        ("/media/{customer}/{proxy+}", "/media/acme", None),
-    ],
-)
-def test_match_route(template: str, path: str, expected: dict[str, str] | None) -> None:
-    assert match_route(template, path) == expected
 
 
 def test_unmatched_route_has_no_path_parameters() -> None:

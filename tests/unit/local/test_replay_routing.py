@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from pivotkit.local.commands.replay import invoke
 from pivotkit.local.events import EventContext, lambda_event, rest_v1_event
 from pivotkit.local.kazoo_encoding import KazooCall, KazooHttpRequest, pivot_http_request
+from pivotkit.local.replaying import invoke
 from pivotkit.local.runtime import LocalRuntime
 
 CONTEXT = EventContext(request_id="req-1")

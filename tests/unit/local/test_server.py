@@ -18,6 +18,7 @@ from pivotkit.local.gateway import (
     http_api_event,
     match_route,
     proxy_response,
+    template_parameters,
 )
 from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.server import Exchange, LocalGateway, LocalServer
@@ -158,6 +159,33 @@ def test_routes_match_the_deployed_api(
 ) -> None:
     route = match_route(method, path, {"acme"})
     assert (None if route is None else (route.function, route.route_key)) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "expected"),
+    [
+        ("/pivot/{customer}", "/pivot/acme", {"customer": "acme"}),
+        ("/pivot/{customer}", "/pivot/a%20b", {"customer": "a b"}),
+        ("/pivot/{customer}", "/pivot", None),
+        ("/pivot/{customer}", "/pivot/acme/extra", None),
+        ("/pivot/{customer}", "/media/acme", None),
+        (
+            "/media/{customer}/{proxy+}",
+            "/media/acme/t/x/y.mp3",
+            {"customer": "acme", "proxy": "t/x/y.mp3"},
+        ),
+        (
+            "/media/{customer}/{proxy+}",
+            "/media/acme/a%20b/c",
+            {"customer": "acme", "proxy": "a b/c"},
+        ),
+        ("/media/{customer}/{proxy+}", "/media/acme", None),
+    ],
+)
+def test_route_templates_give_path_parameters(
+    template: str, path: str, expected: dict[str, str] | None
+) -> None:
+    assert template_parameters(template, path) == expected
 
 
 def test_proxy_result_decoding() -> None:

@@ -1,14 +1,18 @@
-"""API Gateway HTTP API (payload 2.0) events for media requests, built as the gateway does."""
+"""API Gateway HTTP API (payload 2.0) events for media requests, from the one event builder
+(``pivotkit.local.gateway``) with an AWS domain and fixed ids, and the media sample events."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
-API_HOST = "k4z0m3d1a.execute-api.eu-west-1.amazonaws.com"
+from pivotkit.local.gateway import http_api_event as gateway_event
+from pivotkit.local.replaying import golden_body
+
+API_ID = "k4z0m3d1a"
+API_HOST = f"{API_ID}.execute-api.eu-west-1.amazonaws.com"
+KAZOO_IP = "198.51.100.7"
 
 
 def http_api_event(
@@ -16,51 +20,24 @@ def http_api_event(
 ) -> dict[str, Any]:
     """``url`` may be absolute (its host is ignored) or a path with a query."""
     parts = urlsplit(url)
-    path, query = parts.path, parts.query
-    segments = path.split("/")
-    headers = {
-        "host": API_HOST,
-        "user-agent": "kazoo-http-client",
-        "x-forwarded-proto": "https",
-        "x-forwarded-for": "198.51.100.7",
-    }
+    headers = [("host", API_HOST), ("user-agent", "kazoo-http-client")]
+    headers += [("x-forwarded-proto", "https"), ("x-forwarded-for", KAZOO_IP)]
     if content_type:
-        headers["content-type"] = content_type
+        headers.append(("content-type", content_type))
     if body:
-        headers["content-length"] = str(len(body))
-    proxy = "/".join(segments[3:])
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} /media/{{customer}}" + ("/{proxy+}" if proxy else ""),
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "pathParameters": {"customer": segments[2] if len(segments) > 2 else ""}
-        | ({"proxy": proxy} if proxy else {}),
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "k4z0m3d1a",
-            "domainName": API_HOST,
-            "domainPrefix": "k4z0m3d1a",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "198.51.100.7",
-                "userAgent": "kazoo-http-client",
-            },
-            "requestId": "Jx1a2b3c4d5e6f7=",
-            "routeKey": f"{method} /media/{{customer}}/{{proxy+}}",
-            "stage": "$default",
-            "time": "24/May/2024:08:00:00 +0000",
-            "timeEpoch": 1716537600000,
-        },
-        "isBase64Encoded": bool(body),
-    }
-    if body:
-        # HTTP APIs hand binary bodies to Lambda base64-encoded.
-        event["body"] = base64.b64encode(body).decode("ascii")
-    return event
+        headers.append(("content-length", str(len(body))))
+    return gateway_event(
+        method=method,
+        target=parts.path + (f"?{parts.query}" if parts.query else ""),
+        headers=headers,
+        body=body,
+        domain_name=API_HOST,
+        source_ip=KAZOO_IP,
+        request_id="Jx1a2b3c4d5e6f7=",
+        now=1716537600.0,
+        account_id="123456789012",
+        api_id=API_ID,
+    )
 
 
 def response_bytes(result: dict[str, Any]) -> bytes:
@@ -68,27 +45,13 @@ def response_bytes(result: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
 
 
-def golden_body(content_type: str, body: bytes) -> Any:
-    """An answer body as ``pivotkit replay`` keeps it in a golden: JSON parsed, text kept,
-    binary summarised (docs/local.md)."""
-    if "json" in content_type:
-        return json.loads(body)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {
-            "bytes": len(body),
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "base64_head": base64.b64encode(body[:48]).decode("ascii"),
-        }
-
-
 SAMPLE_CUSTOMER = "acme"
 SAMPLE_TOKEN = "local-acme"  # the local token `pivotkit serve` and `replay` give acme
 
 
 def sample_events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """The media files under ``events/acme/``: name -> (event, golden), replayed in name order.
+    """The media files under ``events/examples/acme/``: name -> (event, golden), replayed in
+    name order.
 
     Goldens have ``pivotkit replay``'s format (``{"status", "body"}``). The events use the
     Acme example customer with its local token and run in order against one bucket, so the

@@ -12,7 +12,8 @@ from typing import Any
 
 from pivotkit.customers import Customer
 from pivotkit.flow import Flow
-from pivotkit.media import MediaKind, StoredMedia
+from pivotkit.media.app import StoredMedia
+from pivotkit.media.paths import MediaKind
 
 SLUG = "mediatest"
 TOKEN = "tok-media-3f9a"

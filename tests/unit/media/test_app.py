@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from pivotkit.customers import StaticTokens
-from pivotkit.deferred import DeferredFailed, DeferredWork, QueuedDeferrer
+from pivotkit.deferred import DeferredFailed, QueuedDeferrer
+from pivotkit.deferred_runner import DeferredWork
 from pivotkit.errors import MediaUnavailable
 from pivotkit.http import HttpRequest, HttpResponse
-from pivotkit.media import InMemoryMediaStore, MediaApp, MediaKind, MediaLimits, StoredMedia
-from pivotkit.media.store import FetchedMedia, MediaObject, StoredObject
+from pivotkit.media.app import MediaApp, MediaLimits, StoredMedia
+from pivotkit.media.paths import MediaKind
+from pivotkit.media.store import FetchedMedia, InMemoryMediaStore, MediaObject, StoredObject
 from pivotkit.work import InMemoryJobStore
 from tests.unit.media.audio import wav_bytes
 from tests.unit.media.example_customer import OTHER_TOKEN, SLUG, TOKEN, media_customer

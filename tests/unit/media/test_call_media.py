@@ -13,7 +13,8 @@ from pivotkit.customers import StaticTokens
 from pivotkit.flow import Call, CallState
 from pivotkit.http import HttpRequest
 from pivotkit.local.schemas import KNOWN_VERSIONS, NOT_FOUND, load_schema_sets
-from pivotkit.media import InMemoryMediaStore, MediaApp
+from pivotkit.media.app import MediaApp
+from pivotkit.media.store import InMemoryMediaStore
 from pivotkit.request import PivotRequest
 from tests.unit.media.audio import wav_bytes
 from tests.unit.media.example_customer import SLUG, TOKEN, media_customer

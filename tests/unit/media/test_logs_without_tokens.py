@@ -16,8 +16,9 @@ import pytest
 
 from pivotkit.customers import StaticTokens
 from pivotkit.http import HttpRequest
-from pivotkit.media import InMemoryMediaStore, MediaApp, MediaLimits, MediaObject, StoredObject
+from pivotkit.media.app import MediaApp, MediaLimits
 from pivotkit.media.redaction import MASK, loggable_path
+from pivotkit.media.store import InMemoryMediaStore, MediaObject, StoredObject
 from tests.unit.media.example_customer import SLUG, media_customer
 from tests.unit.media.kazoo import ACCOUNT_ID, record_call_url, recording_fields, storage_url
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from pivotkit import Call, Customer, Flow, Node, hangup, tts
+from pivotkit.aws.lambda_entry import make_pivot_handler
 from pivotkit.local.events import lambda_event
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 
@@ -126,6 +127,7 @@ class Emitted:
     text: str
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, text: str) -> Emitted:
@@ -134,6 +136,9 @@ class Emitted:
             if not line.strip():
                 continue
             document = json.loads(line)  # every line is JSON, or this fails the test
+            if "pivotkit_journal" in document:
+                emitted.journal.append(document)
+                continue
             (emitted.metrics if "_aws" in document else emitted.logs).append(document)
         return emitted
 
@@ -153,7 +158,7 @@ def read(capsys: pytest.CaptureFixture[str]) -> Emitted:
     return Emitted.parse(capsys.readouterr().out)
 
 
-_KIT_LOGGERS = ("pivotkit", "customers")
+_KIT_LOGGERS = ("pivotkit", "customers", "examples")
 
 
 @pytest.fixture
@@ -169,3 +174,17 @@ def restored_logging() -> Iterator[None]:
         logger = logging.getLogger(name)
         logger.handlers, logger.propagate = handlers, propagate
         logger.setLevel(level)
+
+
+Build = Callable[..., Any]
+
+
+@pytest.fixture
+def build(restored_logging: None) -> Build:
+    """Builds the Pivot handler of ``CUSTOMERS`` as Lambda does, on ``state`` (default: the
+    configured store) with ``environ(**settings)``."""
+
+    def make(state: Any = None, **settings: str) -> Any:
+        return make_pivot_handler(environ(**settings), customers=CUSTOMERS, state=state)
+
+    return make

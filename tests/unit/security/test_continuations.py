@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from customers import acme
+from examples import acme
 from pivotkit import Call, Customer, Flow, Node, tts
 from pivotkit.app import PivotApp
 from pivotkit.continuation import continuation_signature, sign_url, signature_matches

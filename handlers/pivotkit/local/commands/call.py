@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
@@ -38,7 +39,7 @@ from pivotkit.local.event_recorder import (
     save_events,
 )
 from pivotkit.local.events import endpoint_url
-from pivotkit.local.runtime import kazoo_validator, local_runtime
+from pivotkit.local.runtime import add_stage_argument, kazoo_validator, local_runtime
 from pivotkit.local.simulator import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_TIMEOUT_MS,
@@ -114,6 +115,7 @@ def register(subparsers: Any) -> None:
         help=f"with --customer: {NOW_HELP}; the clock starts there and runs on (saved"
         " events carry it, so replay answers them at the same time)",
     )
+    add_stage_argument(caller)
     script = parser.add_argument_group("what the caller does")
     script.add_argument("--digits", help='one entry per collect_dtmf, e.g. "1234#,2,,0"')
     script.add_argument(
@@ -200,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         try:
             transport, voice_url = stack.enter_context(_transport(args))
-        except LookupError as exc:
+        except (LookupError, ConfigError) as exc:
             print(f"pivotkit call: {exc}", file=sys.stderr)
             return 2
         if live is not None:
@@ -235,7 +237,7 @@ def _transport(args: argparse.Namespace) -> Iterator[tuple[Transport, str]]:
             http.close()
         return
     clock = LocalClock(args.now)
-    with local_runtime("memory", customer=args.customer, clock=clock) as runtime:
+    with local_runtime("memory", customer=args.customer, clock=clock, stage=args.stage) as runtime:
         token = runtime.token_for(args.customer)
         if token is None:
             raise LookupError(f"PIVOTKIT_TOKENS has no token for {args.customer!r}")

@@ -1,5 +1,7 @@
 """``pivotkit kazoo callflow``: point a Kazoo callflow at a customer's Pivot endpoint.
 
+(``pivotkit kazoo webhook``, the call webhooks, is ``pivotkit.local.commands.kazoo_webhook``.)
+
 Builds the callflow document Crossbar stores: the numbers that route to it and a ``pivot``
 node whose ``voice_url`` is the customer's endpoint with its token, ``req_format: kazoo``, and
 the customer's own ``request_timeout_ms`` and fallback (its message, then its fallback target),
@@ -120,6 +122,9 @@ def register(subparsers: Any) -> None:
     callflow.add_argument("--account-id", help="Kazoo account id (32 hex characters)")
     callflow.add_argument("--auth-token", help=f"Crossbar auth token (default ${AUTH_TOKEN_ENV})")
     callflow.set_defaults(func=run)
+    from pivotkit.local.commands import kazoo_webhook  # it builds on this module's helpers
+
+    kazoo_webhook.register(actions)
 
 
 @dataclass(frozen=True)

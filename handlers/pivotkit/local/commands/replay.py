@@ -26,26 +26,24 @@ keep it fixed in saved events and goldens stay stable.
 from __future__ import annotations
 
 import argparse
-import base64
 import difflib
-import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pivotkit.errors import PivotkitError
-from pivotkit.http import from_lambda_event
-from pivotkit.local.clock import NOW_HELP, event_time, now_argument
-from pivotkit.local.gateway import ProxyResponse, proxy_response
-from pivotkit.local.lambda_context import LocalLambdaContext
-from pivotkit.local.runtime import Backend, LocalRuntime, Validate, kazoo_validator, local_runtime
-
-GOLDEN_SUFFIX = ".expected.json"
-# What the handlers strip from paths when set (pivotkit.aws.settings); replay routes alike.
-PUBLIC_URL_VARIABLE = "PIVOTKIT_PUBLIC_URL"
+from pivotkit.config import ConfigError
+from pivotkit.local.clock import NOW_HELP, now_argument
+from pivotkit.local.replaying import GOLDEN_SUFFIX, Replayed, function_for, golden_path, invoke
+from pivotkit.local.runtime import (
+    Backend,
+    LocalRuntime,
+    Validate,
+    add_stage_argument,
+    kazoo_validator,
+    local_runtime,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -67,23 +65,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--now", type=now_argument, metavar="TIME", help=f"{NOW_HELP}; default: each event's own"
     )
+    add_stage_argument(parser)
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every answer, passes included")
     shown.add_argument(
         "--quiet", action="store_true", help="print only the verdict lines, failures included"
     )
     parser.set_defaults(func=run, backend="embedded")
-
-
-@dataclass(frozen=True)
-class Replayed:
-    """One event's answer, as a golden stores it."""
-
-    status: int
-    body: Any
-
-    def golden(self) -> dict[str, Any]:
-        return {"status": self.status, "body": self.body}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
     validator, label = kazoo_validator()
     print(f"schemas: {label}")
     failures = 0
-    with local_runtime(backend, in_process_moto=True) as runtime:
-        for path in files:
-            failures += 0 if _replay_one(path, runtime, validator, args) else 1
+    try:
+        with local_runtime(backend, in_process_moto=True, stage=args.stage) as runtime:
+            for path in files:
+                failures += 0 if _replay_one(path, runtime, validator, args) else 1
+    except ConfigError as exc:
+        print(f"pivotkit replay: {exc}", file=sys.stderr)
+        return 2
     total = len(files)
     print(f"{total - failures}/{total} event(s) passed")
     return 1 if failures else 0
@@ -118,37 +110,6 @@ def event_files(paths: Sequence[Path]) -> Iterator[Path]:
             raise FileNotFoundError(f"{path}: no such file or directory")
 
 
-def golden_path(event_path: Path) -> Path:
-    return event_path.with_name(event_path.name.removesuffix(".json") + GOLDEN_SUFFIX)
-
-
-def invoke(
-    runtime: LocalRuntime, event: Mapping[str, Any], *, at: float | None = None
-) -> ProxyResponse:
-    """Run ``event`` through the function its path names, as API Gateway would, at time
-    ``at`` (epoch seconds; default: the time in the event)."""
-    return _invoke(runtime, event, function_for(runtime, event), at)
-
-
-def function_for(runtime: LocalRuntime, event: Mapping[str, Any]) -> str:
-    """The function (``pivot`` or ``media``) API Gateway would invoke for ``event``."""
-    return _function_for(event, runtime.environment.get(PUBLIC_URL_VARIABLE))
-
-
-def _invoke(
-    runtime: LocalRuntime, event: Mapping[str, Any], function: str, at: float | None = None
-) -> ProxyResponse:
-    handler = runtime.functions.get(function)
-    if handler is None:
-        raise LookupError(f"no {function} function is available")
-    context = LocalLambdaContext(function_name=f"pivotkit-local-{function}")
-    moment = at if at is not None else event_time(event)
-    if moment is None:  # a hand-written event without a time: the clock as it runs
-        return proxy_response(handler(event, context))
-    with runtime.clock.pinned(moment):
-        return proxy_response(handler(event, context))
-
-
 def _replay_one(
     path: Path, runtime: LocalRuntime, validator: Validate | None, args: argparse.Namespace
 ) -> bool:
@@ -158,11 +119,11 @@ def _replay_one(
             raise ValueError("the file does not hold a JSON object")
         function = function_for(runtime, event)
         at = args.now.timestamp() if args.now is not None else None
-        response = _invoke(runtime, event, function, at)
+        response = invoke(runtime, event, at=at, function=function)
     except (OSError, ValueError, LookupError) as exc:
         print(f"FAIL {path}: {exc}")
         return False
-    replayed = Replayed(response.status, _body(response))
+    replayed = Replayed.of(response)
     ok = True
     problems: list[str] = []
     is_callflow = function == "pivot"  # media answers are not callflows
@@ -189,42 +150,6 @@ def _replay_one(
     for line in problems:
         print(f"     {line}")
     return ok
-
-
-def _function_for(event: Mapping[str, Any], public_url: str | None = None) -> str:
-    """``pivot`` or ``media``: the first segment of the path the handlers route on.
-
-    The path is read as the handlers read it (``pivotkit.http``), so a REST API's stage, a
-    custom domain's base path mapping and SAM's catch-all ``/{proxy+}`` resource (whose
-    ``resourcePath`` names no function) route as deployed.
-    """
-    routable = {key: value for key, value in event.items() if key != "body"}  # path only
-    try:
-        request = from_lambda_event(routable, public_url=public_url)
-    except PivotkitError as exc:
-        raise ValueError(f"not an HTTP event a function takes: {exc}") from None
-    head = request.segments[0] if request.segments else ""
-    if head in ("pivot", "media"):
-        return head
-    raise ValueError(f"path {request.path!r} is neither a /pivot nor a /media route")
-
-
-def _body(response: ProxyResponse) -> Any:
-    """JSON bodies parsed, text kept, binary summarised (goldens stay readable)."""
-    content_type = response.headers.get("Content-Type", "")
-    if "json" in content_type:
-        try:
-            return json.loads(response.body)
-        except ValueError:
-            pass
-    try:
-        return response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {
-            "bytes": len(response.body),
-            "sha256": hashlib.sha256(response.body).hexdigest(),
-            "base64_head": base64.b64encode(response.body[:48]).decode("ascii"),
-        }
 
 
 def _update(golden: Path, replayed: Replayed) -> str:

@@ -26,10 +26,17 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
-from pivotkit.local.runtime import Backend, LocalRuntime, UnknownCustomer, local_runtime
+from pivotkit.local.runtime import (
+    Backend,
+    LocalRuntime,
+    UnknownCustomer,
+    add_stage_argument,
+    local_runtime,
+)
 from pivotkit.local.server import Dispatch, Exchange, LocalServer
 from pivotkit.local.simulator import Caller
 
@@ -70,6 +77,7 @@ def register(subparsers: Any) -> None:
         metavar="TIME",
         help=f"{NOW_HELP}; the clock starts there and runs on (default: the system clock)",
     )
+    add_stage_argument(parser)
     parser.add_argument(
         "--ready-file",
         type=Path,
@@ -129,9 +137,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             clock = LocalClock(args.now)
             runtime = stack.enter_context(
-                local_runtime(backend, customer=args.customer, clock=clock)
+                local_runtime(backend, customer=args.customer, clock=clock, stage=args.stage)
             )
-        except UnknownCustomer as exc:
+        except (UnknownCustomer, ConfigError) as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
             return 2
         front, console = _front(args, runtime, _request_logger(out))
@@ -220,6 +228,7 @@ def _print_banner(
         if token and first_url is None:
             first_url = voice_url
     lines.append(f"  media: {url}/media/<customer>/<token>/...")
+    lines.append(f"  call webhooks: {url}/hooks/<customer>?token=<token>")
     lines.append(f"  schemas: {_schemas_note()}")
     if dev_console:
         lines.append(f"  dev phone: {url}/dev/   inspector: {url}/dev/inspector")

@@ -175,7 +175,7 @@ def _scan_client() -> DynamoDBClient:
     import boto3.session
     from botocore.config import Config
 
-    from pivotkit.aws.clients import region_from_env
+    from pivotkit.aws.settings import region_from_env
 
     config = Config(
         connect_timeout=SCAN_CONNECT_TIMEOUT_SECONDS,

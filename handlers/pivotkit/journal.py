@@ -1,0 +1,281 @@
+"""The call journal: one bounded, redacted JSON line per Pivot request and per call event.
+
+Where it goes: through the log stream, not DynamoDB. A line is a JSON object carrying the
+marker field ``"pivotkit_journal": 1``; deployed it is printed to stdout and lands in the
+customer function's CloudWatch log group (expiring with the group's retention), so writing
+it costs one ``json.dumps`` and one write per request and no AWS call. Readers (``pivotkit
+calls``) find the lines with FilterLogEvents on ``{ $.pivotkit_journal = 1 }``.
+
+Entry kinds (``kind``):
+
+- ``request``: one per Pivot request: customer, call id, account, step, hop, state version
+  (``seq``), status, error code, duration, the caller (masked unless the customer opts in),
+  the digits (masked by the step's ``sensitive`` policy, ``pivotkit.caller_input``), the
+  decoded parameters and the answer (a callflow tree, or the error body), token-free;
+- ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below).
+
+Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
+``token`` keys are blanked wherever they sit, parameter keys naming digits are masked, and
+the finished line goes through the redactor once more. Bounds: strings are cut to
+``MAX_STRING_CHARS`` with control characters escaped, containers to ``MAX_ITEMS``, depth to
+``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer; a call
+journals at most ``MAX_REQUESTS_PER_CALL`` requests by hop (later ones only when they
+fail), so 10,000 hops cannot fill the log.
+
+The seam for how a call ended (Kazoo webhooks)::
+
+    journal = CallJournal(sink=print, redactor=redactor, caller=mask)  # mask: caller IDs
+    journal.call_ended(customer="acme", call_id=..., account_id=...,
+                       hangup_cause="NORMAL_CLEARING", duration_seconds=42.0,
+                       ended_at=time.time())
+
+``call_end_entry(...)`` builds the same dict without writing it. Readers match a
+``call_end`` entry to the call's requests by ``customer`` and ``call_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pivotkit.caller_input import kept_digits
+from pivotkit.redaction import MASK, Redactor
+
+MARKER = "pivotkit_journal"
+VERSION = 1
+KIND_REQUEST = "request"
+KIND_CALL_END = "call_end"
+# CloudWatch Logs' filter pattern that selects journal lines.
+FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
+
+MAX_STRING_CHARS = 256
+MAX_ITEMS = 64
+MAX_DEPTH = 12
+MAX_ENTRY_BYTES = 16_384
+MAX_REQUESTS_PER_CALL = 500
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Parameter keys whose values are what the caller pressed.
+_DIGIT_KEYS = re.compile(r"(?i)^digits(\[|$)")
+
+if TYPE_CHECKING:
+    from pivotkit.app import Outcome
+    from pivotkit.customers import Customer
+
+CallerMask = Callable[[str | None, bool], str | None]
+Sink = Callable[[str], None]
+
+
+def bounded_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
+    """``value`` cut to ``limit`` characters (the cut is marked) with control characters
+    shown as ``\\xNN`` so a hostile caller name cannot forge lines or colours."""
+    cut = value[:limit]
+    cut = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", cut)
+    return cut + f"...(+{len(value) - limit})" if len(value) > limit else cut
+
+
+def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
+    """A JSON-safe, bounded, token-free copy of ``value``."""
+    if isinstance(value, str):
+        return bounded_text(redactor(value))
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth >= MAX_DEPTH:
+        return "...(deeper)"
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if index >= MAX_ITEMS:
+                out["..."] = f"+{len(value) - MAX_ITEMS} keys"
+                break
+            name = bounded_text(redactor(str(key)), 64)
+            out[name] = MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1)
+        return out
+    if isinstance(value, list | tuple):
+        items = [bounded(item, redactor, depth + 1) for item in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"...(+{len(value) - MAX_ITEMS} items)")
+        return items
+    return bounded_text(redactor(repr(value)))
+
+
+def masked_params(
+    raw: Mapping[str, Any], caller: CallerMask, digits_sensitive: bool
+) -> dict[str, Any]:
+    """Decoded Pivot parameters for the journal: caller IDs masked wherever they appear
+    (``Caller-ID-Number``, ``From``, ...), digits by the step's policy."""
+    hidden: list[tuple[str, str]] = []
+    for key, is_number in (("Caller-ID-Number", True), ("Caller-ID-Name", False)):
+        value = raw.get(key)
+        if isinstance(value, str) and len(value) >= 3:
+            hidden.append((value, caller(value, is_number) or MASK))
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if _DIGIT_KEYS.match(key):
+            out[key] = _masked_digits(value, digits_sensitive)
+        else:
+            out[key] = _without(value, hidden)
+    return out
+
+
+def _without(value: Any, hidden: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        for secret, shown in hidden:
+            value = value.replace(secret, shown)
+        return value
+    if isinstance(value, Mapping):
+        return {k: _without(v, hidden) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without(v, hidden) for v in value]
+    return value
+
+
+def _masked_digits(value: Any, sensitive: bool) -> Any:
+    if isinstance(value, str):
+        kept = kept_digits(value, sensitive=sensitive)
+        if "digits" in kept:
+            return kept["digits"]
+        return f"{MASK}({kept['digits_length']})"
+    if isinstance(value, Mapping):
+        return {k: _masked_digits(v, sensitive) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked_digits(v, sensitive) for v in value]
+    return MASK
+
+
+def request_entry(
+    outcome: Outcome, customer: Customer | None, caller: CallerMask, at: float
+) -> dict[str, Any]:
+    """A ``request`` entry from the engine's ``Outcome`` (not yet bounded or redacted)."""
+    step = outcome.step
+    sensitive = True
+    if customer is not None and step is not None and customer.flow.get(step) is not None:
+        sensitive = customer.flow.input_sensitive(step)
+    entry: dict[str, Any] = {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_REQUEST,
+        "at": round(at, 3),
+        "customer": outcome.customer,
+        "call_id": outcome.call_id,
+        "account_id": outcome.account_id,
+        "step": step,
+        "hop": outcome.hop,
+        "seq": outcome.seq,
+        "status": outcome.status,
+        "error": outcome.error,
+        "duration_ms": round(outcome.duration_ms, 2),
+        "replayed": outcome.replayed,
+        "state_reads": outcome.state_reads,
+        "state_writes": outcome.state_writes,
+        "previous_step": outcome.previous_step,
+        "previous_step_ms": (
+            None if outcome.previous_step_ms is None else round(outcome.previous_step_ms, 1)
+        ),
+    }
+    if outcome.digits is not None:
+        entry.update(kept_digits(outcome.digits, sensitive=sensitive))
+    request = outcome.request
+    if request is not None:
+        entry["caller_id_number"] = caller(request.caller_id_number, True)
+        entry["caller_id_name"] = caller(request.caller_id_name, False)
+        entry["params"] = masked_params(request.raw, caller, sensitive)
+    entry["answer"] = _answer(outcome.answer)
+    return entry
+
+
+def _answer(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body[:MAX_STRING_CHARS].decode("utf-8", "replace")
+
+
+def call_end_entry(
+    *,
+    customer: str,
+    call_id: str,
+    account_id: str | None,
+    hangup_cause: str | None,
+    duration_seconds: float | None,
+    ended_at: float,
+    hangup_by: str | None = None,
+) -> dict[str, Any]:
+    """A ``call_end`` entry: how and when the call ended (Kazoo's CHANNEL_DESTROY)."""
+    entry: dict[str, Any] = {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_CALL_END,
+        "at": round(ended_at, 3),
+        "customer": customer,
+        "call_id": call_id,
+        "account_id": account_id,
+        "hangup_cause": hangup_cause,
+        "duration_seconds": duration_seconds,
+    }
+    if hangup_by is not None:
+        entry["hangup_by"] = hangup_by
+    return entry
+
+
+class CallJournal:
+    """Writes journal entries as single lines to ``sink`` (stdout deployed, the embedded
+    CloudWatch Logs under ``pivotkit serve``, a list in tests)."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        redactor: Redactor,
+        caller: CallerMask,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sink = sink
+        self.redactor = redactor
+        self.caller = caller
+        self.clock = clock
+
+    def write(self, entry: Mapping[str, Any]) -> None:
+        line = _line(entry, self.redactor)
+        self.sink(line)
+
+    def observe(self, outcome: Outcome, customer: Customer | None) -> None:
+        """The ``request`` entry of one Pivot request (an engine observer's body)."""
+        if customer is not None and not customer.journal:
+            return
+        if (outcome.hop or 0) > MAX_REQUESTS_PER_CALL and outcome.status == 200:
+            return  # a bounded call: past the limit only failures are kept
+        self.write(request_entry(outcome, customer, self.caller, self.clock()))
+
+    def call_ended(self, **fields: Any) -> None:
+        """Append a ``call_end`` entry; the keywords are ``call_end_entry``'s."""
+        self.write(call_end_entry(**fields))
+
+
+def _line(entry: Mapping[str, Any], redactor: Redactor) -> str:
+    safe = bounded(dict(entry), redactor)
+    text = json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
+    if len(text) > MAX_ENTRY_BYTES:
+        for heavy in ("params", "answer"):
+            if heavy in safe:
+                safe[heavy] = "...(dropped: entry too large)"
+        text = json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
+    return redactor(text)
+
+
+def is_journal_line(message: str) -> dict[str, Any] | None:
+    """The entry a log message holds, or None when it is not a journal line."""
+    if MARKER not in message:
+        return None
+    start = message.find("{")
+    if start < 0:
+        return None
+    try:
+        entry = json.loads(message[start:])
+    except ValueError:
+        return None
+    if isinstance(entry, dict) and entry.get(MARKER) == VERSION:
+        return entry
+    return None

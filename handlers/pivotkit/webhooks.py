@@ -1,0 +1,206 @@
+"""The call-webhook endpoint: Kazoo tells a customer how its calls went and ended.
+
+    route -> authenticate (token) -> decode (CallEvent) -> account allowed?
+          -> record the event -> (channel_destroy) the customer's on_call_end -> 200
+
+``/hooks/<slug>?token=...`` takes what Kazoo's webhooks app sends for the account webhooks
+``pivotkit kazoo webhook`` creates (``pivotkit.call_events``). Kazoo re-sends an event only
+when it could not connect or read an answer; any status but 200 is a failure that is not
+re-sent, and six within a minute disable the webhook (docs/kazoo-notes.md, "Call webhooks").
+So a 4xx is kept for what is wrong with the request itself, and an accepted event is a 200
+whatever the customer's hook does: its errors and overruns are logged, never answered.
+
+The hook runs before the answer (a Lambda does nothing after it answers) on the shared step
+runner under ``hook_time_limit_seconds``, so a slow hook holds Kazoo's request no longer
+than that; what it does after the limit is its own business (and is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
+from pivotkit.customers import Customer, TokenSource, token_matches
+from pivotkit.errors import (
+    Forbidden,
+    NotFound,
+    PivotkitError,
+    ServerError,
+    StepTimedOut,
+    Unauthorized,
+)
+from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
+from pivotkit.journal import CallJournal
+from pivotkit.request import query_params
+from pivotkit.step_runner import StepRunner, shared_runner
+
+logger = logging.getLogger("pivotkit.webhooks")
+
+WEBHOOK_ROOT = "hooks"
+DEFAULT_HOOK_TIME_LIMIT_SECONDS = 3.0
+# Marks the log line that records a call event (``record_in_log``): the call's journal entry
+# until the journal takes call events itself.
+CALL_EVENT_MARKER = "call_event"
+
+# Where an accepted event is recorded: (customer slug, event). Must not raise for a
+# well-formed event; if it does, the error is logged and the event still answered 200.
+CallEventRecorder = Callable[[str, CallEvent], None]
+
+
+def journal_recorder(journal: CallJournal) -> CallEventRecorder:
+    """Record ``channel_destroy`` of the caller's leg as the call's ``call_end`` journal entry
+    (what ``pivotkit calls`` reads to tell how and when a call ended); every other event, and
+    the other legs' ends, as the marked log line of ``record_in_log``."""
+
+    def record(customer: str, event: CallEvent) -> None:
+        if event.kind != CHANNEL_DESTROY or event.direction == "outbound":
+            record_in_log(customer, event)
+            return
+        journal.call_ended(
+            customer=customer,
+            call_id=event.call_id,
+            account_id=event.account_id,
+            hangup_cause=event.hangup_cause,
+            duration_seconds=event.duration_seconds,
+            ended_at=event.at if event.at is not None else time.time(),
+        )
+
+    return record
+
+
+def record_in_log(customer: str, event: CallEvent) -> None:
+    """One structured log line per event, marked ``call_event``: what ``calls show`` needs
+    to tell how and when a call ended (no caller number or name: those stay in Kazoo)."""
+    logger.info(
+        "%s %s %s",
+        CALL_EVENT_MARKER,
+        event.kind,
+        event.hangup_cause or "-",
+        extra={
+            "journal": CALL_EVENT_MARKER,
+            "customer": customer,
+            "call_id": event.call_id,
+            "account_id": event.account_id,
+            "call_event": event.kind,
+            "at": event.at,
+            "direction": event.direction,
+            "other_leg_call_id": event.other_leg_call_id,
+            "hangup_cause": event.hangup_cause,
+            "hangup_code": event.hangup_code,
+            "duration_seconds": event.duration_seconds,
+            "billing_seconds": event.billing_seconds,
+            "ringing_seconds": event.ringing_seconds,
+        },
+    )
+
+
+class WebhookApp:
+    def __init__(
+        self,
+        customers: Mapping[str, Customer],
+        tokens: TokenSource,
+        *,
+        record: CallEventRecorder = record_in_log,
+        hook_time_limit_seconds: float = DEFAULT_HOOK_TIME_LIMIT_SECONDS,
+        step_runner: StepRunner | None = None,
+    ) -> None:
+        self.customers = dict(customers)
+        self.tokens = tokens
+        self.record = record
+        self.hook_time_limit_seconds = hook_time_limit_seconds
+        self._step_runner = step_runner
+
+    def handle(self, http: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        slug = _route_customer(http)
+        event: CallEvent | None = None
+        code: str | None = None
+        try:
+            customer = self._authenticate(slug, http)
+            event = decode_call_event(http)
+            if not customer.allows_account(event.account_id):
+                raise Forbidden("this Kazoo account may not use this endpoint")
+            self._record(customer, event)
+            if event.ended:
+                self._run_hook(customer, event)
+            response = json_response(200, {"received": event.kind})
+        except PivotkitError as error:
+            response, code = error_response(error), error.code
+        except Exception:  # a bug: logged, and a non-200 Kazoo counts as a failure
+            logger.exception("unhandled error on a webhook request")
+            bug = ServerError("internal error")
+            response, code = error_response(bug), bug.code
+        self._log(slug, event, response.status, code, started)
+        return response
+
+    def _authenticate(self, slug: str | None, http: HttpRequest) -> Customer:
+        customer = self.customers.get(slug or "")
+        if customer is None:
+            raise NotFound("no such webhook endpoint")
+        # On a GET the first "?" Kazoo adds glues the token to the event's first field.
+        token = query_params(http, frozenset({"token"})).get("token", "").partition("?")[0]
+        valid = self.tokens.tokens_for(customer.slug)
+        if not token or not valid or not token_matches(token, valid):
+            raise Unauthorized("missing or wrong token")
+        return customer
+
+    def _record(self, customer: Customer, event: CallEvent) -> None:
+        try:
+            self.record(customer.slug, event)
+        except Exception:  # the event is still answered: Kazoo would not re-send it anyway
+            logger.exception(
+                "could not record the %s event of a call",
+                event.kind,
+                extra={"customer": customer.slug, "call_id": event.call_id},
+            )
+
+    def _run_hook(self, customer: Customer, event: CallEvent) -> None:
+        hook = customer.on_call_end
+        if hook is None:
+            return
+        runner = self._step_runner or shared_runner()
+        try:
+            runner.run(hook, event, timeout=self.hook_time_limit_seconds)
+        except StepTimedOut:
+            logger.error(
+                "on_call_end hook of %s did not return within %.1f s; answered without it",
+                customer.slug,
+                self.hook_time_limit_seconds,
+                extra={"customer": customer.slug, "call_id": event.call_id},
+            )
+        except Exception:  # the customer's bug: logged, never a status Kazoo acts on
+            logger.exception(
+                "on_call_end hook of %s failed",
+                customer.slug,
+                extra={"customer": customer.slug, "call_id": event.call_id},
+            )
+
+    def _log(
+        self,
+        slug: str | None,
+        event: CallEvent | None,
+        status: int,
+        code: str | None,
+        started: float,
+    ) -> None:
+        served = slug if slug in self.customers else None  # an unknown "slug" may be anything
+        extra: dict[str, object] = {
+            "customer": served or "-",
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        if event is not None:
+            extra.update(call_id=event.call_id, call_event=event.kind)
+        if code is not None:
+            extra["error"] = code
+        logger.info("webhook %s -> %d", served or "-", status, extra=extra)
+
+
+def _route_customer(http: HttpRequest) -> str | None:
+    """``/hooks/<slug>`` -> ``slug``; anything else -> ``None`` (a 404)."""
+    segments = http.segments
+    if len(segments) == 2 and segments[0] == WEBHOOK_ROOT:
+        return segments[1]
+    return None

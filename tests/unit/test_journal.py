@@ -1,0 +1,109 @@
+"""The call journal's entries: redacted, masked, bounded, and the call-end seam."""
+
+from __future__ import annotations
+
+import json
+
+from pivotkit.app import Outcome
+from pivotkit.journal import (
+    MAX_ENTRY_BYTES,
+    MAX_REQUESTS_PER_CALL,
+    CallJournal,
+    is_journal_line,
+)
+from pivotkit.redaction import Redactor
+from pivotkit.request import PivotRequest
+
+TOKEN = "s3cret-token-value-123"
+
+
+def _caller(value: str | None, is_number: bool) -> str | None:
+    return None if value is None else ("N" if is_number else "name") + f"<{len(value)}>"
+
+
+def _journal() -> tuple[CallJournal, list[str]]:
+    lines: list[str] = []
+    return CallJournal(lines.append, Redactor([TOKEN]), _caller, clock=lambda: 1000.0), lines
+
+
+def _request(**raw: object) -> PivotRequest:
+    base: dict[str, object] = {"Call-ID": "c1", "Account-ID": "a" * 32}
+    base.update(raw)
+    return PivotRequest.from_params(base)
+
+
+def test_call_end_seam_writes_one_marked_line() -> None:
+    journal, lines = _journal()
+    journal.call_ended(
+        customer="acme",
+        call_id="c1",
+        account_id="a" * 32,
+        hangup_cause="NORMAL_CLEARING",
+        duration_seconds=42.0,
+        ended_at=1234.5,
+    )
+    entry = is_journal_line(lines[0])
+    assert entry is not None
+    assert entry["kind"] == "call_end"
+    assert (entry["hangup_cause"], entry["duration_seconds"], entry["at"]) == (
+        "NORMAL_CLEARING",
+        42.0,
+        1234.5,
+    )
+
+
+def test_request_entry_hides_token_pin_and_caller() -> None:
+    journal, lines = _journal()
+    request = _request(
+        **{
+            "Caller-ID-Number": "+14155550123",
+            "Caller-ID-Name": f"me {TOKEN}",
+            "Digits": {"pin_3": "8642"},
+            "Custom-Application-Vars": {"t": TOKEN, "token": "anything"},
+            "Request-URL": f"https://x/pivot/acme?token={TOKEN}&step=a",
+        }
+    )
+    answer = json.dumps({"module": "pivot", "data": {"voice_url": f"https://x?token={TOKEN}"}})
+    outcome = Outcome(
+        customer="acme",
+        step="pin",
+        status=200,
+        duration_ms=3.0,
+        call_id="c1",
+        digits="8642",
+        answer=answer.encode(),
+        request=request,
+        hop=3,
+        seq=2,
+    )
+    journal.observe(outcome, None)
+    line = lines[0]
+    assert TOKEN not in line
+    assert "8642" not in line
+    assert "+14155550123" not in line
+    entry = is_journal_line(line)
+    assert entry is not None
+    assert entry["digits_length"] == 4 and entry["hop"] == 3 and entry["seq"] == 2
+
+
+def test_hostile_values_stay_bounded() -> None:
+    journal, lines = _journal()
+    request = _request(**{"Caller-ID-Name": "\x1b[31m\n" + "A" * 100_000, "X": ["v"] * 10_000})
+    outcome = Outcome(
+        customer="acme",
+        step="s",
+        status=200,
+        duration_ms=1.0,
+        call_id="c1",
+        answer=b"{" + b'"k":"' + b"x" * 200_000 + b'"}',
+        request=request,
+        hop=1,
+    )
+    journal.observe(outcome, None)
+    assert len(lines[0]) <= MAX_ENTRY_BYTES
+    assert "\x1b" not in lines[0] and "\n" not in lines[0]
+    for hop in range(MAX_REQUESTS_PER_CALL + 1, MAX_REQUESTS_PER_CALL + 200):
+        journal.observe(
+            Outcome(customer="acme", step="s", status=200, duration_ms=1.0, hop=hop), None
+        )
+    assert len(lines) == 1
