@@ -31,8 +31,13 @@ Semantics (the same deployed, under ``pivotkit serve``/``call``/``replay`` and i
   the job raised (``job_failed``), ran past its ``timeout_seconds`` (``timed_out``) or
   was never dispatched (``not_started``).
 - Records live in the call-state table beside the call's own record, under the customer's
-  key prefix (``<slug>#<account>#<call>#job#<id>``), with the call state's TTL, marked
-  ``item_kind = job`` so the stats scan skips them.
+  key prefix (``<slug>#job#<account>#<call>#<id>``: an account id is 32 hex digits, so
+  never ``job``), with the call state's TTL, marked by their ``job`` attribute so the
+  stats scan skips them (``pivotkit.aws.dynamodb_jobs``).
+- Where a job runs: deployed, an asynchronous invocation of the customer's own function
+  (``pivotkit.aws.self_invoke``), which may run past the answer for as long as the
+  function's timeout allows; a thread of a function that has answered can be frozen by
+  Lambda until its next request, so none is used there. Locally, a background thread.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ logger = logging.getLogger("pivotkit.work")
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 JOB_SEGMENT = "job"
+# The attribute a job record carries (its Job, JSON): the marker the stats scan skips.
+JOB_ATTRIBUTE = "job"
 # The bound a caller waits by default, and the most a job may be given: the function's
 # timeout (20 s) less a margin, since one invocation runs the job.
 DEFAULT_JOB_TIMEOUT_SECONDS = 15.0
@@ -105,8 +112,8 @@ def job_from_event(fields: Mapping[str, Any]) -> Job:
 
 
 def job_key(key: CallKey, job_id: str) -> str:
-    """The partition key of a job's record: inside the call's own key prefix."""
-    return KEY_SEPARATOR.join((key.partition_key, JOB_SEGMENT, job_id))
+    """``<slug>#job#<account>#<call>#<id>``: a job record's key, under the customer's prefix."""
+    return KEY_SEPARATOR.join((key.customer, JOB_SEGMENT, key.account_id, key.call_id, job_id))
 
 
 @dataclass(frozen=True, slots=True)

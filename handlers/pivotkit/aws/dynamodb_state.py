@@ -62,6 +62,7 @@ from pivotkit.state import (
     number_text,
     state_too_large,
 )
+from pivotkit.work import JOB_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -204,7 +205,8 @@ class DynamoDBStateStore:
         self, customer: str, *, live_at: float | None = None, page_size: int | None = None
     ) -> Iterator[CallRecord]:
         """Every call record of ``customer``, page by page (for ``pivotkit stats``); the
-        customer's shared items (marked ``shared``) are not calls and are skipped.
+        customer's shared items (marked ``shared``) and job records (marked ``job``) are not
+        calls and are skipped.
 
         An operator tool, never a request-path call: a Scan reads the whole table (the
         filter applies after the read), costing capacity in proportion to its size. With
@@ -214,9 +216,15 @@ class DynamoDBStateStore:
         """
         request: ScanInputTypeDef = {
             "TableName": self.table_name,
-            # Shared items (pivotkit.shared) sit under the same prefix, marked: not calls.
-            "FilterExpression": "begins_with(#pk, :prefix) AND attribute_not_exists(#shared)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#shared": SHARED_ATTRIBUTE},
+            # Shared items (pivotkit.shared) and job records (pivotkit.work) sit under the
+            # same prefix, marked: not calls.
+            "FilterExpression": "begins_with(#pk, :prefix) AND attribute_not_exists(#shared)"
+            " AND attribute_not_exists(#job)",
+            "ExpressionAttributeNames": {
+                "#pk": PARTITION_KEY,
+                "#shared": SHARED_ATTRIBUTE,
+                "#job": JOB_ATTRIBUTE,
+            },
             "ExpressionAttributeValues": {":prefix": {"S": f"{customer}{KEY_SEPARATOR}"}},
         }
         if page_size is not None:
