@@ -112,7 +112,9 @@ def test_another_call_does_not_see_the_job(backend: Backend) -> None:
     backend.store.create(pending(job()))
     other = CallKey("acme", ACCOUNT, "call-2@10.0.0.5")
     assert backend.store.load(other, job().job_id, now=NOW) is None
-    assert backend.store.load(CallKey("globex", ACCOUNT, KEY.call_id), job().job_id, now=NOW) is None
+    assert (
+        backend.store.load(CallKey("globex", ACCOUNT, KEY.call_id), job().job_id, now=NOW) is None
+    )
 
 
 def test_racing_creates_start_one_job(backend: Backend) -> None:
