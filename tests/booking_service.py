@@ -51,7 +51,7 @@ class BookingService:
 class _Handler(BaseHTTPRequestHandler):
     service: BookingService
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests read ``received`` instead."""
 
     def _answer(self, method: str) -> None:

@@ -193,9 +193,14 @@ class PivotApp:
             from pivotkit.deferred import ThreadDeferrer
             from pivotkit.deferred_runner import DeferredWork
 
-            self._deferrer = ThreadDeferrer(
-                DeferredWork(self.customers, self.jobs, clock=self.clock).run
+            work = DeferredWork(
+                self.customers,
+                self.jobs,
+                clock=self.clock,
+                config=self.config,
+                secrets=self.secrets,
             )
+            self._deferrer = ThreadDeferrer(work.run)
         return self._deferrer
 
     # -- HTTP -----------------------------------------------------------------------------

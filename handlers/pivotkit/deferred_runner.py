@@ -14,12 +14,15 @@ from pivotkit.deferred import JOB, is_deferred_event
 from pivotkit.work import JobStore, job_from_event, run_job
 
 if TYPE_CHECKING:
+    from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
     from pivotkit.media.store import MediaStore
+    from pivotkit.secrets import SecretSource
 
 
 class DeferredWork:
-    """Runs jobs and media hooks; ``media`` is the store ``StoredMedia.read()`` reads from."""
+    """Runs jobs and media hooks; ``media`` is the store ``StoredMedia.read()`` reads from,
+    ``config`` and ``secrets`` what ``job.config`` and ``job.secrets`` read."""
 
     def __init__(
         self,
@@ -28,11 +31,15 @@ class DeferredWork:
         *,
         media: Callable[[], MediaStore] | None = None,
         clock: Callable[[], float] = time.time,
+        config: ConfigSource | None = None,
+        secrets: SecretSource | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.jobs = jobs
         self._media = media
         self.clock = clock
+        self.config = config
+        self.secrets = secrets
 
     def run(self, event: Mapping[str, Any]) -> None:
         """Run one event. A media hook that raises raises ``DeferredFailed`` (deployed,
@@ -47,4 +54,11 @@ class DeferredWork:
         customer = self.customers.get(str(event.get("customer")))
         if customer is None:
             raise ValueError("a deferred event for a customer this function does not serve")
-        run_job(customer, self.jobs, job_from_event(event["job"]), now=self.clock)
+        run_job(
+            customer,
+            self.jobs,
+            job_from_event(event["job"]),
+            now=self.clock,
+            config=self.config,
+            secrets=self.secrets,
+        )

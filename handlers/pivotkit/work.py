@@ -49,15 +49,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from pivotkit.deferred import JOB, deferred_event
 from pivotkit.state import KEY_SEPARATOR, CallKey, state_to_json
 
 if TYPE_CHECKING:
+    from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
     from pivotkit.deferred import Deferrer
+    from pivotkit.outbound import Http
+    from pivotkit.secrets import Secrets, SecretSource
 
 logger = logging.getLogger("pivotkit.work")
 
@@ -78,6 +81,16 @@ Status: TypeAlias = Literal["pending", "done", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a running job reaches besides its fields: its customer's configuration and
+    secrets, as a step does (never carried in the job's event)."""
+
+    customer: Customer
+    config: ConfigSource | None = None
+    secrets: SecretSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """One job to run: what the job function receives (``@flow.job``)."""
 
@@ -89,6 +102,8 @@ class Job:
     payload: Mapping[str, Any]
     started_at: float
     deadline_at: float
+    # Set where the job runs (run_job); not part of the job's record nor its event.
+    context: JobContext | None = field(default=None, repr=False, compare=False)
 
     @property
     def call_key(self) -> CallKey:
@@ -98,17 +113,60 @@ class Job:
         """Seconds until the caller stops waiting for this job (never negative)."""
         return max(0.0, self.deadline_at - (time.time() if now is None else now))
 
+    @property
+    def config(self) -> Any:
+        """The customer's configuration, as ``call.config`` gives it to a step."""
+        context = self._context()
+        if context.customer.config_model is None:
+            raise ValueError(f"customer {self.customer!r} declares no configuration")
+        if context.config is None:
+            from pivotkit.config import ConfigFiles
+
+            return ConfigFiles().config_for(context.customer)
+        return context.config.config_for(context.customer)
+
+    @property
+    def secrets(self) -> Secrets:
+        """The customer's declared secrets, as ``call.secrets`` gives them to a step."""
+        from pivotkit.secrets import Secrets, StaticSecrets
+
+        context = self._context()
+        return Secrets(context.customer, context.secrets or StaticSecrets({}))
+
+    @property
+    def http(self) -> Http:
+        """``call.http`` for a job: JSON over HTTP within the job's own bound
+        (``time_left``), sending the job id as ``Idempotency-Key``, so a redelivered
+        event asks the service for the same booking."""
+        from pivotkit.outbound import Http
+
+        return Http(budget=self.time_left, idempotency_key=f"job-{self.job_id}")
+
+    def _context(self) -> JobContext:
+        if self.context is None:
+            raise RuntimeError("this job is not running (it has no context)")
+        return self.context
+
+
+# The fields a job's record and event carry (everything but its context).
+JOB_FIELDS = tuple(name for name in Job.__dataclass_fields__ if name != "context")
+
 
 JobFunction: TypeAlias = Callable[[Job], Any]
 
 
+def job_fields(job: Job) -> dict[str, Any]:
+    """The job's own fields, JSON-safe (no context: no configuration, no secret)."""
+    return {name: getattr(job, name) for name in JOB_FIELDS} | {"payload": dict(job.payload)}
+
+
 def job_event(job: Job) -> dict[str, Any]:
-    """The deferred event that runs ``job``: the job's fields, JSON-safe, nothing else."""
-    return deferred_event(JOB, job.customer, "job", asdict(job))
+    """The deferred event that runs ``job``: the job's fields, nothing else."""
+    return deferred_event(JOB, job.customer, "job", job_fields(job))
 
 
 def job_from_event(fields: Mapping[str, Any]) -> Job:
-    return Job(**{name: fields[name] for name in Job.__dataclass_fields__})
+    return Job(**{name: fields[name] for name in JOB_FIELDS})
 
 
 def job_key(key: CallKey, job_id: str) -> str:
@@ -312,8 +370,17 @@ def dispatch(work: Work, deferrer: Deferrer) -> None:
             _finish_quietly(work.store, job, "failed", None, "not_started", work.clock())
 
 
-def run_job(customer: Customer, store: JobStore, job: Job, *, now: Callable[[], float]) -> None:
-    """Run one job (in whatever process its deferrer chose) and store how it ended.
+def run_job(
+    customer: Customer,
+    store: JobStore,
+    job: Job,
+    *,
+    now: Callable[[], float],
+    config: ConfigSource | None = None,
+    secrets: SecretSource | None = None,
+) -> None:
+    """Run one job (in whatever process its deferrer chose) and store how it ended;
+    ``config`` and ``secrets`` are what ``job.config`` and ``job.secrets`` read.
 
     A job that raises is recorded as failed and logged, never retried: the caller is told
     so on the next poll, and a retry after that (a booking made after the apology) would be
@@ -331,6 +398,7 @@ def run_job(customer: Customer, store: JobStore, job: Job, *, now: Callable[[], 
     if function is None:
         _finish_quietly(store, job, "failed", None, "no_such_job", now())
         return
+    job = replace(job, context=JobContext(customer, config, secrets))
     try:
         result = function(job)
         stored = json.loads(result_json(result))

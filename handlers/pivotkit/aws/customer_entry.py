@@ -100,6 +100,7 @@ def make_deferred_runner(
     """What runs this function's own deferred events: jobs on ``jobs`` (the call-state
     table), media hooks reading the bytes back from the media bucket (built on the first
     ``read()``)."""
+    from pivotkit.aws.lambda_entry import build_config_source, build_secret_source
     from pivotkit.deferred_runner import DeferredWork
     from pivotkit.media.store import MediaStore
 
@@ -112,4 +113,11 @@ def make_deferred_runner(
             stores.append(build_media_store(settings))
         return stores[0]
 
-    return DeferredWork(customers, jobs, media=media).run
+    work = DeferredWork(
+        customers,
+        jobs,
+        media=media,
+        config=build_config_source(settings, customers),
+        secrets=build_secret_source(settings, customers),
+    )
+    return work.run

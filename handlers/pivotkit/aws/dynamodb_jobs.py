@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.aws.clients import dynamodb_client
@@ -34,6 +33,7 @@ from pivotkit.work import (
     Job,
     JobRecord,
     Status,
+    job_fields,
     job_from_event,
     job_key,
     result_json,
@@ -66,7 +66,7 @@ class DynamoDBJobStore:
     def create(self, record: JobRecord) -> bool:
         item: dict[str, AttributeValueTypeDef] = {
             PARTITION_KEY: {"S": job_key(record.job.call_key, record.job.job_id)},
-            JOB_ATTRIBUTE: {"S": json.dumps(asdict(record.job), separators=(",", ":"))},
+            JOB_ATTRIBUTE: {"S": json.dumps(job_fields(record.job), separators=(",", ":"))},
             "status": {"S": record.status},
             TTL_ATTRIBUTE: {"N": number_text(record.expires_at)},
         }
