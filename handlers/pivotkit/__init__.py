@@ -21,12 +21,12 @@ from pivotkit.errors import (
     StepError,
 )
 from pivotkit.flow import Call, CallState, Flow
-from pivotkit.holding import hold
-from pivotkit.work import Job, JobStatus
 
 if TYPE_CHECKING:
     from pivotkit.call_events import CallEvent
+    from pivotkit.holding import hold
     from pivotkit.request import PivotRequest
+    from pivotkit.work import Job, JobStatus
 
 __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
     *_callflow_names,
@@ -63,4 +63,12 @@ def __getattr__(name: str) -> Any:
         from pivotkit.call_events import CallEvent
 
         return CallEvent
+    if name in ("Job", "JobStatus"):  # background jobs: only a flow that declares one
+        from pivotkit import work
+
+        return getattr(work, name)
+    if name == "hold":
+        from pivotkit.holding import hold
+
+        return hold
     raise AttributeError(f"module 'pivotkit' has no attribute {name!r}")

@@ -11,6 +11,7 @@ request, none for a step that needs no state.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -54,12 +55,12 @@ from pivotkit.state import (
     stored_answer,
 )
 from pivotkit.step_runner import StepRunner, shared_runner
-from pivotkit.work import InMemoryJobStore, JobStore, Work, dispatch
 
 if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.deferred import Deferrer
     from pivotkit.secrets import SecretSource
+    from pivotkit.work import JobStore, Work
 
 logger = logging.getLogger("pivotkit")
 
@@ -184,8 +185,17 @@ class PivotApp:
             secrets = StaticSecrets({})
         self.config: ConfigSource | None = config
         self.secrets: SecretSource | None = secrets
-        self.jobs: JobStore = jobs if jobs is not None else InMemoryJobStore()
+        # pivotkit.work is imported only by a step that uses call.work (a lean cold start).
+        self._jobs = jobs
         self._deferrer = deferrer
+
+    @property
+    def jobs(self) -> JobStore:
+        if self._jobs is None:
+            from pivotkit.work import InMemoryJobStore
+
+            self._jobs = InMemoryJobStore()
+        return self._jobs
 
     @property
     def deferrer(self) -> Deferrer:
@@ -352,7 +362,7 @@ class PivotApp:
                 seq_placeholder=placeholder,
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
-                work=Work(customer, key, step, hop, seq, self.jobs, self.clock),
+                work=functools.partial(self._work, customer, key, step, hop, seq),
                 shared_store=self.shared,
                 config_source=self.config,
                 secret_source=self.secrets,
@@ -380,10 +390,18 @@ class PivotApp:
             return self._settled(call, body)
         raise StateUnavailable("the call's state kept changing; giving up")
 
+    def _work(self, customer: Customer, key: CallKey, step: str, hop: int, seq: int) -> Work:
+        """``call.work`` of one request, built when its step first uses it."""
+        from pivotkit.work import Work
+
+        return Work(customer, key, step, hop, seq, self.jobs, self.clock)
+
     def _settled(self, call: Call, body: str) -> bytes:
         """The answer's bytes, once nothing can change it: the jobs its step started go."""
-        work = call.work
-        if work.started:
+        work = call.built_work
+        if work is not None and work.started:
+            from pivotkit.work import dispatch
+
             dispatch(work, self.deferrer)
         return body.encode("utf-8")
 

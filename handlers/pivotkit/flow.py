@@ -171,7 +171,7 @@ class Call:
         seq_placeholder: str,
         sig_placeholder: str,
         clock: Callable[[], float] = time.time,
-        work: Work | None = None,
+        work: Callable[[], Work] | None = None,
         shared_store: SharedStore | None = None,
         config_source: ConfigSource | None = None,
         secret_source: SecretSource | None = None,
@@ -196,7 +196,8 @@ class Call:
         self._sig = sig_placeholder
         self._continuations: dict[tuple[str, str | None], str] = {}
         self._clock = clock
-        self._work = work
+        self._work_factory = work
+        self._work: Work | None = None
         self._shared_store = shared_store
         self._shared: Shared | None = None
         self._config_source = config_source
@@ -378,7 +379,14 @@ class Call:
         """Background jobs of this call: ``start`` one, ``poll`` it from a later step
         (``pivotkit.work``; ``pivotkit.hold`` builds the answer while it runs)."""
         if self._work is None:
-            raise RuntimeError("this call was built without background jobs")
+            if self._work_factory is None:
+                raise RuntimeError("this call was built without background jobs")
+            self._work = self._work_factory()
+        return self._work
+
+    @property
+    def built_work(self) -> Work | None:
+        """``call.work`` if this request's step used it (the engine dispatches its jobs)."""
         return self._work
 
     @property

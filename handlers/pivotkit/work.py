@@ -66,8 +66,6 @@ logger = logging.getLogger("pivotkit.work")
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 JOB_SEGMENT = "job"
-# The attribute a job record carries (its Job, JSON): the marker the stats scan skips.
-JOB_ATTRIBUTE = "job"
 # The bound a caller waits by default, and the most a job may be given: the function's
 # timeout (20 s) less a margin, since one invocation runs the job.
 DEFAULT_JOB_TIMEOUT_SECONDS = 15.0

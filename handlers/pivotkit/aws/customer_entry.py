@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivotkit.aws.composition import build_function_parts
 from pivotkit.aws.lambda_entry import build_job_store, make_pivot_handler
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
-from pivotkit.deferred import is_deferred_event
 from pivotkit.http import LambdaHandler
-from pivotkit.work import JobStore
+
+if TYPE_CHECKING:
+    from pivotkit.work import JobStore
 
 MEDIA_PREFIX = "/media"
 WEBHOOK_PREFIX = "/hooks"
@@ -59,12 +60,18 @@ def _under(event: Mapping[str, Any], prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHandler:
+def make_customer_handler(
+    environ: Mapping[str, str] | None = None,
+    *,
+    customers: Mapping[str, Customer] | None = None,
+) -> LambdaHandler:
+    """The function's handler; ``customers`` replaces discovery (tests)."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
-    served = discover_customers(only=settings.customer)
+    served = customers if customers is not None else discover_customers(only=settings.customer)
     parts = build_function_parts(settings, served)
-    # One job store for the requests that start and poll jobs and the runs that finish them.
+    # One job store for the requests that start and poll jobs and the runs that finish them
+    # (on DynamoDB: a lazy client; its module is imported here, pivotkit.work is not).
     jobs = build_job_store(settings)
     pivot = make_pivot_handler(env, customers=served, parts=parts, jobs=jobs)
     media: list[LambdaHandler] = []  # built on the first media request, then kept
@@ -72,7 +79,7 @@ def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHan
     deferred: list[Callable[[Mapping[str, Any]], None]] = []  # built on the first event
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        if is_deferred_event(event):
+        if _maybe_deferred(event):
             if not deferred:
                 deferred.append(make_deferred_runner(settings, served, jobs))
             deferred[0](event)
@@ -92,6 +99,16 @@ def make_customer_handler(environ: Mapping[str, str] | None = None) -> LambdaHan
         return media[0](event, context)
 
     return handler
+
+
+def _maybe_deferred(event: object) -> bool:
+    """Whether ``event`` is the function's own deferred event. Every HTTP event has a
+    ``requestContext``; only one without it loads ``pivotkit.deferred`` to be judged."""
+    if not isinstance(event, Mapping) or "requestContext" in event:
+        return False
+    from pivotkit.deferred import is_deferred_event
+
+    return is_deferred_event(event)
 
 
 def make_deferred_runner(

@@ -27,21 +27,16 @@ from typing import TYPE_CHECKING, Any
 from pivotkit.aws.clients import dynamodb_client
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
 from pivotkit.errors import WriteConflict
-from pivotkit.state import PARTITION_KEY, TTL_ATTRIBUTE, CallKey, number_text
-from pivotkit.work import (
-    JOB_ATTRIBUTE,
-    Job,
-    JobRecord,
-    Status,
-    job_fields,
-    job_from_event,
-    job_key,
-    result_json,
-)
+from pivotkit.state import JOB_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE, CallKey, number_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from pivotkit.work import Job, JobRecord, Status
+
+# pivotkit.work is imported by the first call, not with this module: the store is built at
+# cold start, and a customer whose steps start no job never loads the jobs code.
 
 
 class DynamoDBJobStore:
@@ -64,6 +59,8 @@ class DynamoDBJobStore:
         return cls(dynamodb_client, table_name)
 
     def create(self, record: JobRecord) -> bool:
+        from pivotkit.work import job_fields, job_key
+
         item: dict[str, AttributeValueTypeDef] = {
             PARTITION_KEY: {"S": job_key(record.job.call_key, record.job.job_id)},
             JOB_ATTRIBUTE: {"S": json.dumps(job_fields(record.job), separators=(",", ":"))},
@@ -88,6 +85,8 @@ class DynamoDBJobStore:
     def finish(
         self, job: Job, status: Status, *, result: Any, reason: str | None, now: float
     ) -> bool:
+        from pivotkit.work import job_key, result_json
+
         values: dict[str, AttributeValueTypeDef] = {
             ":status": {"S": status},
             ":pending": {"S": "pending"},
@@ -121,6 +120,8 @@ class DynamoDBJobStore:
         return True
 
     def load(self, key: CallKey, job_id: str, *, now: float) -> JobRecord | None:
+        from pivotkit.work import job_key
+
         client = self._requests.client
         answer = self._requests.call(
             "GetItem",
@@ -140,6 +141,8 @@ class DynamoDBJobStore:
 
 
 def _decode(item: Mapping[str, AttributeValueTypeDef]) -> JobRecord:
+    from pivotkit.work import JobRecord, job_from_event
+
     status = item["status"]["S"]
     if status not in ("pending", "done", "failed"):
         raise ValueError(f"a job record with status {status!r}")

@@ -53,6 +53,7 @@ from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
 from pivotkit.shared import SHARED_ATTRIBUTE
 from pivotkit.state import (
+    JOB_ATTRIBUTE,
     KEY_SEPARATOR,
     PARTITION_KEY,
     TTL_ATTRIBUTE,
@@ -62,7 +63,6 @@ from pivotkit.state import (
     number_text,
     state_too_large,
 )
-from pivotkit.work import JOB_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

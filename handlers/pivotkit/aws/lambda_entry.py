@@ -30,7 +30,6 @@ from pivotkit.errors import PivotkitError
 from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
-from pivotkit.work import InMemoryJobStore, JobStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.deferred import Deferrer
     from pivotkit.secrets import SecretSource
+    from pivotkit.work import JobStore
 
 logger = logging.getLogger("pivotkit")
 
@@ -104,6 +104,8 @@ def build_job_store(settings: Settings, *, on_client: ClientHook | None = None) 
     """Background job records (``call.work``): on the call-state table when there is one,
     under the customer's key prefix; else in memory. ``on_client`` as for the state store."""
     if settings.state_table is None:
+        from pivotkit.work import InMemoryJobStore
+
         return InMemoryJobStore()
     from pivotkit.aws.clients import dynamodb_client
     from pivotkit.aws.dynamodb_jobs import DynamoDBJobStore

@@ -29,6 +29,9 @@ def modules_after_import(**settings: str) -> set[str]:
     env.update(
         PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT / "handlers"), str(PROJECT_ROOT)]),
         PIVOTKIT_TOKENS=json.dumps({"acme": ["media-cold-start-token"]}),
+        # One customer, as each deployed function serves: an example with a config_model
+        # (booking) loads pydantic for its model, whatever the function.
+        PIVOTKIT_CUSTOMER="acme",
         **settings,
     )
     done = subprocess.run(
