@@ -113,3 +113,20 @@ class QueuedDeferrer:
             except Exception as exc:
                 self.failures.append((event, exc))
         return ran
+
+
+class InlineDeferrer:
+    """Runs each event at once, in the thread that defers it: once the answer is settled,
+    before its bytes leave the engine, as if the hold music always outlasted the work
+    (``pivotkit.testing``). ``failures`` collects what raised, as a dead-letter queue
+    would."""
+
+    def __init__(self, run: Callable[[Mapping[str, Any]], None]) -> None:
+        self._run = run
+        self.failures: list[tuple[Mapping[str, Any], BaseException]] = []
+
+    def defer(self, event: Mapping[str, Any]) -> None:
+        try:
+            self._run(event)
+        except Exception as exc:
+            self.failures.append((event, exc))

@@ -21,7 +21,10 @@ caller, a call placed an hour later). What a test can inject is a keyword argume
 ``Harness`` (and of ``call``): ``now``, ``shared``, ``config`` (the customer's
 configuration: a model instance or a mapping of its fields; by default its
 ``config/<stage>.toml``, stage ``dev``) and ``secrets`` (name -> value; by default none, so
-a step that reads one gets a 503 as deployed without the secret set).
+a step that reads one gets a 503 as deployed without the secret set). Background jobs
+(``call.work``) run as soon as the answer that started them is settled, so the next lap
+finds them done (a slow job: drive ``PivotApp`` with a ``ThreadDeferrer``, as
+tests/examples/test_booking.py does); ``Harness.jobs`` holds their records.
 
 Local tooling: never shipped to Lambda.
 """
@@ -40,6 +43,8 @@ from urllib.parse import parse_qs, urlsplit
 from pivotkit.app import PivotApp
 from pivotkit.config import DEFAULT_STAGE, ConfigFiles, ConfigSource, StaticConfig
 from pivotkit.customers import Customer, StaticTokens
+from pivotkit.deferred import InlineDeferrer
+from pivotkit.deferred_runner import DeferredWork
 from pivotkit.local.clock import parse_now
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import kazoo_validator
@@ -48,6 +53,7 @@ from pivotkit.local.transcript import Event, Transcript
 from pivotkit.secrets import StaticSecrets
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
+from pivotkit.work import InMemoryJobStore
 
 __all__ = [
     "NO_KEY",
@@ -284,14 +290,28 @@ class Harness:
         # call.shared: the in-memory twin unless a test brings its own (DynamoDB on moto).
         self.shared_store: SharedStore = shared if shared is not None else InMemorySharedStore()
         self._now: float | None = None if now is None else _instant(now)
+        config_source = _config_source(customer, config, stage)
+        secret_source = StaticSecrets({customer.slug: _declared(customer, secrets or {})})
+        # Background jobs (call.work) run as soon as the answer that started them is
+        # settled, as if each lap's hold audio outlasted them: the next lap sees the result.
+        self.jobs = InMemoryJobStore()
+        work = DeferredWork(
+            {customer.slug: customer},
+            self.jobs,
+            clock=self._clock,
+            config=config_source,
+            secrets=secret_source,
+        )
         self._app = PivotApp(
             {customer.slug: customer},
             self._store,
             StaticTokens({customer.slug: [TOKEN]}),
             clock=self._clock,
             shared=self.shared_store,
-            config=_config_source(customer, config, stage),
-            secrets=StaticSecrets({customer.slug: _declared(customer, secrets or {})}),
+            config=config_source,
+            secrets=secret_source,
+            jobs=self.jobs,
+            deferrer=InlineDeferrer(work.run),
         )
         self._validator, self._validation = kazoo_validator()
         self._calls = 0

@@ -86,6 +86,8 @@ class JobContext:
     customer: Customer
     config: ConfigSource | None = None
     secrets: SecretSource | None = None
+    # The engine's clock (the system clock deployed; the test's in pivotkit.testing).
+    clock: Callable[[], float] = time.time
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +110,11 @@ class Job:
         return CallKey(self.customer, self.account_id, self.call_id)
 
     def time_left(self, now: float | None = None) -> float:
-        """Seconds until the caller stops waiting for this job (never negative)."""
-        return max(0.0, self.deadline_at - (time.time() if now is None else now))
+        """Seconds until the caller stops waiting for this job (never negative), by the
+        engine's clock."""
+        if now is None:
+            now = self.context.clock() if self.context is not None else time.time()
+        return max(0.0, self.deadline_at - now)
 
     @property
     def config(self) -> Any:
@@ -396,7 +401,7 @@ def run_job(
     if function is None:
         _finish_quietly(store, job, "failed", None, "no_such_job", now())
         return
-    job = replace(job, context=JobContext(customer, config, secrets))
+    job = replace(job, context=JobContext(customer, config, secrets, now))
     try:
         result = function(job)
         stored = json.loads(result_json(result))

@@ -26,6 +26,7 @@ from pivotkit.deferred_runner import DeferredWork
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.secrets import StaticSecrets
 from pivotkit.state import InMemoryStateStore
+from pivotkit.testing import Harness
 from pivotkit.work import InMemoryJobStore, job_event
 from tests.booking_service import BookingService, booking_service, refused_url
 
@@ -221,3 +222,35 @@ def test_racing_duplicates_of_the_press_start_one_booking(service: BookingServic
     line.thread.join()
     assert len(service.posts()) == 1
     assert len(line.jobs.records()) == 1
+
+
+def test_the_public_harness_walks_a_booking_call(service: BookingService) -> None:
+    """pivotkit.testing runs a job as soon as its answer is settled (the hold audio
+    outlasts it), so a whole call is one ``call``: the menu, the hold, the booking."""
+    harness = Harness(
+        booking.customer,
+        config={"booking_url": service.url, "lap_seconds": 2},
+        secrets={"booking_api_key": API_KEY},
+    )
+    result = harness.call(digits=["1"])
+    assert result.heard == [
+        "Welcome. Press 1 to book the first free appointment, at 09:00.",
+        "Please hold while we book that.",
+        "silence_stream://2000",
+        BOOKED,
+    ]
+    result.assert_hangup()
+    (record,) = harness.jobs.records()
+    assert record.status == "done"
+    assert len(service.posts()) == 1
+
+
+def test_the_public_harness_hears_the_apology_when_the_service_is_down() -> None:
+    harness = Harness(
+        booking.customer,
+        config={"booking_url": refused_url()},
+        secrets={"booking_api_key": API_KEY},
+    )
+    result = harness.call(digits=["1"])
+    assert result.heard[-1] == booking.APOLOGY
+    result.assert_hangup()
