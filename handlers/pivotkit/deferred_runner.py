@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
     from pivotkit.media.store import MediaStore
+    from pivotkit.outbound import Transport
     from pivotkit.secrets import SecretSource
 
 
 class DeferredWork:
     """Runs jobs and media hooks; ``media`` is the store ``StoredMedia.read()`` reads from,
-    ``config`` and ``secrets`` what ``job.config`` and ``job.secrets`` read."""
+    ``config``, ``secrets`` and ``outbound`` what ``job.config``, ``job.secrets`` and
+    ``job.http`` use."""
 
     def __init__(
         self,
@@ -33,6 +35,7 @@ class DeferredWork:
         clock: Callable[[], float] = time.time,
         config: ConfigSource | None = None,
         secrets: SecretSource | None = None,
+        outbound: Transport | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.jobs = jobs
@@ -40,6 +43,7 @@ class DeferredWork:
         self.clock = clock
         self.config = config
         self.secrets = secrets
+        self.outbound = outbound
 
     def run(self, event: Mapping[str, Any]) -> None:
         """Run one event. A media hook that raises raises ``DeferredFailed`` (deployed,
@@ -61,4 +65,5 @@ class DeferredWork:
             now=self.clock,
             config=self.config,
             secrets=self.secrets,
+            outbound=self.outbound,
         )

@@ -98,6 +98,9 @@ class Urllib3Transport:
     def __init__(self, *, connections_per_host: int = 10) -> None:
         import urllib3  # on first use: a process that never calls out never loads it
 
+        # urllib3's DEBUG lines quote each request's path with its query (where API keys
+        # sit): keep them out of the logs, whatever level the root logger is at.
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
         self._urllib3 = urllib3
         self._pool: urllib3.PoolManager = urllib3.PoolManager(
             num_pools=32, maxsize=connections_per_host, retries=False, block=False
@@ -124,7 +127,10 @@ class Urllib3Transport:
                 retries=False,
                 redirect=False,
             )
-        except urllib3.exceptions.TimeoutError:  # connect or read (ConnectTimeoutError too)
+        except urllib3.exceptions.NewConnectionError as error:  # before: it is a timeout too
+            reason = type(_root_cause(error)).__name__
+            raise OutboundError("refused", reason, method=method, url=url) from None
+        except urllib3.exceptions.TimeoutError:  # connect or read
             raise OutboundError("timeout", "no answer in time", method=method, url=url) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
             # Refused, reset, unreachable, a name that does not resolve, a TLS failure.

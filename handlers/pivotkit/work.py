@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
     from pivotkit.deferred import Deferrer
-    from pivotkit.outbound import Http
+    from pivotkit.outbound import Http, Transport
     from pivotkit.secrets import Secrets, SecretSource
 
 logger = logging.getLogger("pivotkit.work")
@@ -88,6 +88,8 @@ class JobContext:
     secrets: SecretSource | None = None
     # The engine's clock (the system clock deployed; the test's in pivotkit.testing).
     clock: Callable[[], float] = time.time
+    # What job.http sends through; None: the process's shared pool (pivotkit.outbound).
+    outbound: Transport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,10 @@ class Job:
         event asks the service for the same booking."""
         from pivotkit.outbound import Http
 
-        return Http(budget=self.time_left, idempotency_key=f"job-{self.job_id}")
+        transport = None if self.context is None else self.context.outbound
+        return Http(
+            budget=self.time_left, idempotency_key=f"job-{self.job_id}", transport=transport
+        )
 
     def _context(self) -> JobContext:
         if self.context is None:
@@ -381,9 +386,11 @@ def run_job(
     now: Callable[[], float],
     config: ConfigSource | None = None,
     secrets: SecretSource | None = None,
+    outbound: Transport | None = None,
 ) -> None:
     """Run one job (in whatever process its deferrer chose) and store how it ended;
-    ``config`` and ``secrets`` are what ``job.config`` and ``job.secrets`` read.
+    ``config``, ``secrets`` and ``outbound`` are what ``job.config``, ``job.secrets`` and
+    ``job.http`` use.
 
     A job that raises is recorded as failed and logged, never retried: the caller is told
     so on the next poll, and a retry after that (a booking made after the apology) would be
@@ -401,7 +408,7 @@ def run_job(
     if function is None:
         _finish_quietly(store, job, "failed", None, "no_such_job", now())
         return
-    job = replace(job, context=JobContext(customer, config, secrets, now))
+    job = replace(job, context=JobContext(customer, config, secrets, now, outbound))
     try:
         result = function(job)
         stored = json.loads(result_json(result))

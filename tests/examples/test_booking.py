@@ -26,7 +26,7 @@ from pivotkit.deferred_runner import DeferredWork
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.secrets import StaticSecrets
 from pivotkit.state import InMemoryStateStore
-from pivotkit.testing import Harness
+from pivotkit.testing import FakeHttp, Harness
 from pivotkit.work import InMemoryJobStore, job_event
 from tests.booking_service import BookingService, booking_service, refused_url
 
@@ -254,3 +254,19 @@ def test_the_public_harness_hears_the_apology_when_the_service_is_down() -> None
     result = harness.call(digits=["1"])
     assert result.heard[-1] == booking.APOLOGY
     result.assert_hangup()
+
+
+def test_a_jobs_http_goes_through_the_harness_fake_network() -> None:
+    fake = FakeHttp()
+    fake.answer("POST", "https://booking.test/bookings", {"id": "b7", "slot": "09:00"})
+    harness = Harness(
+        booking.customer,
+        config={"booking_url": "https://booking.test"},
+        secrets={"booking_api_key": API_KEY},
+        outbound=fake,
+    )
+    result = harness.call(digits=["1"])
+    assert result.heard[-1] == "You are booked for 09:00. Your reference is b 7."
+    (sent,) = fake.sent
+    (record,) = harness.jobs.records()
+    assert sent.headers["Idempotency-Key"] == f"job-{record.job.job_id}"
