@@ -3,8 +3,8 @@
 One Lambda function for its Pivot requests and its media (``functions.customer.handler``)
 behind the ``live`` alias and that alias's Function URL, the function's role and log group,
 the customer's credentials secret (and, if it declares secrets, the secret holding them),
-and its one alarm. About a dozen resources, whatever the number
-of customers: ``cdk deploy pivotkit-<stage>-<slug>`` deploys one customer and nothing else.
+its one alarm and its failure queue. About fifteen resources, whatever the number of
+customers: ``cdk deploy pivotkit-<stage>-<slug>`` deploys one customer and nothing else.
 
 Front door: a Lambda Function URL per customer (docs/deploy.md has the quotas behind the
 choice). HTTPS only (a Function URL has no plain-HTTP listener), ``NONE`` auth because Kazoo
@@ -22,6 +22,14 @@ Isolation: the role may touch only the DynamoDB items whose key starts with ``<s
 only ``<slug>/`` in the media bucket and only this customer's secrets; the code asset holds
 the kit and this customer's package only (tests/infra/test_isolation.py proves both).
 
+Work after the answer (a step's background job, an ``on_media_stored`` hook) runs in an
+asynchronous invocation of the function by itself (``pivotkit.aws.self_invoke``):
+``PIVOTKIT_SELF_FUNCTION`` names the ``live`` alias, the role may invoke that alias only, and
+the alias's async invoke configuration retries a failed run twice within
+``MAX_EVENT_AGE`` and then sends the event to the customer's own failure queue
+``pivotkit-<stage>-<slug>-failures`` (SQS-managed encryption, 14 days' retention; the role
+may send to that queue only). An empty queue costs nothing.
+
 Configuration: the asset carries the customer's ``config/<stage>.toml`` for this stage only
 (validated by its model during the synth, ``infra.declarations``), and ``PIVOTKIT_STAGE``
 tells the function which file to read; a declared secret's value is in neither.
@@ -35,14 +43,17 @@ from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
+    ArnFormat,
     CfnOutput,
     Duration,
     Stack,
     Validations,
     aws_iam,
     aws_lambda,
+    aws_lambda_destinations,
     aws_logs,
     aws_sns,
+    aws_sqs,
 )
 from constructs import Construct
 
@@ -50,7 +61,7 @@ from infra.declarations import Declaration
 from infra.function_code import function_code
 from infra.kit_metrics import METRICS_NAMESPACE
 from infra.monitoring import customer_alarm
-from infra.names import function_name, service_name
+from infra.names import failures_queue_name, function_name, service_name
 from infra.platform import LAMBDA_PLATFORM
 from infra.platform_parameters import PlatformValues
 from infra.settings import DeploymentSettings
@@ -76,6 +87,21 @@ SECRET_ACTIONS: tuple[str, ...] = (
     "secretsmanager:DescribeSecret",
 )
 LOG_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+# The function invoking its own alias (InvocationType=Event) for work after the answer.
+SELF_INVOKE_ACTIONS: tuple[str, ...] = ("lambda:InvokeFunction",)
+# What Lambda's on-failure destination needs of the role (CDK's grant_send_messages).
+FAILURE_QUEUE_ACTIONS: tuple[str, ...] = (
+    "sqs:SendMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+# Lambda retries a failed asynchronous run twice (its maximum), about a minute and then two
+# after the failure; an event still queued after this long (throttled behind a flood of the
+# customer's own calls) goes to the failure queue instead: a background job's caller has
+# long stopped waiting by then, and a media hook can be replayed from the queue.
+ASYNC_RETRY_ATTEMPTS = 2
+MAX_EVENT_AGE = Duration.hours(1)
+FAILURE_RETENTION = Duration.days(14)
 
 
 def state_key_prefix(slug: str) -> str:
@@ -120,6 +146,9 @@ class CustomerStack(Stack):
             else None
         )
         name = function_name(settings, slug)
+        # The alias's qualified name: known before the function exists, so the role's
+        # statement names it without a reference cycle (the function depends on the role).
+        self_function = f"{name}:{ALIAS_NAME}"
 
         self.log_group = aws_logs.LogGroup(
             self,
@@ -137,7 +166,36 @@ class CustomerStack(Stack):
         secret_arns = [secret.secret_arn]
         if own_secrets is not None:
             secret_arns.append(own_secrets.secret_arn)
+        self.failures = aws_sqs.Queue(
+            self,
+            "Failures",
+            queue_name=failures_queue_name(settings, slug),
+            encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
+            retention_period=FAILURE_RETENTION,
+            enforce_ssl=True,
+            removal_policy=settings.policy.removal_policy,
+        )
+        Validations.of(self.failures).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter destination of the customer's"
+                " failed asynchronous invocations; nothing consumes it automatically.",
+            )
+        )
         self._grant(slug, platform, secret_arns)
+        self.role.add_to_policy(
+            aws_iam.PolicyStatement(
+                actions=list(SELF_INVOKE_ACTIONS),
+                resources=[
+                    self.format_arn(
+                        service="lambda",
+                        resource="function",
+                        resource_name=self_function,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
         environment = {
             "PIVOTKIT_CUSTOMER": slug,
             "PIVOTKIT_STAGE": settings.stage.value,
@@ -145,6 +203,7 @@ class CustomerStack(Stack):
             "PIVOTKIT_MEDIA_BUCKET": platform.media_bucket_name,
             # One entry: pivotkit.aws.secrets_tokens reads {slug: secret id}.
             "PIVOTKIT_TOKENS_SECRETS": self.to_json_string({slug: secret.secret_arn}),
+            "PIVOTKIT_SELF_FUNCTION": self_function,
             "POWERTOOLS_SERVICE_NAME": service_name(slug),
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
@@ -193,6 +252,10 @@ class CustomerStack(Stack):
             alias_name=ALIAS_NAME,
             version=self.function.current_version,
             provisioned_concurrent_executions=settings.provisioned_concurrency.get(slug),
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=MAX_EVENT_AGE,
+            # Grants the role sqs:SendMessage (and the two reads it needs) on this queue only.
+            on_failure=aws_lambda_destinations.SqsDestination(self.failures),
         )
         self.url = self.alias.add_function_url(auth_type=aws_lambda.FunctionUrlAuthType.NONE)
 
@@ -228,6 +291,13 @@ class CustomerStack(Stack):
                 " aws secretsmanager put-secret-value --secret-id <this> (docs/deploy.md).",
             )
         CfnOutput(self, "FunctionName", value=name)
+        CfnOutput(
+            self,
+            "FailuresQueueUrl",
+            value=self.failures.queue_url,
+            description=f"{slug}: background jobs and media hooks that failed after Lambda's"
+            " retries (docs/long-work.md: reading and replaying them).",
+        )
 
     def _grant(self, slug: str, platform: PlatformValues, secret_arns: list[str]) -> None:
         bucket_arn = platform.media_bucket_arn(self)

@@ -38,6 +38,7 @@ FREE_WHILE_IDLE = frozenset(
         "AWS::Lambda::Function",
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
+        "AWS::Lambda::EventInvokeConfig",  # configuration only
         "AWS::Lambda::Url",
         "AWS::Lambda::Permission",
         "AWS::Lambda::LayerVersion",  # storage counts against the free 75 GB code storage
@@ -49,6 +50,8 @@ FREE_WHILE_IDLE = frozenset(
         "AWS::DynamoDB::Table",  # on demand: requests and GB-month only
         "AWS::S3::Bucket",  # requests and GB-month only
         "AWS::S3::BucketPolicy",
+        "AWS::SQS::Queue",  # per request only (SQS-managed SSE is free): empty is free
+        "AWS::SQS::QueuePolicy",
         "Custom::S3AutoDeleteObjects",
     }
 )

@@ -46,6 +46,12 @@ def customer_secrets_name(settings: DeploymentSettings, slug: str) -> str:
     return f"{settings.name_prefix}/{slug}/secrets"
 
 
+def failures_queue_name(settings: DeploymentSettings, slug: str) -> str:
+    """``pivotkit-dev-acme_west-failures``: where the customer's failed background jobs and
+    media hooks land after Lambda's retries (80 characters at most: 14 + 48 + 9 = 71)."""
+    return f"{settings.name_prefix}-{slug}-failures"
+
+
 def alarm_name(settings: DeploymentSettings, slug: str) -> str:
     return f"{settings.name_prefix}-{label(slug)}-Fallbacks"
 
@@ -62,6 +68,7 @@ def derived_names(settings: DeploymentSettings) -> Mapping[str, Callable[[str], 
         "secret name": lambda slug: secret_name(settings, slug),
         "secrets secret name": lambda slug: customer_secrets_name(settings, slug),
         "alarm name": lambda slug: alarm_name(settings, slug),
+        "failures queue name": lambda slug: failures_queue_name(settings, slug),
         "metrics service": service_name,
     }
 

@@ -24,7 +24,9 @@ from pivotkit.flow import Call, CallState, Flow
 
 if TYPE_CHECKING:
     from pivotkit.call_events import CallEvent
+    from pivotkit.holding import hold
     from pivotkit.request import PivotRequest
+    from pivotkit.work import Job, JobStatus
 
 __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__all__
     *_callflow_names,
@@ -36,6 +38,8 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "ClientError",
     "Customer",
     "Flow",
+    "Job",
+    "JobStatus",
     "OutboundError",
     "PivotRequest",
     "PivotkitError",
@@ -44,6 +48,7 @@ __all__ = [  # noqa: PLE0604 - the builder names come from pivotkit.callflow.__a
     "SharedConflict",
     "SharedStoreError",
     "StepError",
+    "hold",
 ]
 
 
@@ -58,4 +63,12 @@ def __getattr__(name: str) -> Any:
         from pivotkit.call_events import CallEvent
 
         return CallEvent
+    if name in ("Job", "JobStatus"):  # background jobs: only a flow that declares one
+        from pivotkit import work
+
+        return getattr(work, name)
+    if name == "hold":
+        from pivotkit.holding import hold
+
+        return hold
     raise AttributeError(f"module 'pivotkit' has no attribute {name!r}")

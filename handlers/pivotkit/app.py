@@ -11,6 +11,7 @@ request, none for a step that needs no state.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -58,8 +59,10 @@ from pivotkit.step_runner import StepRunner, shared_runner
 
 if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
+    from pivotkit.deferred import Deferrer
     from pivotkit.outbound import Transport
     from pivotkit.secrets import SecretSource
+    from pivotkit.work import JobStore, Work
 
 logger = logging.getLogger("pivotkit")
 
@@ -156,11 +159,15 @@ class PivotApp:
         observers: tuple[Observer, ...] = (),
         on_request: RequestHook | None = None,
         step_runner: StepRunner | None = None,
+        jobs: JobStore | None = None,
+        deferrer: Deferrer | None = None,
         shared: SharedStore | None = None,
         config: ConfigSource | None = None,
         secrets: SecretSource | None = None,
         outbound: Transport | None = None,
     ) -> None:
+        """``jobs`` and ``deferrer``: where background jobs (``call.work``) are recorded and
+        run; without them, in memory and on a background thread of this process."""
         self.customers = dict(customers)
         self.state = state
         self.tokens = tokens
@@ -186,6 +193,34 @@ class PivotApp:
         self.secrets: SecretSource | None = secrets
         # What call.http sends through; None: the process's shared urllib3 pool.
         self.outbound = outbound
+        # pivotkit.work is imported only by a step that uses call.work (a lean cold start).
+        self._jobs = jobs
+        self._deferrer = deferrer
+
+    @property
+    def jobs(self) -> JobStore:
+        if self._jobs is None:
+            from pivotkit.work import InMemoryJobStore
+
+            self._jobs = InMemoryJobStore()
+        return self._jobs
+
+    @property
+    def deferrer(self) -> Deferrer:
+        if self._deferrer is None:
+            from pivotkit.deferred import ThreadDeferrer
+            from pivotkit.deferred_runner import DeferredWork
+
+            work = DeferredWork(
+                self.customers,
+                self.jobs,
+                clock=self.clock,
+                config=self.config,
+                secrets=self.secrets,
+                outbound=self.outbound,
+            )
+            self._deferrer = ThreadDeferrer(work.run)
+        return self._deferrer
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -337,6 +372,7 @@ class PivotApp:
                 seq_placeholder=placeholder,
                 sig_placeholder=f"PKSIG{marks[32:]}",
                 clock=self.clock,
+                work=functools.partial(self._work, customer, key, step, hop, seq),
                 shared_store=self.shared,
                 config_source=self.config,
                 secret_source=self.secrets,
@@ -352,7 +388,7 @@ class PivotApp:
             template = self._sign_continuations(template, call, new_seq)
             body = fill_token(template, token_mark, token)
             if not writes:
-                return body.encode("utf-8")
+                return self._settled(call, body)
             stored = stored_answer(token_mark, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow)
@@ -364,8 +400,24 @@ class PivotApp:
                 if record is None:
                     raise CallStateExpired("this call's state has expired") from None
                 continue
-            return body.encode("utf-8")
+            # Only now, with the state saved: a failed or lost write dispatches nothing.
+            return self._settled(call, body)
         raise StateUnavailable("the call's state kept changing; giving up")
+
+    def _work(self, customer: Customer, key: CallKey, step: str, hop: int, seq: int) -> Work:
+        """``call.work`` of one request, built when its step first uses it."""
+        from pivotkit.work import Work
+
+        return Work(customer, key, step, hop, seq, self.jobs, self.clock)
+
+    def _settled(self, call: Call, body: str) -> bytes:
+        """The answer's bytes, once nothing can change it: the jobs its step started go."""
+        work = call.built_work
+        if work is not None and work.started:
+            from pivotkit.work import dispatch
+
+            dispatch(work, self.deferrer)
+        return body.encode("utf-8")
 
     def _verify_continuation(
         self,

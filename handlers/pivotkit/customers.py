@@ -52,9 +52,10 @@ class Customer:
     state_ttl_seconds: int = 4 * 3600
     # req_timeout_ms of the pivot nodes the kit emits (Kazoo's maximum is 5000).
     request_timeout_ms: int = 5000
-    # Runs after media (a recording, voicemail, fax) is safely stored: transcribe it, post it
-    # to a chat, attach it to a CRM. It runs before Kazoo gets its answer, so keep it quick
-    # (hand long work to a queue); if it raises, the error is logged and the object stays.
+    # Runs after media (a recording, voicemail, fax) is stored and Kazoo has its 2xx, in
+    # another invocation (pivotkit.deferred): transcribe it, post it to a chat, attach it to
+    # a CRM. It gets the object's key and metadata (``StoredMedia.read()`` for the bytes).
+    # If it raises, the object stays; deployed, Lambda retries it twice, then dead-letters it.
     on_media_stored: Callable[[StoredMedia], None] | None = None
     # Runs when Kazoo's webhook says a channel of the customer's calls was destroyed (the
     # caller hung up, or the call ended), with how and after how long (``CallEvent``). It

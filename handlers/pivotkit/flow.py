@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from pivotkit.request import PivotRequest
     from pivotkit.secrets import Secrets, SecretSource
     from pivotkit.shared import Shared, SharedStore
+    from pivotkit.work import JobFunction, Work
 
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # What quote() leaves alone: step names, collection names and the engine's placeholders
@@ -65,6 +66,7 @@ class Flow:
         self.track_path = track_path
         self._steps: dict[str, Step] = {}
         self._plain_input: set[str] = set()
+        self._jobs: dict[str, JobFunction] = {}
 
     def step(self, name: str | None = None, *, sensitive: bool = True) -> Callable[[Step], Step]:
         """Register a step; the function's name is the step name unless ``name`` is given.
@@ -97,6 +99,25 @@ class Flow:
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(self._steps)
+
+    def job(self, name: str | None = None) -> Callable[[JobFunction], JobFunction]:
+        """Register a background job (``call.work.start(name, payload)``, ``pivotkit.work``);
+        the function's name is the job name unless ``name`` is given. It receives a
+        ``pivotkit.work.Job`` and returns a JSON-safe result."""
+
+        def register(function: JobFunction) -> JobFunction:
+            job_name = name or function.__name__
+            if not STEP_NAME.match(job_name):
+                raise ValueError(f"job name {job_name!r}: lower-case letters, digits and _")
+            if job_name in self._jobs:
+                raise ValueError(f"job {job_name!r} is registered twice")
+            self._jobs[job_name] = function
+            return function
+
+        return register
+
+    def job_function(self, name: str) -> JobFunction | None:
+        return self._jobs.get(name)
 
 
 class CallState(MutableMapping[str, Any]):
@@ -152,6 +173,7 @@ class Call:
         seq_placeholder: str,
         sig_placeholder: str,
         clock: Callable[[], float] = time.time,
+        work: Callable[[], Work] | None = None,
         shared_store: SharedStore | None = None,
         config_source: ConfigSource | None = None,
         secret_source: SecretSource | None = None,
@@ -180,6 +202,8 @@ class Call:
         self._sig = sig_placeholder
         self._continuations: dict[tuple[str, str | None], str] = {}
         self._clock = clock
+        self._work_factory = work
+        self._work: Work | None = None
         self._shared_store = shared_store
         self._shared: Shared | None = None
         self._config_source = config_source
@@ -364,6 +388,21 @@ class Call:
     def _media_root(self) -> str:
         # _base is "<api base url>/pivot/<customer>"; media lives beside it.
         return self._base.rsplit("/pivot/", 1)[0] + "/media"
+
+    @property
+    def work(self) -> Work:
+        """Background jobs of this call: ``start`` one, ``poll`` it from a later step
+        (``pivotkit.work``; ``pivotkit.hold`` builds the answer while it runs)."""
+        if self._work is None:
+            if self._work_factory is None:
+                raise RuntimeError("this call was built without background jobs")
+            self._work = self._work_factory()
+        return self._work
+
+    @property
+    def built_work(self) -> Work | None:
+        """``call.work`` if this request's step used it (the engine dispatches its jobs)."""
+        return self._work
 
     @property
     def shared(self) -> Shared:

@@ -36,6 +36,9 @@ KEY_SEPARATOR = "#"
 # The item's attribute names that are not plain field names (the table's key and TTL).
 PARTITION_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
+# The attribute a background job's record carries (pivotkit.work; its Job as JSON), and
+# the marker the stats scan skips it by.
+JOB_ATTRIBUTE = "job"
 
 # DynamoDB refuses an item over 400 KB (its KB is 1024 bytes), counting attribute names and
 # values: docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html, and

@@ -24,7 +24,10 @@ configuration: a model instance or a mapping of its fields; by default its
 a step that reads one gets a 503 as deployed without the secret set), ``outbound`` (what
 ``call.http`` sends through: a ``FakeHttp``, or any ``pivotkit.outbound.Transport``; by
 default the real network). A request that takes longer than the pivot node's
-``req_timeout_ms`` is a timeout, as Kazoo sees it.
+``req_timeout_ms`` is a timeout, as Kazoo sees it. Background jobs (``call.work``) run as
+soon as the answer that started them is settled, so the next lap finds them done (a slow
+job: drive ``PivotApp`` with a ``ThreadDeferrer``, as tests/examples/test_booking.py
+does); ``Harness.jobs`` holds their records.
 
 Local tooling: never shipped to Lambda.
 """
@@ -44,6 +47,8 @@ from urllib.parse import parse_qs, urlsplit
 from pivotkit.app import PivotApp
 from pivotkit.config import DEFAULT_STAGE, ConfigFiles, ConfigSource, StaticConfig
 from pivotkit.customers import Customer, StaticTokens
+from pivotkit.deferred import InlineDeferrer
+from pivotkit.deferred_runner import DeferredWork
 from pivotkit.errors import OutboundError
 from pivotkit.local.clock import parse_now
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
@@ -55,6 +60,7 @@ from pivotkit.outbound import RawResponse, Transport
 from pivotkit.secrets import StaticSecrets
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
+from pivotkit.work import InMemoryJobStore
 
 __all__ = [
     "NO_KEY",
@@ -294,14 +300,29 @@ class Harness:
         # call.shared: the in-memory twin unless a test brings its own (DynamoDB on moto).
         self.shared_store: SharedStore = shared if shared is not None else InMemorySharedStore()
         self._now: float | None = None if now is None else _instant(now)
+        config_source = _config_source(customer, config, stage)
+        secret_source = StaticSecrets({customer.slug: _declared(customer, secrets or {})})
+        # Background jobs (call.work) run as soon as the answer that started them is
+        # settled, as if each lap's hold audio outlasted them: the next lap sees the result.
+        self.jobs = InMemoryJobStore()
+        work = DeferredWork(
+            {customer.slug: customer},
+            self.jobs,
+            clock=self._clock,
+            config=config_source,
+            secrets=secret_source,
+            outbound=outbound,
+        )
         self._app = PivotApp(
             {customer.slug: customer},
             self._store,
             StaticTokens({customer.slug: [TOKEN]}),
             clock=self._clock,
             shared=self.shared_store,
-            config=_config_source(customer, config, stage),
-            secrets=StaticSecrets({customer.slug: _declared(customer, secrets or {})}),
+            config=config_source,
+            secrets=secret_source,
+            jobs=self.jobs,
+            deferrer=InlineDeferrer(work.run),
             outbound=outbound,
         )
         self._validator, self._validation = kazoo_validator()

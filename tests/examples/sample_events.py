@@ -151,6 +151,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         [Press("first-lap"), Press("second-lap")],
         account_id=QUEUE_ACCOUNT_ID,
     ),
+    # The booking itself runs after the answer (a background job), so only the answers
+    # that do not wait for it are samples: the menu, and the "please hold" lap.
+    Scenario("booking", "welcome", [Press("please-hold", "1")]),
     Scenario(
         "survey",
         "first-question",

@@ -94,6 +94,8 @@ def _get_att(logical_id: str, attribute: str, template: Mapping[str, Any]) -> st
     if resource["Type"] == "AWS::Logs::LogGroup" and attribute == "Arn":
         name = render(properties["LogGroupName"], template)
         return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+    if resource["Type"] == "AWS::SQS::Queue" and attribute == "Arn":
+        return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{render(properties['QueueName'], template)}"
     raise Unjudgeable(f"no rule for GetAtt {resource['Type']}.{attribute}")
 
 

@@ -24,6 +24,7 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-SNS2",  # alarm topic: CloudWatch cannot use the AWS-managed SNS key
     "AwsSolutions-L1",  # runtime pinned together with the layer's wheels
     "AwsSolutions-IAM5",  # object wildcards under a customer's own prefix
+    "AwsSolutions-SQS3",  # the failure queue is itself the dead-letter destination
 }
 # CDK orders a function after its role's policy with a DependsOn that a GetAtt implies.
 ALLOWED_CFN_LINT_WARNINGS = {"W3005"}

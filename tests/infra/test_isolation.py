@@ -16,14 +16,20 @@ from typing import Any
 import pytest
 
 from infra.customer_stack import (
+    FAILURE_QUEUE_ACTIONS,
     LOG_ACTIONS,
     MEDIA_OBJECT_ACTIONS,
     SECRET_ACTIONS,
+    SELF_INVOKE_ACTIONS,
     STATE_ITEM_ACTIONS,
 )
 from pivotkit.shared import Kind, shared_partition_key
+from pivotkit.state import CallKey
+from pivotkit.work import job_key
 from tests.infra.conftest import CUSTOMERS, Synthesized, resources_of, the_function
 from tests.infra.policy import (
+    ACCOUNT,
+    REGION,
     Policy,
     Request,
     media_bucket_arn,
@@ -36,7 +42,14 @@ STAGES = ("dev", "prod")
 SHARED_KINDS: tuple[Kind, ...] = ("counter", "value", "line")
 ACCOUNT_ID = "4b1c0e9d2a3f4e5d6c7b8a9f0e1d2c3b"
 # Every action a customer role is granted, and nothing else.
-GRANTED = {*LOG_ACTIONS, *STATE_ITEM_ACTIONS, *MEDIA_OBJECT_ACTIONS, *SECRET_ACTIONS}
+GRANTED = {
+    *LOG_ACTIONS,
+    *STATE_ITEM_ACTIONS,
+    *MEDIA_OBJECT_ACTIONS,
+    *SECRET_ACTIONS,
+    *SELF_INVOKE_ACTIONS,
+    *FAILURE_QUEUE_ACTIONS,
+}
 # What a hostile customer would try beyond that: enumerate, delete, escalate.
 NEVER = (
     "dynamodb:Scan",
@@ -51,8 +64,13 @@ NEVER = (
     "secretsmanager:ListSecrets",
     "secretsmanager:PutSecretValue",
     "kms:Decrypt",
-    "lambda:InvokeFunction",
+    "lambda:InvokeAsync",
     "lambda:UpdateFunctionCode",
+    "lambda:UpdateAlias",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:PurgeQueue",
+    "sqs:ListQueues",
     "iam:PassRole",
     "sts:AssumeRole",
     "logs:CreateLogGroup",
@@ -108,6 +126,16 @@ def log_group_arn(synthesized: Synthesized, stage: str, slug: str) -> str:
     return render({"Fn::GetAtt": [group_id, "Arn"]}, template)
 
 
+def function_arn(stage: str, slug: str, qualifier: str | None = "live") -> str:
+    """A customer function's ARN as Lambda builds it (its alias's, by default)."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pivotkit-{stage}-{slug}"
+    return arn if qualifier is None else f"{arn}:{qualifier}"
+
+
+def failures_queue_arn(stage: str, slug: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:pivotkit-{stage}-{slug}-failures"
+
+
 def targets(slug: str) -> list[str]:
     """Whose data to probe from ``slug``'s role: every customer, plus names built to slip
     through a careless pattern (a longer slug sharing the prefix, a lookalike)."""
@@ -123,6 +151,8 @@ def probes(synthesized: Synthesized, stage: str, owner: str) -> Iterator[tuple[R
         key = f"{target}#{ACCOUNT_ID}#call-1@10.0.0.5"
         # call.shared's items, keyed as the kit keys them: the same prefix confines them.
         shared_keys = [shared_partition_key(target, kind, "waiting") for kind in SHARED_KINDS]
+        # call.work's job records, keyed as the kit keys them.
+        shared_keys.append(job_key(CallKey(target, ACCOUNT_ID, "call-1@10.0.0.5"), "0" * 16))
         for action in STATE_ITEM_ACTIONS:
             yield Request(action, table, {"dynamodb:LeadingKeys": [key]}), own
             for shared_key in shared_keys:
@@ -140,6 +170,14 @@ def probes(synthesized: Synthesized, stage: str, owner: str) -> Iterator[tuple[R
                     yield Request(action, arn), own
             for action in LOG_ACTIONS:
                 yield Request(action, log_group_arn(synthesized, stage, target)), own
+        # Work after the answer: the function invokes its own alias, and its failed runs
+        # land in its own queue; nobody else's function or queue.
+        for action in SELF_INVOKE_ACTIONS:
+            yield Request(action, function_arn(stage, target)), own
+            yield Request(action, function_arn(stage, target, None)), False  # $LATEST
+            yield Request(action, function_arn(stage, target, "1")), False  # a version
+        for action in FAILURE_QUEUE_ACTIONS:
+            yield Request(action, failures_queue_arn(stage, target)), own
     for action in STATE_ITEM_ACTIONS:
         yield Request(action, table), False  # no leading keys: a scan in disguise
     for action in NEVER:
@@ -216,6 +254,36 @@ def test_a_customers_own_secrets_are_readable_by_its_role_alone(
     globex = synthesized.customer(stage, VICTIM)
     variables = the_function(globex)["Environment"]["Variables"]
     assert render(variables["PIVOTKIT_SECRETS"], globex) == f'{{"{VICTIM}":"{target}"}}'
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_role_invokes_another_customers_function_or_writes_its_failure_queue(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """Of every role in every customer stack of the stage, a customer's own role alone may
+    invoke its function (the alias its async self-invocations target) and send to its
+    failure queue; and the stack points both at exactly those."""
+    stacks = {slug: synthesized.customer_name(stage, slug) for slug in CUSTOMERS}
+    for victim in CUSTOMERS:
+        invokers, senders = [], []
+        for stack in stacks.values():
+            template = synthesized.templates[stack]
+            for role_id in resources_of(template, "AWS::IAM::Role"):
+                policy = Policy.of_role(template, role_id)
+                if policy.allows(Request("lambda:InvokeFunction", function_arn(stage, victim))):
+                    invokers.append(stack)
+                if policy.allows(Request("sqs:SendMessage", failures_queue_arn(stage, victim))):
+                    senders.append(stack)
+        assert invokers == [stacks[victim]]
+        assert senders == [stacks[victim]]
+        template = synthesized.customer(stage, victim)
+        variables = the_function(template)["Environment"]["Variables"]
+        assert variables["PIVOTKIT_SELF_FUNCTION"] == f"pivotkit-{stage}-{victim}:live"
+        (queue,) = resources_of(template, "AWS::SQS::Queue").values()
+        (config,) = resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+        destination = config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+        assert render(destination, template) == failures_queue_arn(stage, victim)
+        assert queue["Properties"]["QueueName"] == f"pivotkit-{stage}-{victim}-failures"
 
 
 @pytest.mark.parametrize("stage", STAGES)

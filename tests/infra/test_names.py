@@ -9,6 +9,7 @@ from infra.names import (
     NameCollision,
     check_unique,
     customer_stack_name,
+    failures_queue_name,
     function_name,
     label,
     secret_name,
@@ -50,3 +51,4 @@ def test_the_longest_slug_still_makes_legal_physical_names() -> None:
     assert len(f"/aws/lambda/{function_name(PROD, longest)}") <= 512  # log group names
     assert len(customer_stack_name(PROD, longest)) <= 128  # stack names
     assert len(secret_name(PROD, longest)) <= 512  # secret names
+    assert len(failures_queue_name(PROD, longest)) <= 80  # SQS queue names

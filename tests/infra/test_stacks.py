@@ -265,4 +265,39 @@ def test_a_customer_stack_stays_small(synthesized: Synthesized, stage: str) -> N
     for slug in CUSTOMERS:
         resources: dict[str, Any] = synthesized.customer(stage, slug)["Resources"]
         counted = [r for r in resources.values() if r["Type"] != "AWS::CDK::Metadata"]
-        assert len(counted) <= 12, sorted(r["Type"] for r in counted)
+        # 12, plus work after the answer: the failure queue, its TLS-only policy and the
+        # alias's async invoke configuration.
+        assert len(counted) <= 15, sorted(r["Type"] for r in counted)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_work_after_the_answer_is_retried_twice_then_dead_lettered_to_an_encrypted_queue(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """Background jobs and on_media_stored hooks run in the function's asynchronous
+    invocation of its own live alias: a run that raises is retried twice, an event never
+    waits longer than an hour, and then it lands in the customer's own failure queue, which
+    keeps it 14 days, encrypted, reachable over TLS only."""
+    for slug in CUSTOMERS:
+        template = synthesized.customer(stage, slug)
+        (alias_id,) = resources_of(template, "AWS::Lambda::Alias")
+        (config,) = resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+        properties = config["Properties"]
+        # The alias's own qualifier (CDK selects it from the alias ARN).
+        assert properties["Qualifier"] == {
+            "Fn::Select": [7, {"Fn::Split": [":", {"Ref": alias_id}]}]
+        }
+        assert (properties["MaximumRetryAttempts"], properties["MaximumEventAgeInSeconds"]) == (
+            2,
+            3600,
+        )
+        (queue_id, queue), *_ = resources_of(template, "AWS::SQS::Queue").items()
+        assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": [queue_id, "Arn"]
+        }
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        (policy,) = resources_of(template, "AWS::SQS::QueuePolicy").values()
+        (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -18,8 +18,13 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from pivotkit.aws.composition import FunctionParts
 from pivotkit.aws.lambda_entry import LambdaHandler
 from pivotkit.aws.media_entry import make_media_handler
+from pivotkit.aws.s3_media import S3MediaStore
+from pivotkit.customers import StaticTokens
+from pivotkit.deferred import QueuedDeferrer
+from pivotkit.media.app import run_media_hook
 from pivotkit.media.limits import MAX_MEDIA_BYTES
 from tests.contract.moto_s3 import fresh_bucket, moto_session, new_s3_client, tamper_response
 from tests.unit.media.audio import wav_bytes, wav_duration, wav_of_size
@@ -52,11 +57,18 @@ class MediaStack:
     s3: S3Client
     bucket: str
     posted: list[Mapping[str, Any]] = field(default_factory=list)
+    # The hooks the handler sent on, run after each answer as the function's asynchronous
+    # invocation of itself runs them deployed.
+    deferred: QueuedDeferrer | None = None
 
     def send(
         self, method: str, url: str, body: bytes = b"", content_type: str | None = None
     ) -> dict[str, Any]:
-        return self.handler(http_api_event(method, url, body, content_type), None)
+        answer = self.handler(http_api_event(method, url, body, content_type), None)
+        if self.deferred is not None:
+            self.deferred.run_pending()
+            assert self.deferred.failures == []
+        return answer
 
     def keys(self) -> list[str]:
         listing = self.s3.list_objects_v2(Bucket=self.bucket)
@@ -76,8 +88,12 @@ def stack(moto: None) -> MediaStack:
     bucket = fresh_bucket(s3)
     posted: list[Mapping[str, Any]] = []
     env = {"PIVOTKIT_MEDIA_BUCKET": bucket, "PIVOTKIT_TOKENS": json.dumps({SLUG: [TOKEN]})}
-    handler = make_media_handler(env, customers={SLUG: media_customer(posted.append)}, s3_client=s3)
-    return MediaStack(handler, s3, bucket, posted)
+    customers = {SLUG: media_customer(posted.append)}
+    store = S3MediaStore(s3, bucket)
+    deferred = QueuedDeferrer(lambda event: run_media_hook(customers, event, lambda: store))
+    parts = FunctionParts(StaticTokens({SLUG: [TOKEN]}), None, deferred)
+    handler = make_media_handler(env, customers=customers, s3_client=s3, parts=parts)
+    return MediaStack(handler, s3, bucket, posted, deferred)
 
 
 def _fields() -> dict[str, str]:

@@ -83,6 +83,14 @@ def secretsmanager_client() -> SecretsManagerClient:
     return client
 
 
+def lambda_client() -> Any:
+    """The process's Lambda client (the function invoking itself asynchronously,
+    ``pivotkit.aws.self_invoke``), with the SDK's small standard-mode retry: an ``Event``
+    invocation is queued by Lambda and answered in tens of milliseconds. Typed ``Any``: the
+    kit has no Lambda stubs, and one call is made through it."""
+    return _cached("lambda", lambda: new_client("lambda", client_config()))
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that change the environment between cases)."""
     with _lock:

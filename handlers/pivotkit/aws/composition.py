@@ -19,6 +19,7 @@ from pivotkit.customers import StaticTokens, TokenSource
 if TYPE_CHECKING:
     from pivotkit.aws.observability import Telemetry
     from pivotkit.customers import Customer
+    from pivotkit.deferred import Deferrer
 
 
 def build_token_source(settings: Settings) -> TokenSource:
@@ -40,6 +41,17 @@ def build_telemetry(settings: Settings, customers: Mapping[str, Customer]) -> Te
     return Telemetry(settings.observability, customers)
 
 
+def build_deferrer(settings: Settings) -> Deferrer | None:
+    """Where background jobs and media hooks run: deployed, an asynchronous invocation of
+    this very function (``PIVOTKIT_SELF_FUNCTION``, ``pivotkit.aws.self_invoke``); None
+    when unset, and the apps use a thread of this process (local serving only)."""
+    if settings.self_function is None:
+        return None
+    from pivotkit.aws.self_invoke import SelfInvoker
+
+    return SelfInvoker(settings.self_function)
+
+
 @dataclass(frozen=True)
 class FunctionParts:
     """What one deployed function builds once and its Pivot and media handlers share: one
@@ -48,6 +60,8 @@ class FunctionParts:
 
     tokens: TokenSource
     telemetry: Telemetry | None
+    # Where jobs and media hooks run (None: a thread, local only); see build_deferrer.
+    deferrer: Deferrer | None = None
 
 
 def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) -> FunctionParts:
@@ -55,4 +69,4 @@ def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) 
     tokens = build_token_source(settings)
     if telemetry is not None:
         tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
-    return FunctionParts(tokens, telemetry)
+    return FunctionParts(tokens, telemetry, build_deferrer(settings))

@@ -54,6 +54,7 @@ from pivotkit.budget import STATE_CALL_WORST_SECONDS
 from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
 from pivotkit.shared import SHARED_ATTRIBUTE
 from pivotkit.state import (
+    JOB_ATTRIBUTE,
     KEY_SEPARATOR,
     PARTITION_KEY,
     TTL_ATTRIBUTE,
@@ -205,7 +206,8 @@ class DynamoDBStateStore:
         self, customer: str, *, live_at: float | None = None, page_size: int | None = None
     ) -> Iterator[CallRecord]:
         """Every call record of ``customer``, page by page (for ``pivotkit stats``); the
-        customer's shared items (marked ``shared``) are not calls and are skipped.
+        customer's shared items (marked ``shared``) and job records (marked ``job``) are not
+        calls and are skipped.
 
         An operator tool, never a request-path call: a Scan reads the whole table (the
         filter applies after the read), costing capacity in proportion to its size. With
@@ -215,9 +217,15 @@ class DynamoDBStateStore:
         """
         request: ScanInputTypeDef = {
             "TableName": self.table_name,
-            # Shared items (pivotkit.shared) sit under the same prefix, marked: not calls.
-            "FilterExpression": "begins_with(#pk, :prefix) AND attribute_not_exists(#shared)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#shared": SHARED_ATTRIBUTE},
+            # Shared items (pivotkit.shared) and job records (pivotkit.work) sit under the
+            # same prefix, marked: not calls.
+            "FilterExpression": "begins_with(#pk, :prefix) AND attribute_not_exists(#shared)"
+            " AND attribute_not_exists(#job)",
+            "ExpressionAttributeNames": {
+                "#pk": PARTITION_KEY,
+                "#shared": SHARED_ATTRIBUTE,
+                "#job": JOB_ATTRIBUTE,
+            },
             "ExpressionAttributeValues": {":prefix": {"S": f"{customer}{KEY_SEPARATOR}"}},
         }
         if page_size is not None:

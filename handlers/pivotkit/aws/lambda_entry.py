@@ -19,7 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
+from pivotkit.aws.composition import (
+    FunctionParts,
+    build_function_parts,
+    build_token_source,
+)
 from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
@@ -31,7 +35,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from pivotkit.config import ConfigSource
+    from pivotkit.deferred import Deferrer
     from pivotkit.secrets import SecretSource
+    from pivotkit.work import JobStore
 
 logger = logging.getLogger("pivotkit")
 
@@ -42,6 +48,7 @@ __all__ = [
     "ClientHook",
     "LambdaHandler",
     "build_config_source",
+    "build_job_store",
     "build_secret_source",
     "build_shared_store",
     "build_state_store",
@@ -93,6 +100,28 @@ def build_shared_store(settings: Settings, *, on_client: ClientHook | None = Non
     return DynamoDBSharedStore(client, settings.state_table)
 
 
+def build_job_store(settings: Settings, *, on_client: ClientHook | None = None) -> JobStore:
+    """Background job records (``call.work``): on the call-state table when there is one,
+    under the customer's key prefix; else in memory. ``on_client`` as for the state store."""
+    if settings.state_table is None:
+        from pivotkit.work import InMemoryJobStore
+
+        return InMemoryJobStore()
+    from pivotkit.aws.clients import dynamodb_client
+    from pivotkit.aws.dynamodb_jobs import DynamoDBJobStore
+
+    if on_client is None:
+        return DynamoDBJobStore.from_table_name(settings.state_table)
+    hook = on_client
+
+    def client() -> DynamoDBClient:
+        built = dynamodb_client()
+        hook(built)
+        return built
+
+    return DynamoDBJobStore(client, settings.state_table)
+
+
 def build_config_source(
     settings: Settings, customers: Mapping[str, Customer]
 ) -> ConfigSource | None:
@@ -133,6 +162,8 @@ def make_pivot_handler(
     shared_store: SharedStore | None = None,
     config: ConfigSource | None = None,
     secrets: SecretSource | None = None,
+    jobs: JobStore | None = None,
+    deferrer: Deferrer | None = None,
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
@@ -140,7 +171,9 @@ def make_pivot_handler(
     ``clock`` replaces the system clock (only the local tools pass one: deployed, nothing
     in ``environ`` can move the time steps see); ``shared_store`` replaces the configured
     shared store (``call.shared``); ``config`` and ``secrets`` what ``call.config`` and
-    ``call.secrets`` read; everything else comes from ``environ``."""
+    ``call.secrets`` read; ``jobs`` and ``deferrer`` where background jobs are recorded and
+    run (deployed: the call-state table and this function invoking itself); everything
+    else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
@@ -165,6 +198,8 @@ def make_pivot_handler(
         shared=shared_store or build_shared_store(settings, on_client=on_client),
         config=config or build_config_source(settings, served),
         secrets=secrets or build_secret_source(settings, served),
+        jobs=jobs or build_job_store(settings, on_client=on_client),
+        deferrer=deferrer or shared.deferrer,
     )
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -66,7 +66,8 @@ def make_media_handler(
     shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(settings, s3_client=s3_client)
-    app = MediaApp(served, store, tokens)
+    # Hooks run in this function's own asynchronous invocation, after Kazoo's 2xx.
+    app = MediaApp(served, store, tokens, deferrer=shared.deferrer)
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:

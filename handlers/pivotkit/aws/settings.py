@@ -31,6 +31,7 @@ LOG_CALLER_IDS = "PIVOTKIT_LOG_CALLER_IDS"
 LOCAL_SDK_TIMEOUTS = "PIVOTKIT_LOCAL_SDK_TIMEOUTS"  # "connect,read" in seconds
 STAGE = "PIVOTKIT_STAGE"
 SECRETS = "PIVOTKIT_SECRETS"
+SELF_FUNCTION = "PIVOTKIT_SELF_FUNCTION"
 # Set by Lambda or by the stack; read, never written, by the kit.
 LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 LAMBDA_LOG_LEVEL = "AWS_LAMBDA_LOG_LEVEL"
@@ -104,6 +105,10 @@ class Settings:
     # slug -> Secrets Manager secret of the customer's own secrets (call.secrets); empty:
     # the local ones (environment, secrets.local.toml).
     customer_secrets: Mapping[str, str] = field(default_factory=dict)
+    # The function (name or ARN, with its alias) that runs this function's background jobs
+    # and media hooks: itself, invoked asynchronously (pivotkit.aws.self_invoke). Unset: a
+    # thread of this process (local; deployed, the stack always sets it).
+    self_function: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -123,6 +128,7 @@ class Settings:
             observability=ObservabilitySettings.from_env(environ) if enabled else None,
             stage=stage,
             customer_secrets=_secret_ids(environ, SECRETS),
+            self_function=environ.get(SELF_FUNCTION) or None,
         )
 
 

@@ -1,12 +1,15 @@
 """The media endpoint: one HTTP request in, one HTTP answer out, nothing acknowledged lost.
 
-    route -> authenticate -> (PUT/POST) unpack -> store -> verify -> hook -> 201
+    route -> authenticate -> (PUT/POST) unpack -> store -> verify -> defer hook -> 201
                           -> (GET) fetch -> 200 with the bytes (or 302 to S3 when too large)
 
 A 2xx is sent only after the store confirmed the write and the checksum it reports equals the
 one computed here; any failure on the way is a non-2xx, which Kazoo retries (4.3 and master
 retry a failed recording upload after 1-10 minutes, ``storage_retry_times`` times). The
-customer's ``on_media_stored`` hook runs after that and can never change the answer.
+customer's ``on_media_stored`` hook does not run here: the stored object's key and metadata
+are handed to a ``Deferrer`` (``pivotkit.deferred``; deployed, an asynchronous invocation of
+the customer's own function, retried twice and then dead-lettered), so the hook runs after
+Kazoo has its 2xx and can never change the answer nor delay it.
 
 Statuses Kazoo acts on (verified in docs/media.md): uploads accept any 2xx
 (``kz_att_http:send_request``; FreeSWITCH's ``http_put`` for ``record_caller`` accepts
@@ -19,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivotkit.customers import Customer, TokenSource, token_matches
 from pivotkit.errors import (
@@ -40,6 +43,9 @@ from pivotkit.media.multipart import is_multipart, kazoo_upload
 from pivotkit.media.paths import MediaKind, MediaTarget, parse_media_request
 from pivotkit.media.redaction import loggable_path, printable
 from pivotkit.media.store import MediaObject, MediaStore, StoredObject, content_type_for
+
+if TYPE_CHECKING:
+    from pivotkit.deferred import Deferrer
 
 logger = logging.getLogger("pivotkit.media")
 
@@ -62,7 +68,6 @@ class StoredMedia:
     content_type: str
     size: int
     sha256: str  # base64 SHA-256, as S3 reports ChecksumSHA256
-    body: bytes = field(repr=False)
     call_id: str | None = None
     owner_id: str | None = None
     doc_id: str | None = None
@@ -70,6 +75,18 @@ class StoredMedia:
     fields: Mapping[str, str] = field(default_factory=dict)
     # The document Kazoo sent with a multipart storage upload (voicemail: name, metadata...).
     document: Mapping[str, Any] | None = None
+    # Where ``read`` gets the bytes: the function's media store (the hook runs in another
+    # invocation than the upload, so the bytes are not carried along).
+    loader: Callable[[], MediaStore] | None = field(default=None, repr=False, compare=False)
+
+    def read(self) -> bytes:
+        """The stored bytes, read back from the media store."""
+        if self.loader is None:
+            raise RuntimeError("no media store to read this object from")
+        fetched = self.loader().fetch(self.key, max_bytes=self.size)
+        if fetched is None or fetched.body is None:
+            raise MediaUnavailable(f"stored object {self.key} could not be read back")
+        return fetched.body
 
 
 @dataclass(frozen=True)
@@ -88,12 +105,16 @@ class MediaApp:
         *,
         limits: MediaLimits | None = None,
         clock: Callable[[], float] = time.time,
+        deferrer: Deferrer | None = None,
     ) -> None:
+        """``deferrer`` runs ``on_media_stored`` hooks after the answer; without one, a
+        ``DeferredWork`` on a background thread (local serving)."""
         self.customers = dict(customers)
         self.store = store
         self.tokens = tokens
         self.limits = limits or MediaLimits()
         self.clock = clock
+        self._deferrer = deferrer
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -193,15 +214,40 @@ class MediaApp:
             content_type=obj.content_type,
             size=obj.size,
             sha256=obj.sha256,
-            body=data,
             call_id=target.call_id,
             owner_id=target.owner_id,
             doc_id=target.doc_id,
             fields=target.fields,
             document=document,
         )
-        _run_hook(customer, stored)
+        if customer.on_media_stored is not None:
+            self._defer_hook(stored)
         return json_response(201, {"stored": target.key, "bytes": obj.size, "sha256": obj.sha256})
+
+    def _defer_hook(self, stored: StoredMedia) -> None:
+        """Hand the hook to the deferrer. The object is stored and checked whatever happens
+        here, so a failure is logged (with the key, to run the hook again) and the answer
+        stays a 2xx: a retried upload would only store the same bytes again."""
+        try:
+            self.deferrer.defer(media_event(stored))
+        except Exception:
+            logger.exception(
+                "on_media_stored hook of %s not dispatched for %s",
+                stored.customer,
+                stored.key,
+                extra={"customer": stored.customer, "call_id": stored.call_id},
+            )
+
+    @property
+    def deferrer(self) -> Deferrer:
+        if self._deferrer is None:
+            from pivotkit.deferred import ThreadDeferrer
+
+            customers, store = self.customers, self.store
+            self._deferrer = ThreadDeferrer(
+                lambda event: run_media_hook(customers, event, lambda: store)
+            )
+        return self._deferrer
 
     # -- GET ------------------------------------------------------------------------------
 
@@ -222,6 +268,71 @@ class MediaApp:
         )
 
 
+# -- the hook's event, and running it -------------------------------------------------------
+
+# What the hook's event carries of a ``StoredMedia``: all but how to read the bytes.
+_MEDIA_FIELDS = (
+    "kind",
+    "key",
+    "account_id",
+    "name",
+    "content_type",
+    "size",
+    "sha256",
+    "call_id",
+    "owner_id",
+    "doc_id",
+    "fields",
+    "document",
+)
+
+
+def media_event(stored: StoredMedia) -> dict[str, Any]:
+    """The hook's deferred event: the stored object's key and metadata, never its bytes (an
+    asynchronous invocation carries at most 256 KB, and the hook reads them from the store)."""
+    from pivotkit.deferred import MEDIA_STORED, deferred_event
+
+    media = {name: getattr(stored, name) for name in _MEDIA_FIELDS}
+    media["kind"] = stored.kind.value
+    media["fields"] = dict(stored.fields)
+    media["document"] = None if stored.document is None else dict(stored.document)
+    return deferred_event(MEDIA_STORED, stored.customer, "media", media)
+
+
+def run_media_hook(
+    customers: Mapping[str, Customer],
+    event: Mapping[str, Any],
+    loader: Callable[[], MediaStore] | None,
+) -> None:
+    """Run the ``on_media_stored`` hook a ``media_event`` names. A hook that raises raises
+    ``DeferredFailed`` (deployed, Lambda retries it twice, then dead-letters the event); the
+    stored object is never touched."""
+    from pivotkit.deferred import MEDIA_STORED, DeferredFailed, is_deferred_event
+
+    if not is_deferred_event(event) or event["kind"] != MEDIA_STORED:
+        raise ValueError("not a pivotkit media_stored event")
+    customer = customers.get(str(event.get("customer")))
+    if customer is None:
+        raise ValueError("a media_stored event for a customer this function does not serve")
+    hook = customer.on_media_stored
+    if hook is None:
+        return
+    media = {name: event["media"][name] for name in _MEDIA_FIELDS}
+    stored = StoredMedia(
+        customer=customer.slug, **{**media, "kind": MediaKind(media["kind"])}, loader=loader
+    )
+    try:
+        hook(stored)
+    except Exception as exc:
+        logger.exception(
+            "on_media_stored hook of %s failed for %s",
+            customer.slug,
+            stored.key,
+            extra={"customer": customer.slug, "call_id": stored.call_id},
+        )
+        raise DeferredFailed(f"on_media_stored failed for {stored.key}") from exc
+
+
 def _verify(obj: MediaObject, confirmation: StoredObject) -> None:
     """The write counts only if the store reports exactly the bytes we computed a digest of."""
     if confirmation.key != obj.key or confirmation.size != obj.size:
@@ -231,21 +342,6 @@ def _verify(obj: MediaObject, confirmation: StoredObject) -> None:
     if confirmation.sha256 != obj.sha256:
         logger.error("checksum mismatch on %s: sent %s", obj.key, obj.sha256)
         raise MediaUnavailable("media store checksum does not match; not acknowledged")
-
-
-def _run_hook(customer: Customer, stored: StoredMedia) -> None:
-    hook = customer.on_media_stored
-    if hook is None:
-        return
-    try:
-        hook(stored)
-    except Exception:  # the object is stored; a hook failure must not make Kazoo re-send it
-        logger.exception(
-            "on_media_stored hook of %s failed for %s",
-            customer.slug,
-            stored.key,
-            extra={"customer": customer.slug, "call_id": stored.call_id},
-        )
 
 
 def _response_type(content_type: str, body: bytes) -> str:

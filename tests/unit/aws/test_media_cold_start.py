@@ -29,8 +29,8 @@ def modules_after_import(**settings: str) -> set[str]:
     env.update(
         PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT / "handlers"), str(PROJECT_ROOT)]),
         PIVOTKIT_TOKENS=json.dumps({"acme": ["media-cold-start-token"]}),
-        # One customer, as deployed, and one without configuration: an operator's customer
-        # in handlers/customers/ whose config model imports pydantic must not fail the kit.
+        # One customer, as each deployed function serves: neither an operator's customer nor an
+        # example whose config model imports pydantic may put pydantic on this function's path.
         PIVOTKIT_CUSTOMER="acme",
         **settings,
     )

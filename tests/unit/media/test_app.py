@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from pivotkit.customers import StaticTokens
+from pivotkit.deferred import DeferredFailed, QueuedDeferrer
+from pivotkit.deferred_runner import DeferredWork
 from pivotkit.errors import MediaUnavailable
 from pivotkit.http import HttpRequest, HttpResponse
 from pivotkit.media.app import MediaApp, MediaLimits, StoredMedia
 from pivotkit.media.paths import MediaKind
 from pivotkit.media.store import FetchedMedia, InMemoryMediaStore, MediaObject, StoredObject
+from pivotkit.work import InMemoryJobStore
 from tests.unit.media.audio import wav_bytes
 from tests.unit.media.example_customer import OTHER_TOKEN, SLUG, TOKEN, media_customer
 from tests.unit.media.kazoo import (
@@ -58,12 +61,31 @@ class Harness:
         self.store = store if store is not None else InMemoryMediaStore()
         customer = media_customer(self.posted.append, **kw)
         tokens = StaticTokens({SLUG: [TOKEN, OTHER_TOKEN]})
-        self.app = MediaApp({SLUG: customer}, self.store, tokens, limits=limits, clock=lambda: NOW)
+        self.app = MediaApp(
+            {SLUG: customer},
+            self.store,
+            tokens,
+            limits=limits,
+            clock=lambda: NOW,
+            deferrer=QueuedDeferrer(self._run_deferred),
+        )
+
+    def _run_deferred(self, event: Mapping[str, Any]) -> None:
+        DeferredWork(self.app.customers, InMemoryJobStore(), media=lambda: self.store).run(event)
+
+    @property
+    def deferred(self) -> QueuedDeferrer:
+        deferrer = self.app.deferrer
+        assert isinstance(deferrer, QueuedDeferrer)
+        return deferrer
 
     def send(
         self, method: str, url: str, body: bytes = b"", content_type: str = ""
     ) -> HttpResponse:
-        return self.app.handle(request(method, url, body, content_type))
+        """The answer, then (as deployed, in another invocation) the deferred hooks."""
+        response = self.app.handle(request(method, url, body, content_type))
+        self.deferred.run_pending()
+        return response
 
 
 def error_of(response: HttpResponse) -> str:
@@ -190,7 +212,7 @@ def test_hook_receives_stored_media() -> None:
     h.send("PUT", record_url(), audio, "audio/wav")
     (media,) = seen
     assert media.kind is MediaKind.RECORDING
-    assert media.body == audio and media.size == len(audio)
+    assert media.read() == audio and media.size == len(audio)
     assert media.call_id == CALL_ID and media.account_id == ACCOUNT_ID
     assert media.fields["caller_id_name"] == "Zoë Müller"
     assert media.content_type == "audio/wav"
@@ -202,10 +224,17 @@ def test_failing_hook_is_logged_and_changes_nothing(caplog: pytest.LogCaptureFix
 
     h = Harness()
     h.app.customers[SLUG] = replace(h.app.customers[SLUG], on_media_stored=broken)
-    with caplog.at_level(logging.ERROR, logger="pivotkit.media"):
-        response = h.send("PUT", record_url(), b"audio")
-    assert response.status == 201
+    with caplog.at_level(logging.ERROR, logger="pivotkit.deferred"):
+        answer = h.app.handle(request("PUT", record_url(), b"audio"))
+        # Answered 2xx with the object stored before the hook ran at all.
+        assert answer.status == 201 and len(h.store.keys()) == 1
+        assert len(h.deferred.pending) == 1
+        h.deferred.run_pending()
     assert len(h.store.keys()) == 1
+    # The failure goes where deployed Lambda would retry and then dead-letter it.
+    ((event, error),) = h.deferred.failures
+    assert isinstance(error, DeferredFailed)
+    assert event["media"]["key"] == h.store.keys()[0]
     assert "on_media_stored hook of mediatest failed" in caplog.text
 
 
