@@ -31,6 +31,7 @@ from typing import Any
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
+from pivotkit.local.commands import add_command
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
     DEPLOYED_SHAPE,
@@ -61,11 +62,11 @@ IN_PROCESS_HOST = "pivotkit.local"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "call",
         help="simulate a caller: Kazoo's requests and callflow walk, end to end",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the pivot node's voice_url (token included)")

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pivotkit.local.commands import add_command
 from pivotkit.local.events import (
     DEFAULT_REGION,
     DEFAULT_STAGE,
@@ -37,11 +38,11 @@ _CUSTOMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "events",
         help="write the Lambda event of a Pivot request (first, or after some digits)",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--customer", required=True, type=_customer, help="customer slug")
     parser.add_argument(

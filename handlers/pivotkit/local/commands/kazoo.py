@@ -31,6 +31,7 @@ from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
+from pivotkit.local.commands import add_command
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -80,11 +81,11 @@ def register(subparsers: Any) -> None:
         description="Work with the Kazoo side of a pivotkit endpoint.",
     )
     actions = parser.add_subparsers(dest="kazoo_command", metavar="ACTION", required=True)
-    callflow = actions.add_parser(
+    callflow = add_command(
+        actions,
         "callflow",
         help="print (or create with Crossbar) a callflow whose pivot node calls the endpoint",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     callflow.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     callflow.add_argument(

@@ -35,6 +35,7 @@ from typing import Any
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, now_argument
+from pivotkit.local.commands import add_command
 from pivotkit.local.replaying import GOLDEN_SUFFIX, Replayed, function_for, golden_path, invoke
 from pivotkit.local.runtime import (
     Backend,
@@ -47,11 +48,11 @@ from pivotkit.local.runtime import (
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "replay",
         help="run saved Lambda events through the handlers; compare with goldens",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="event file or dir")
     parser.add_argument("--update", action="store_true", help="write the goldens")

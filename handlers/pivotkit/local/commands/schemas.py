@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from pivotkit.local.commands import add_command
 from pivotkit.local.schemas import (
     ENV_VAR,
     KNOWN_VERSIONS,
@@ -45,11 +46,11 @@ def register(subparsers: Any) -> None:
         description="Kazoo's callflow schemas, which every validating tool reads.",
     )
     actions = parser.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)
-    fetch = actions.add_parser(
+    fetch = add_command(
+        actions,
         "fetch",
         help="download Kazoo's callflow schemas into the cache",
         description=FETCH_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fetch.add_argument(
         "--ref",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
+from pivotkit.local.commands import add_command
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.request_body import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from pivotkit.local.runtime import (
@@ -45,11 +46,11 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "serve",
         help="run the Pivot endpoint locally (embedded AWS by default)",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(

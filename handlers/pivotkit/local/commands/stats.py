@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pivotkit.errors import PivotkitError
+from pivotkit.local.commands import add_command
 from pivotkit.local.stats import Funnel, funnel, render
 
 if TYPE_CHECKING:
@@ -42,11 +43,11 @@ PROBE_TIMEOUT_SECONDS = 1.0  # the embedded AWS is on this machine: it answers a
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "stats",
         help="IVR analytics: a funnel per step, from stored call state",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--customer", metavar="SLUG", help="only this customer (default: all)")
     parser.add_argument(
