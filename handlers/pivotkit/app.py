@@ -11,9 +11,7 @@ request, none for a step that needs no state.
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,17 +40,10 @@ from pivotkit.errors import (
 )
 from pivotkit.flow import Call, CallState, Flow
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
+from pivotkit.placeholders import AnswerMarks, fill_token, restore_token, stored_answer
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.shared import InMemorySharedStore, SharedStore
-from pivotkit.state import (
-    TOKEN_MARK_PREFIX,
-    CallKey,
-    CallRecord,
-    StateStore,
-    fill_token,
-    restore_token,
-    stored_answer,
-)
+from pivotkit.state import CallKey, CallRecord, StateStore
 from pivotkit.step_runner import StepRunner, shared_runner
 
 if TYPE_CHECKING:
@@ -187,6 +178,7 @@ class PivotApp:
         slug = _route_customer(http)
         request: PivotRequest | None = None
         step: str | None = None
+        error: PivotkitError | None = None
         try:
             customer = self._customer(slug)
             params = query_params(http, CONTINUATION_PARAMS)
@@ -198,11 +190,13 @@ class PivotApp:
             self._announce(customer.slug, step, request)
             body = self._answer(customer, http, request, params, token, step, attempt)
             response = HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE})
-        except PivotkitError as error:
-            response = error_response(error)
+        except PivotkitError as refused:
+            error = refused
         except Exception:  # a bug must still reach Kazoo as a non-200 (its fallback)
             logger.exception("unhandled error answering a Pivot request")
-            response = error_response(StepError("internal error"))
+            error = StepError("internal error")
+        if error is not None:
+            response = error_response(error)
         if self.observers:  # nobody to tell: skip building the report
             self._report(
                 Outcome(
@@ -212,7 +206,7 @@ class PivotApp:
                     duration_ms=(time.perf_counter() - started) * 1000,
                     call_id=request.call_id if request else None,
                     account_id=request.account_id if request else None,
-                    error=_error_code(response),
+                    error=None if error is None else error.code,
                     replayed=attempt.replayed,
                     state_reads=attempt.reads,
                     state_writes=attempt.writes,
@@ -308,14 +302,9 @@ class PivotApp:
                 attempt.replayed = True
                 return restore_token(record.answer, token).encode("utf-8")
             state = CallState(record.state if record else None)
-            # Placeholders: the state version is only known once the step has run, and the
-            # stored answer (replayed later, maybe after a token rotation) must not hold
-            # the token; signatures cover the seq, so they too are filled in after. Random,
-            # so nothing a caller sends can collide with them (64 bits each, from one read
-            # of the system's random source).
-            marks = secrets.token_hex(24)
-            placeholder = f"PKSEQ{marks[:16]}"
-            token_mark = f"{TOKEN_MARK_PREFIX}{marks[16:32]}"
+            # The state version, the signatures and the token go in after the step has run
+            # (pivotkit.placeholders says why).
+            marks = AnswerMarks.fresh()
             call = Call(
                 request=request,
                 customer=customer,
@@ -324,9 +313,9 @@ class PivotApp:
                 digits=digits,
                 state=state,
                 continuation_base=f"{http.base_url}/pivot/{customer.slug}",
-                token=token_mark,
-                seq_placeholder=placeholder,
-                sig_placeholder=f"PKSIG{marks[32:]}",
+                token_mark=marks.token,
+                seq_placeholder=marks.seq,
+                sig_placeholder=marks.signature,
                 clock=self.clock,
                 shared_store=self.shared,
                 config_source=self.config,
@@ -335,12 +324,13 @@ class PivotApp:
             node = self._run_step(customer, step, call, attempt)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
-            template = render_text(node).replace(placeholder, str(new_seq))
-            template = self._sign_continuations(template, call, new_seq)
-            body = fill_token(template, token_mark, token)
+            template = marks.fill_seq_and_signatures(
+                render_text(node), seq=new_seq, signatures=self._signatures(call, new_seq)
+            )
+            body = fill_token(template, marks.token, token)
             if not writes:
                 return body.encode("utf-8")
-            stored = stored_answer(token_mark, template)
+            stored = stored_answer(marks.token, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow)
             try:
@@ -379,15 +369,15 @@ class PivotApp:
         ):
             raise BadContinuation("this continuation is not signed for this call")
 
-    def _sign_continuations(self, template: str, call: Call, seq: int) -> str:
-        """``template`` with each continuation's signature in place of its placeholder."""
+    def _signatures(self, call: Call, seq: int) -> dict[str, str]:
+        """Signature marker -> signature of each continuation the step built."""
         if not call.continuations:
-            return template
+            return {}
         keys = self.tokens.signing_keys_for(call.customer.slug)
         if not keys:  # a customer with tokens but no key: our configuration, not the caller
             raise ServerError("no continuation-signing key for this customer")
-        for (step, collection), mark in call.continuations.items():
-            signature = continuation_signature(
+        return {
+            mark: continuation_signature(
                 keys[0],
                 customer=call.customer.slug,
                 account_id=call.request.account_id,
@@ -397,8 +387,8 @@ class PivotApp:
                 seq=seq,
                 collection=collection,
             )
-            template = template.replace(mark, signature)
-        return template
+            for (step, collection), mark in call.continuations.items()
+        }
 
     def _next_record(
         self,
@@ -527,13 +517,3 @@ def _route_customer(http: HttpRequest) -> str | None:
     if len(segments) >= 2 and segments[0] == "pivot":
         return unquote(segments[1])
     return None
-
-
-def _error_code(response: HttpResponse) -> str | None:
-    if response.status == 200:
-        return None
-    try:
-        parsed = json.loads(response.body)
-    except ValueError:
-        return None
-    return parsed.get("error") if isinstance(parsed, dict) else None
