@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
 from pivotkit.callflow import Node
@@ -39,7 +38,14 @@ from pivotkit.errors import (
     WriteConflict,
 )
 from pivotkit.flow import Call, CallState, Flow
-from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
+from pivotkit.http import (
+    JSON_CONTENT_TYPE,
+    HttpRequest,
+    HttpResponse,
+    error_response,
+    event_route,
+    path_customer,
+)
 from pivotkit.placeholders import AnswerMarks, fill_token, restore_token, stored_answer
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.shared import InMemorySharedStore, SharedStore
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit")
 
+PIVOT_ROOT = "pivot"  # Pivot URLs are /pivot/{customer}
 MAX_HOP = 10_000
 # Query parameters of our own: the customer's token and the continuation (see flow.py).
 CONTINUATION_PARAMS = frozenset({"token", "step", "seq", "hop", "g", SIG_PARAM})
@@ -175,7 +182,7 @@ class PivotApp:
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         attempt = _Attempt()
-        slug = _route_customer(http)
+        slug = path_customer(http.path, PIVOT_ROOT)
         request: PivotRequest | None = None
         step: str | None = None
         error: PivotkitError | None = None
@@ -218,6 +225,23 @@ class PivotApp:
                     request=request,
                     hop=attempt.extra.get("hop"),
                     seq=attempt.extra.get("seq"),
+                )
+            )
+        return response
+
+    def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
+        """The answer to an event refused before it became an ``HttpRequest`` (not HTTP, too
+        large), reported to the observers under the customer its path names, if any."""
+        response = error_response(error)
+        if self.observers:
+            self._report(
+                Outcome(
+                    customer=path_customer(event_route(event)[1], PIVOT_ROOT) or "",
+                    step=None,
+                    status=response.status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    error=error.code,
+                    answer=response.body,
                 )
             )
         return response
@@ -505,15 +529,3 @@ def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > maximum:
         raise BadRequest(f"continuation parameter {name!r} is not a small number")
     return int(text)
-
-
-def _route_customer(http: HttpRequest) -> str | None:
-    """``/pivot/{customer}`` (continuations may add segments below it)."""
-    if http.path.startswith("/pivot/"):  # the usual spelling, without building segments
-        slug = http.path[7:].partition("/")[0]
-        if slug:
-            return unquote(slug)
-    segments = http.segments
-    if len(segments) >= 2 and segments[0] == "pivot":
-        return unquote(segments[1])
-    return None

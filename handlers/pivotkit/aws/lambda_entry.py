@@ -12,18 +12,16 @@ that, and ``PIVOTKIT_DEBUG=1`` turns it on. Powertools is imported only when it 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
+from pivotkit.app import EngineSettings, Observer, PivotApp, RequestHook
 from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
 from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
-from pivotkit.errors import PivotkitError
-from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
+from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.secrets import SecretSource
 
-logger = logging.getLogger("pivotkit")
 
 # LambdaHandler (pivotkit.http), build_token_source (pivotkit.aws.composition) and
 # observability_enabled (pivotkit.aws.settings) are shared with the media function and
@@ -166,47 +163,8 @@ def make_pivot_handler(
         config=config or build_config_source(settings, served),
         secrets=secrets or build_secret_source(settings, served),
     )
-
-    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        started = time.perf_counter()
-        try:
-            http = from_lambda_event(event, public_url=settings.public_url)
-        except PivotkitError as error:
-            response = error_response(error)
-            _report_unrouted(observers, event, error, response, started)
-            return response.to_lambda_result()
-        return app.handle(http).to_lambda_result()
-
-    return wrap(handler)
+    return wrap(lambda_handler(app, public_url=settings.public_url))
 
 
 def _unwrapped(handler: LambdaHandler) -> LambdaHandler:
     return handler
-
-
-def _report_unrouted(
-    observers: tuple[Observer, ...],
-    event: object,
-    error: PivotkitError,
-    response: HttpResponse,
-    started: float,
-) -> None:
-    """An event refused before the engine saw it (not HTTP, too large) still gets its log
-    line and metrics, under the customer its path names, if any."""
-    if not observers:
-        return
-    from pivotkit.aws.observability import path_customer  # observers exist: already loaded
-
-    outcome = Outcome(
-        customer=path_customer(event, "pivot"),
-        step=None,
-        status=response.status,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        error=error.code,
-        answer=response.body,
-    )
-    for observer in observers:
-        try:
-            observer(outcome)
-        except Exception:  # as in the engine: observers never cost a caller the answer
-            logger.exception("observer failed")

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
-from pivotkit.errors import PivotkitError
-from pivotkit.http import LambdaHandler, error_response, from_lambda_event
+from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.webhooks import CallEventRecorder, WebhookApp, journal_recorder, record_in_log
 
 
@@ -38,12 +36,6 @@ def make_webhook_handler(
         record = record_in_log if journal is None else journal_recorder(journal)
     app = WebhookApp(served, shared.tokens, record=record)
 
-    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        try:
-            http = from_lambda_event(event, public_url=settings.public_url)
-        except PivotkitError as error:
-            return error_response(error).to_lambda_result()
-        return app.handle(http).to_lambda_result()
-
+    handler = lambda_handler(app, public_url=settings.public_url)
     telemetry = shared.telemetry
     return handler if telemetry is None else telemetry.wrap(handler)
