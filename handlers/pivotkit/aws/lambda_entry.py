@@ -130,6 +130,7 @@ def make_pivot_handler(
     shared_store: SharedStore | None = None,
     config: ConfigSource | None = None,
     secrets: SecretSource | None = None,
+    observers: tuple[Observer, ...] = (),
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
@@ -137,18 +138,22 @@ def make_pivot_handler(
     ``clock`` replaces the system clock (only the local tools pass one: deployed, nothing
     in ``environ`` can move the time steps see); ``shared_store`` replaces the configured
     shared store (``call.shared``); ``config`` and ``secrets`` what ``call.config`` and
-    ``call.secrets`` read; everything else comes from ``environ``."""
+    ``call.secrets`` read; ``observers`` see each outcome besides the telemetry (the local
+    gateway's request log); everything else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
     shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
-    observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None
     on_client: ClientHook | None = None
     wrap: Callable[[LambdaHandler], LambdaHandler] = _unwrapped
     if telemetry is not None:
-        observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
+        observers, on_request, wrap = (
+            (*observers, telemetry.observe),
+            telemetry.on_request,
+            telemetry.wrap,
+        )
         on_client = telemetry.sdk_calls.attach
     store = state if state is not None else build_state_store(settings, on_client=on_client)
     app = PivotApp(

@@ -27,7 +27,7 @@ from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.http import LambdaHandler, lambda_handler
-from pivotkit.media.app import MediaApp, log_media
+from pivotkit.media.app import MediaApp, MediaObserver, log_media
 from pivotkit.media.limits import MAX_MEDIA_BYTES
 from pivotkit.media.store import InMemoryMediaStore, MediaStore
 
@@ -52,11 +52,13 @@ def make_media_handler(
     customers: Mapping[str, Customer] | None = None,
     s3_client: S3Client | None = None,
     parts: FunctionParts | None = None,
+    observers: tuple[MediaObserver, ...] = (),
 ) -> LambdaHandler:
     """The Lambda handler. ``customers`` and ``s3_client`` replace discovery and the SDK
     client (tests, the local server); ``parts`` are the token source and telemetry shared
-    with the Pivot handler of the same function (``customer_entry``); everything else comes
-    from ``environ``."""
+    with the Pivot handler of the same function (``customer_entry``); ``observers`` see each
+    outcome besides the log line and telemetry (the local gateway's request log); everything
+    else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
@@ -64,9 +66,9 @@ def make_media_handler(
     tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(settings, s3_client=s3_client)
     if telemetry is None:
-        app = MediaApp(served, store, tokens)
+        app = MediaApp(served, store, tokens, observers=(log_media, *observers))
     else:
-        observers = (log_media, telemetry.observe_media)
-        app = MediaApp(served, store, tokens, observers=observers, on_request=telemetry.on_media)
+        reporters = (log_media, *observers, telemetry.observe_media)
+        app = MediaApp(served, store, tokens, observers=reporters, on_request=telemetry.on_media)
     handler = lambda_handler(app, public_url=settings.public_url, max_body_bytes=MAX_MEDIA_BYTES)
     return handler if telemetry is None else telemetry.wrap(handler)
