@@ -147,11 +147,6 @@ def path_customer(path: str, root: str) -> str | None:
     """The ``{customer}`` of ``/<root>/{customer}[/...]``, percent-decoded; None when the
     path is not under ``/<root>/``. The one place a customer is read from a path: the Pivot,
     media and webhook apps, and events refused before they became an ``HttpRequest``."""
-    prefix = f"/{root}/"
-    if path.startswith(prefix):  # the usual spelling, without building segments
-        slug = path[len(prefix) :].partition("/")[0]
-        if slug:
-            return unquote(slug)
     segments = [part for part in path.split("/") if part]
     if len(segments) >= 2 and segments[0] == root:
         return unquote(segments[1])
