@@ -9,7 +9,6 @@ environment mapping, so local runs exercise the deployed code paths.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import difflib
 import os
@@ -147,7 +146,7 @@ STAGE_HELP = (
 )
 
 
-def add_stage_argument(parser: argparse.ArgumentParser) -> None:
+def add_stage_argument(parser: Any) -> None:  # a parser or an argument group
     """``--stage dev|prod`` for the tools that run customers' steps (serve, call, replay)."""
     from pivotkit.config import STAGES
 

@@ -1,8 +1,16 @@
-"""The ``pivotkit`` subcommands, one module each; ``add_command`` is how each registers."""
+"""The ``pivotkit`` subcommands, one module each.
+
+A command module declares ``HELP`` (its line in ``pivotkit --help``) and ``register(parser)``,
+which adds its arguments to the parser made for it and sets ``func``; the parser's
+description is the module's ``DESCRIPTION``, else its docstring, and its name the module's
+``NAME``, else the module's own name. ``add_module_command`` is the one place those parsers
+are made, for top-level commands and actions under one (``kazoo webhook``) alike.
+"""
 
 from __future__ import annotations
 
 import argparse
+from types import ModuleType
 from typing import Any
 
 
@@ -15,3 +23,10 @@ def add_command(subparsers: Any, name: str, *, help: str, description: str) -> A
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def add_module_command(subparsers: Any, module: ModuleType) -> None:
+    """Register the command ``module`` declares (see above) under ``subparsers``."""
+    name = getattr(module, "NAME", module.__name__.rpartition(".")[2])
+    description = getattr(module, "DESCRIPTION", module.__doc__) or ""
+    module.register(add_command(subparsers, name, help=module.HELP, description=description))

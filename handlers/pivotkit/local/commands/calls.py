@@ -21,19 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from pivotkit.journal import FILTER_PATTERN, KIND_CALL_END, KIND_REQUEST, is_journal_line
-from pivotkit.local.commands import add_command
 
 _SINCE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "calls",
-        help="recent calls from the call journal: list, show",
-        description=__doc__,
-    )
+HELP = "recent calls from the call journal: list, show"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     descriptions = {
         "list": "One line per recent call (time, customer, masked caller, steps, outcome),"

@@ -31,7 +31,7 @@ from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
-from pivotkit.local.commands import add_command
+from pivotkit.local.commands import add_command, add_module_command
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -74,12 +74,11 @@ class UsageError(ValueError):
     """The arguments cannot produce a callflow (said on stderr, exit status 2)."""
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "kazoo",
-        help="point a Kazoo callflow at a Pivot endpoint",
-        description="Work with the Kazoo side of a pivotkit endpoint.",
-    )
+HELP = "point a Kazoo callflow at a Pivot endpoint"
+DESCRIPTION = "Work with the Kazoo side of a pivotkit endpoint."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="kazoo_command", metavar="ACTION", required=True)
     callflow = add_command(
         actions,
@@ -125,7 +124,7 @@ def register(subparsers: Any) -> None:
     callflow.set_defaults(func=run)
     from pivotkit.local.commands import kazoo_webhook  # it builds on this module's helpers
 
-    kazoo_webhook.register(actions)
+    add_module_command(actions, kazoo_webhook)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from pivotkit.call_events import CALL_EVENT_KINDS, CHANNEL_ANSWER, CHANNEL_CREAT
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, derive_credentials
 from pivotkit.errors import CallflowError
-from pivotkit.local.commands import add_command
 from pivotkit.local.commands.kazoo import (
     AUTH_TOKEN_ENV,
     TOKEN_ENV,
@@ -62,13 +61,11 @@ examples:
 """
 
 
-def register(actions: Any) -> None:
-    parser = add_command(
-        actions,
-        "webhook",
-        help="print (or create with Crossbar) the call webhooks that point at the endpoint",
-        description=DESCRIPTION,
-    )
+NAME = "webhook"
+HELP = "print (or create with Crossbar) the call webhooks that point at the endpoint"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     parser.add_argument(
         "--url",

@@ -35,7 +35,6 @@ from typing import Any
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, now_argument
-from pivotkit.local.commands import add_command
 from pivotkit.local.replaying import GOLDEN_SUFFIX, Replayed, function_for, golden_path, invoke
 from pivotkit.local.runtime import (
     Backend,
@@ -46,14 +45,10 @@ from pivotkit.local.runtime import (
     local_runtime,
 )
 
+HELP = "run saved Lambda events through the handlers; compare with goldens"
 
-def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "replay",
-        help="run saved Lambda events through the handlers; compare with goldens",
-        description=__doc__,
-    )
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="event file or dir")
     parser.add_argument("--update", action="store_true", help="write the goldens")
     backend = parser.add_mutually_exclusive_group()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from pivotkit.local.commands import add_command
 from pivotkit.local.schemas import (
@@ -39,12 +38,11 @@ examples:
 """
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "schemas",
-        help="fetch Kazoo's callflow schemas (validation needs them) or say where they are",
-        description="Kazoo's callflow schemas, which every validating tool reads.",
-    )
+HELP = "fetch Kazoo's callflow schemas (validation needs them) or say where they are"
+DESCRIPTION = "Kazoo's callflow schemas, which every validating tool reads."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)
     fetch = add_command(
         actions,
