@@ -46,6 +46,7 @@ from pivotkit.http import (
     event_route,
     path_customer,
 )
+from pivotkit.observers import notify
 from pivotkit.placeholders import AnswerMarks, fill_token, restore_token, stored_answer
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.shared import InMemorySharedStore, SharedStore
@@ -260,19 +261,12 @@ class PivotApp:
         return token
 
     def _announce(self, customer: str, step: str, request: PivotRequest) -> None:
-        if self.on_request is None:
-            return
-        try:
-            self.on_request(customer, step, request)
-        except Exception:  # like observers: never the reason a caller gets no answer
-            logger.exception("request hook failed")
+        hook = self.on_request
+        if hook is not None:  # reported like an observer: it never costs the caller the answer
+            notify((lambda _: hook(customer, step, request),), None)
 
     def _report(self, outcome: Outcome) -> None:
-        for observer in self.observers:
-            try:
-                observer(outcome)
-            except Exception:  # observers must never change the answer Kazoo gets
-                logger.exception("observer failed")
+        notify(self.observers, outcome)
 
     # -- the state machine --------------------------------------------------------------
 

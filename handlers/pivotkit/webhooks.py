@@ -41,6 +41,7 @@ from pivotkit.http import (
     path_customer,
 )
 from pivotkit.journal import CallJournal
+from pivotkit.observers import notify
 from pivotkit.request import query_params
 from pivotkit.step_runner import StepRunner, shared_runner
 
@@ -243,8 +244,4 @@ class WebhookApp:
             call_event=None if event is None else event.kind,
             error=code,
         )
-        for observer in self.observers:
-            try:
-                observer(outcome)
-            except Exception:  # observers must never change the answer Kazoo gets
-                logger.exception("webhook observer failed")
+        notify(self.observers, outcome)

@@ -47,6 +47,7 @@ from pivotkit.media.multipart import is_multipart, kazoo_upload
 from pivotkit.media.paths import MEDIA_ROOT, MediaKind, MediaTarget, parse_media_request
 from pivotkit.media.redaction import loggable_path, printable
 from pivotkit.media.store import MediaObject, MediaStore, StoredObject, content_type_for
+from pivotkit.observers import notify
 
 logger = logging.getLogger("pivotkit.media")
 
@@ -169,7 +170,8 @@ class MediaApp:
         if response.status == 405:
             response = _with_header(response, "Allow", ", ".join(ALLOWED_METHODS))
         served = target if target is not None and target.customer in self.customers else None
-        self._report(
+        notify(
+            self.observers,
             MediaOutcome(
                 method=printable(http.method, MAX_LOGGED_METHOD_CHARS),
                 name=served.key if served else loggable_path(http.path, self.customers),
@@ -179,7 +181,7 @@ class MediaApp:
                 call_id=served.call_id if served else None,
                 error=None if error is None else error.code,
                 stored_bytes=stored_bytes,
-            )
+            ),
         )
         return response
 
@@ -192,7 +194,8 @@ class MediaApp:
         if isinstance(error, PayloadTooLarge):
             error = PayloadTooLarge(too_large_message())
         response = error_response(error)
-        self._report(
+        notify(
+            self.observers,
             MediaOutcome(
                 method=printable(method, MAX_LOGGED_METHOD_CHARS),
                 name=loggable_path(path, self.customers),
@@ -200,7 +203,7 @@ class MediaApp:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 customer=named,
                 error=error.code,
-            )
+            ),
         )
         return response
 
@@ -208,18 +211,8 @@ class MediaApp:
         """Tell ``on_request`` the customer the path names; return it if this app serves it."""
         slug = path_customer(path, MEDIA_ROOT) or ""
         if self.on_request is not None:
-            try:
-                self.on_request(slug)
-            except Exception:  # like observers: never the reason Kazoo gets no answer
-                logger.exception("media request hook failed")
+            notify((self.on_request,), slug)
         return slug if slug in self.customers else None
-
-    def _report(self, outcome: MediaOutcome) -> None:
-        for observer in self.observers:
-            try:
-                observer(outcome)
-            except Exception:  # observers must never change the answer Kazoo gets
-                logger.exception("media observer failed")
 
     def _authenticate(self, target: MediaTarget) -> Customer:
         customer = self.customers.get(target.customer)
