@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,6 +45,15 @@ class SecretUnreadable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CacheOptions(TypedDict, total=False):
+    """How a reader's cache may be tuned (tests: a fake clock, short times)."""
+
+    client_factory: Callable[[], SecretsManagerClient]
+    ttl_seconds: float
+    retry_after_seconds: float
+    monotonic: Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)

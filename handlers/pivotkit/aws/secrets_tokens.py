@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
-from pivotkit.aws.clients import secretsmanager_client
 from pivotkit.aws.secrets_cache import (
-    DEFAULT_RETRY_AFTER_SECONDS,
-    DEFAULT_TTL_SECONDS,
+    CacheOptions,
     MalformedSecretValue,
     SecretCache,
     SecretUnreadable,
@@ -42,8 +39,6 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
 
 logger = logging.getLogger("pivotkit.tokens")
-
-__all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "DEFAULT_TTL_SECONDS", "SecretsManagerTokens"]
 
 
 class MalformedSecret(MalformedSecretValue):
@@ -63,23 +58,12 @@ class SecretsManagerTokens:
         self,
         secret_ids: Mapping[str, str],
         client: SecretsManagerClient | None = None,
-        *,
-        client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        **options: Unpack[CacheOptions],
     ) -> None:
-        """Without ``client``, ``client_factory`` builds one on the first read."""
+        """Without ``client``, one is built on the first read (``client_factory``)."""
         self.secret_ids = dict(secret_ids)
         self._cache = SecretCache(
-            _parse_keys,
-            what="tokens",
-            logger=logger,
-            client=client,
-            client_factory=client_factory,
-            ttl_seconds=ttl_seconds,
-            retry_after_seconds=retry_after_seconds,
-            monotonic=monotonic,
+            _parse_keys, what="tokens", logger=logger, client=client, **options
         )
 
     @classmethod

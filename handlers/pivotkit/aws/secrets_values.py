@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Unpack
 
-from pivotkit.aws.clients import secretsmanager_client
 from pivotkit.aws.secrets_cache import (
-    DEFAULT_RETRY_AFTER_SECONDS,
-    DEFAULT_TTL_SECONDS,
+    CacheOptions,
     MalformedSecretValue,
     SecretCache,
     SecretUnreadable,
@@ -40,7 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit.secrets")
 
-__all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "DEFAULT_TTL_SECONDS", "SecretsManagerSecrets"]
 
 # The stack creates the secret without a value: until the operator sets one, reading it
 # finds no AWSCURRENT version (ResourceNotFoundException), as a deleted secret would.
@@ -58,23 +54,12 @@ class SecretsManagerSecrets:
         self,
         secret_ids: Mapping[str, str],
         client: SecretsManagerClient | None = None,
-        *,
-        client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        **options: Unpack[CacheOptions],
     ) -> None:
-        """Without ``client``, ``client_factory`` builds one on the first read."""
+        """Without ``client``, one is built on the first read (``client_factory``)."""
         self.secret_ids = dict(secret_ids)
         self._cache = SecretCache(
-            parse_secrets,
-            what="secrets",
-            logger=logger,
-            client=client,
-            client_factory=client_factory,
-            ttl_seconds=ttl_seconds,
-            retry_after_seconds=retry_after_seconds,
-            monotonic=monotonic,
+            parse_secrets, what="secrets", logger=logger, client=client, **options
         )
 
     def secret_for(self, customer: Customer, name: str) -> str:
