@@ -22,7 +22,7 @@ import re
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -141,12 +141,20 @@ class CrossbarTarget:
         return f"{base}/accounts/{self.account_id}/callflows"
 
 
-def run(args: argparse.Namespace) -> int:
+def redacting_stderr(args: argparse.Namespace) -> tuple[list[str], Callable[[str], None]]:
+    """The tokens a Crossbar command must keep out of what it prints (a list the command
+    may add to), and a printer to stderr that blanks them."""
     secrets = [t for t in (args.token, os.environ.get(TOKEN_ENV), args.auth_token) if t]
     secrets.append(os.environ.get(AUTH_TOKEN_ENV) or "")
 
     def fail(message: str) -> None:
         print(redact(message, secrets), file=sys.stderr)
+
+    return secrets, fail
+
+
+def run(args: argparse.Namespace) -> int:
+    secrets, fail = redacting_stderr(args)
 
     try:
         customer = load_customer(args.customer)

@@ -35,6 +35,7 @@ from pivotkit.local.commands.kazoo import (
     crossbar_target,
     load_customer,
     redact,
+    redacting_stderr,
     with_token,
 )
 
@@ -110,11 +111,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    secrets = [t for t in (args.token, os.environ.get(TOKEN_ENV), args.auth_token) if t]
-    secrets.append(os.environ.get(AUTH_TOKEN_ENV) or "")
-
-    def fail(message: str) -> None:
-        print(redact(message, secrets), file=sys.stderr)
+    secrets, fail = redacting_stderr(args)
 
     try:
         customer = load_customer(args.customer)
