@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
@@ -223,22 +223,36 @@ def first_fallback(customer: Customer) -> Node:
     return tts(customer.fallback_message).then(customer.fallback_target())
 
 
-def voice_url_for(customer: str, url: str | None) -> str:
-    """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
+def url_under_route(
+    url: str | None, route: str, *, missing: str, foreign: tuple[str, ...], mismatch: str
+) -> SplitResult:
+    """``--url`` split, its path ending in ``route``: a base URL gets ``route`` appended, a
+    URL already ending in it stays; one under any ``foreign`` route is refused as not
+    ``mismatch``, an absent one with ``missing``."""
     if not url:
-        raise UsageError(
-            "no endpoint URL: pass --url (the stack's ApiUrl output) or set PIVOTKIT_PUBLIC_URL"
-        )
+        raise UsageError(missing)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"--url must be an absolute http(s) URL, got {url!r}")
     path = parts.path.rstrip("/")
-    route = f"/pivot/{customer}"
     if not path.endswith(route):
-        if "/pivot/" in f"{path}/":
-            raise UsageError(f"--url {url!r} is not {customer}'s endpoint (…{route})")
+        if any(other in f"{path}/" for other in foreign):
+            raise UsageError(f"--url {url!r} is not {mismatch} (…{route})")
         path += route
-    voice_url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    return parts._replace(path=path)
+
+
+def voice_url_for(customer: str, url: str | None) -> str:
+    """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
+    parts = url_under_route(
+        url,
+        f"/pivot/{customer}",
+        missing="no endpoint URL: pass --url (the stack's ApiUrl output) or set"
+        " PIVOTKIT_PUBLIC_URL",
+        foreign=("/pivot/",),
+        mismatch=f"{customer}'s endpoint",
+    )
+    voice_url = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
     # The builder's rule (scheme, Kazoo's host blacklist, no userinfo), said about --url.
     return check_http_url("--url", voice_url)
 
