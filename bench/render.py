@@ -133,7 +133,7 @@ def _start_call(decoded: PivotRequest) -> Call:
         digits=None,
         state=CallState(),
         continuation_base="https://bench.example/pivot/acme",
-        token="PKTOK0123456789abcdef",
+        token_mark="PKTOK0123456789abcdef",
         seq_placeholder="PKSEQ0123456789abcdef",
         sig_placeholder="PKSIG0123456789abcdef",
     )

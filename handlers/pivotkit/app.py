@@ -12,14 +12,11 @@ request, none for a step that needs no state.
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from pivotkit.budget import REPLY_MARGIN_SECONDS, STATE_CALL_WORST_SECONDS
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
@@ -43,18 +40,19 @@ from pivotkit.errors import (
     WriteConflict,
 )
 from pivotkit.flow import Call, CallState, Flow
-from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest, HttpResponse, error_response
+from pivotkit.http import (
+    JSON_CONTENT_TYPE,
+    HttpRequest,
+    HttpResponse,
+    error_response,
+    event_route,
+    path_customer,
+)
+from pivotkit.observers import notify
+from pivotkit.placeholders import AnswerMarks, fill_token, restore_token, stored_answer
 from pivotkit.request import PivotRequest, decode_pivot_request, query_params
 from pivotkit.shared import InMemorySharedStore, SharedStore
-from pivotkit.state import (
-    TOKEN_MARK_PREFIX,
-    CallKey,
-    CallRecord,
-    StateStore,
-    fill_token,
-    restore_token,
-    stored_answer,
-)
+from pivotkit.state import CallKey, CallRecord, StateStore
 from pivotkit.step_runner import StepRunner, shared_runner
 
 if TYPE_CHECKING:
@@ -66,6 +64,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit")
 
+PIVOT_ROOT = "pivot"  # Pivot URLs are /pivot/{customer}
 MAX_HOP = 10_000
 # Query parameters of our own: the customer's token and the continuation (see flow.py).
 CONTINUATION_PARAMS = frozenset({"token", "step", "seq", "hop", "g", SIG_PARAM})
@@ -227,9 +226,10 @@ class PivotApp:
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         attempt = _Attempt()
-        slug = _route_customer(http)
+        slug = path_customer(http.path, PIVOT_ROOT)
         request: PivotRequest | None = None
         step: str | None = None
+        error: PivotkitError | None = None
         try:
             customer = self._customer(slug)
             params = query_params(http, CONTINUATION_PARAMS)
@@ -241,11 +241,13 @@ class PivotApp:
             self._announce(customer.slug, step, request)
             body = self._answer(customer, http, request, params, token, step, attempt)
             response = HttpResponse(200, body, {"Content-Type": JSON_CONTENT_TYPE})
-        except PivotkitError as error:
-            response = error_response(error)
+        except PivotkitError as refused:
+            error = refused
         except Exception:  # a bug must still reach Kazoo as a non-200 (its fallback)
             logger.exception("unhandled error answering a Pivot request")
-            response = error_response(StepError("internal error"))
+            error = StepError("internal error")
+        if error is not None:
+            response = error_response(error)
         if self.observers:  # nobody to tell: skip building the report
             self._report(
                 Outcome(
@@ -255,7 +257,7 @@ class PivotApp:
                     duration_ms=(time.perf_counter() - started) * 1000,
                     call_id=request.call_id if request else None,
                     account_id=request.account_id if request else None,
-                    error=_error_code(response),
+                    error=None if error is None else error.code,
                     replayed=attempt.replayed,
                     state_reads=attempt.reads,
                     state_writes=attempt.writes,
@@ -268,6 +270,23 @@ class PivotApp:
                     hop=attempt.extra.get("hop"),
                     seq=attempt.extra.get("seq"),
                     http=http,
+                )
+            )
+        return response
+
+    def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
+        """The answer to an event refused before it became an ``HttpRequest`` (not HTTP, too
+        large), reported to the observers under the customer its path names, if any."""
+        response = error_response(error)
+        if self.observers:
+            self._report(
+                Outcome(
+                    customer=path_customer(event_route(event)[1], PIVOT_ROOT) or "",
+                    step=None,
+                    status=response.status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    error=error.code,
+                    answer=response.body,
                 )
             )
         return response
@@ -286,19 +305,12 @@ class PivotApp:
         return token
 
     def _announce(self, customer: str, step: str, request: PivotRequest) -> None:
-        if self.on_request is None:
-            return
-        try:
-            self.on_request(customer, step, request)
-        except Exception:  # like observers: never the reason a caller gets no answer
-            logger.exception("request hook failed")
+        hook = self.on_request
+        if hook is not None:  # reported like an observer: it never costs the caller the answer
+            notify((lambda _: hook(customer, step, request),), None)
 
     def _report(self, outcome: Outcome) -> None:
-        for observer in self.observers:
-            try:
-                observer(outcome)
-            except Exception:  # observers must never change the answer Kazoo gets
-                logger.exception("observer failed")
+        notify(self.observers, outcome)
 
     # -- the state machine --------------------------------------------------------------
 
@@ -352,14 +364,9 @@ class PivotApp:
                 attempt.replayed = True
                 return restore_token(record.answer, token).encode("utf-8")
             state = CallState(record.state if record else None)
-            # Placeholders: the state version is only known once the step has run, and the
-            # stored answer (replayed later, maybe after a token rotation) must not hold
-            # the token; signatures cover the seq, so they too are filled in after. Random,
-            # so nothing a caller sends can collide with them (64 bits each, from one read
-            # of the system's random source).
-            marks = secrets.token_hex(24)
-            placeholder = f"PKSEQ{marks[:16]}"
-            token_mark = f"{TOKEN_MARK_PREFIX}{marks[16:32]}"
+            # The state version, the signatures and the token go in after the step has run
+            # (pivotkit.placeholders says why).
+            marks = AnswerMarks.fresh()
             call = Call(
                 request=request,
                 customer=customer,
@@ -368,9 +375,9 @@ class PivotApp:
                 digits=digits,
                 state=state,
                 continuation_base=f"{http.base_url}/pivot/{customer.slug}",
-                token=token_mark,
-                seq_placeholder=placeholder,
-                sig_placeholder=f"PKSIG{marks[32:]}",
+                token_mark=marks.token,
+                seq_placeholder=marks.seq,
+                sig_placeholder=marks.signature,
                 clock=self.clock,
                 work=functools.partial(self._work, customer, key, step, hop, seq),
                 shared_store=self.shared,
@@ -384,12 +391,13 @@ class PivotApp:
             node = self._run_step(customer, step, call)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
-            template = render_text(node).replace(placeholder, str(new_seq))
-            template = self._sign_continuations(template, call, new_seq)
-            body = fill_token(template, token_mark, token)
+            template = marks.fill_seq_and_signatures(
+                render_text(node), seq=new_seq, signatures=self._signatures(call, new_seq)
+            )
+            body = fill_token(template, marks.token, token)
             if not writes:
                 return self._settled(call, body)
-            stored = stored_answer(token_mark, template)
+            stored = stored_answer(marks.token, template)
             updated = self._next_record(customer, key, record, state, new_seq, identity, stored)
             updated = _with_trail(updated, step, hop, digits, customer.flow)
             try:
@@ -444,15 +452,15 @@ class PivotApp:
         ):
             raise BadContinuation("this continuation is not signed for this call")
 
-    def _sign_continuations(self, template: str, call: Call, seq: int) -> str:
-        """``template`` with each continuation's signature in place of its placeholder."""
+    def _signatures(self, call: Call, seq: int) -> dict[str, str]:
+        """Signature marker -> signature of each continuation the step built."""
         if not call.continuations:
-            return template
+            return {}
         keys = self.tokens.signing_keys_for(call.customer.slug)
         if not keys:  # a customer with tokens but no key: our configuration, not the caller
             raise ServerError("no continuation-signing key for this customer")
-        for (step, collection), mark in call.continuations.items():
-            signature = continuation_signature(
+        return {
+            mark: continuation_signature(
                 keys[0],
                 customer=call.customer.slug,
                 account_id=call.request.account_id,
@@ -462,8 +470,8 @@ class PivotApp:
                 seq=seq,
                 collection=collection,
             )
-            template = template.replace(mark, signature)
-        return template
+            for (step, collection), mark in call.continuations.items()
+        }
 
     def _next_record(
         self,
@@ -583,25 +591,3 @@ def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > maximum:
         raise BadRequest(f"continuation parameter {name!r} is not a small number")
     return int(text)
-
-
-def _route_customer(http: HttpRequest) -> str | None:
-    """``/pivot/{customer}`` (continuations may add segments below it)."""
-    if http.path.startswith("/pivot/"):  # the usual spelling, without building segments
-        slug = http.path[7:].partition("/")[0]
-        if slug:
-            return unquote(slug)
-    segments = http.segments
-    if len(segments) >= 2 and segments[0] == "pivot":
-        return unquote(segments[1])
-    return None
-
-
-def _error_code(response: HttpResponse) -> str | None:
-    if response.status == 200:
-        return None
-    try:
-        parsed = json.loads(response.body)
-    except ValueError:
-        return None
-    return parsed.get("error") if isinstance(parsed, dict) else None

@@ -25,14 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pivotkit.errors import MethodNotAllowed, NotACallEvent, UnsupportedMediaType
+from pivotkit.errors import MethodNotAllowed, NotACallEvent
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest
 from pivotkit.request import (
     ACCOUNT_ID_PATTERN,
     FORM_CONTENT_TYPE,
     MAX_CALL_ID_LENGTH,
     JsonValue,
-    parse_json_object,
+    body_params,
     parse_params,
 )
 
@@ -126,17 +126,12 @@ def read_webhook_params(http: HttpRequest) -> dict[str, Any]:
 
 
 def _read_body(http: HttpRequest) -> dict[str, Any]:
-    content_type = http.content_type
-    if content_type in ("", FORM_CONTENT_TYPE):
-        try:
-            text = http.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotACallEvent("form body is not valid UTF-8") from None
-        return parse_params(text, WEBHOOK_DISPLAY_FIELDS)
-    if content_type == JSON_CONTENT_TYPE:
-        return parse_json_object(http.body, WEBHOOK_DISPLAY_FIELDS)
-    raise UnsupportedMediaType(
-        f"webhook bodies are {FORM_CONTENT_TYPE} (format form-data) or {JSON_CONTENT_TYPE}"
+    return body_params(
+        http,
+        WEBHOOK_DISPLAY_FIELDS,
+        unsupported=f"webhook bodies are {FORM_CONTENT_TYPE} (format form-data)"
+        f" or {JSON_CONTENT_TYPE}",
+        invalid=NotACallEvent,
     )
 
 

@@ -169,7 +169,7 @@ class Call:
         digits: str | None,
         state: CallState,
         continuation_base: str,
-        token: str,
+        token_mark: str,
         seq_placeholder: str,
         sig_placeholder: str,
         clock: Callable[[], float] = time.time,
@@ -191,11 +191,11 @@ class Call:
         self.digits = digits
         self.state = state
         self._base = continuation_base
-        self._token = token
-        self._seq = seq_placeholder
+        # The token's marker (pivotkit.placeholders): the engine puts the token in its place.
+        self._token_mark = token_mark
         # Continuation URLs differ only in step, hop and collection: the rest is encoded
         # once per request (as urlencode would encode it) instead of once per URL.
-        self._url_head = f"{continuation_base}?token={_query_value(token)}&step="
+        self._url_head = f"{continuation_base}?token={_query_value(token_mark)}&step="
         self._url_seq = f"&seq={_query_value(seq_placeholder)}"
         # The signature covers seq, known only once the step has run: each distinct
         # (step, collection) gets a placeholder the engine swaps for its signature.
@@ -318,7 +318,7 @@ class Call:
         these URLs (a query would end up in the middle). Without parts this is the ``url``
         to give an account storage plan's ``http`` handler (see docs/media.md).
         """
-        segments = (self.customer.slug, self._token, *parts)
+        segments = (self.customer.slug, self._token_mark, *parts)
         return f"{self._media_root()}/" + "/".join(quote(s, safe="") for s in segments)
 
     def record_call(
@@ -344,7 +344,7 @@ class Call:
         """
         if action == "stop":
             return record_call_node(action="stop")
-        token_query = urlencode({"token": self._token}, quote_via=quote)
+        token_query = urlencode({"token": self._token_mark}, quote_via=quote)
         url = f"{self._media_root()}/{self.customer.slug}/{RECORDINGS_SEGMENT}?{token_query}"
         if time_limit is None:
             rate = record_sample_rate or RECORD_CALL_SAMPLE_RATE

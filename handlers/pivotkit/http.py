@@ -13,9 +13,10 @@ import binascii
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from pivotkit.errors import BadRequest, PayloadTooLarge, PivotkitError
@@ -113,6 +114,59 @@ def error_response(error: PivotkitError) -> HttpResponse:
             escaped(error.message, limit=_LOGGED_DETAIL_CHARS),
         )
     return json_response(error.status, {"error": error.code, "message": public})
+
+
+class EventApp(Protocol):
+    """What ``lambda_handler`` serves: the Pivot, media and webhook apps."""
+
+    def handle(self, http: HttpRequest) -> HttpResponse: ...
+
+    def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
+        """The answer to an event refused before it became an ``HttpRequest`` (not HTTP,
+        too large), reported like any request the app answers."""
+        ...
+
+
+def lambda_handler(
+    app: EventApp, *, public_url: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> LambdaHandler:
+    """The Lambda handler of ``app``: the event normalised, then answered or refused."""
+
+    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            http = from_lambda_event(event, max_body_bytes=max_body_bytes, public_url=public_url)
+        except PivotkitError as error:
+            return app.refuse(event, error, started).to_lambda_result()
+        return app.handle(http).to_lambda_result()
+
+    return handler
+
+
+def path_customer(path: str, root: str) -> str | None:
+    """The ``{customer}`` of ``/<root>/{customer}[/...]``, percent-decoded; None when the
+    path is not under ``/<root>/``. The one place a customer is read from a path: the Pivot,
+    media and webhook apps, and events refused before they became an ``HttpRequest``."""
+    segments = [part for part in path.split("/") if part]
+    if len(segments) >= 2 and segments[0] == root:
+        return unquote(segments[1])
+    return None
+
+
+def event_route(event: object) -> tuple[str, str]:
+    """(method, path) of an HTTP API v2, REST API v1 or Function URL event, as far as it has
+    them ("-" and "" otherwise): what a report of an event refused before it became an
+    ``HttpRequest`` (not HTTP, too large) can still say about it."""
+    if not isinstance(event, Mapping):
+        return "-", ""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, Mapping) else None
+    method = http.get("method") if isinstance(http, Mapping) else event.get("httpMethod")
+    path = event.get("rawPath") or event.get("path")
+    return (
+        method if isinstance(method, str) else "-",
+        path if isinstance(path, str) else "",
+    )
 
 
 def from_lambda_event(

@@ -585,16 +585,31 @@ def read_pivot_params(http: HttpRequest) -> dict[str, Any]:
         return parse_params(http.raw_query)
     if method != "POST":
         raise MethodNotAllowed("Pivot requests are GET or POST")
+    return body_params(
+        http, unsupported=f"Pivot POST bodies are {FORM_CONTENT_TYPE} or {JSON_CONTENT_TYPE}"
+    )
+
+
+def body_params(
+    http: HttpRequest,
+    display_fields: frozenset[str] = DISPLAY_FIELDS,
+    *,
+    unsupported: str,
+    invalid: type[BadRequest] = BadRequest,
+) -> dict[str, Any]:
+    """The parameter tree of a form or JSON body, the two formats Kazoo posts (Pivot
+    requests and webhooks alike); a form body that is not UTF-8 raises ``invalid``, any other
+    content type ``UnsupportedMediaType(unsupported)``."""
     content_type = http.content_type
     if content_type in ("", FORM_CONTENT_TYPE):
         try:
             text = http.body.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest("form body is not valid UTF-8") from None
-        return parse_params(text)
+            raise invalid("form body is not valid UTF-8") from None
+        return parse_params(text, display_fields)
     if content_type == JSON_CONTENT_TYPE:
-        return parse_json_object(http.body)
-    raise UnsupportedMediaType(f"Pivot POST bodies are {FORM_CONTENT_TYPE} or {JSON_CONTENT_TYPE}")
+        return parse_json_object(http.body, display_fields)
+    raise UnsupportedMediaType(unsupported)
 
 
 def query_params(http: HttpRequest, names: frozenset[str] | None = None) -> dict[str, str]:

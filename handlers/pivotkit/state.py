@@ -24,7 +24,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from pivotkit.errors import StateNotJSONSafe, StateTooLarge, WriteConflict
 
@@ -79,15 +78,11 @@ class CallRecord:
     expires_at: int
     answered_seq: int | None = None
     answered_step: str | None = None
+    # The last answer as ``pivotkit.placeholders.stored_answer`` keeps it (no token in it).
     answer: str | None = None
     trail: tuple[Mapping[str, Any], ...] = field(default=())
     # Trail entries dropped from the front to keep the trail at TRAIL_MAX_ENTRIES.
     trail_dropped: int = 0
-
-    @property
-    def answered_callflow(self) -> str | None:
-        """The last answer's callflow JSON, with the token left out (see ``stored_answer``)."""
-        return None if self.answer is None else split_stored_answer(self.answer)[1]
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at <= now
@@ -287,34 +282,3 @@ def _check_json_safe(value: Any, path: str) -> None:
         f"{path} is a {type(value).__name__}; call state holds JSON values only"
         " (str, int, float, bool, None, lists and dicts with str keys)"
     )
-
-
-# A stored answer is "<token marker>\n<callflow JSON>": the callflow holds the marker
-# wherever the requester's token goes, so no token is ever stored, and a replay puts back
-# the token of the request replaying it (which may be the new one after a rotation).
-TOKEN_MARK_PREFIX = "PKTOK"  # noqa: S105 - a marker's prefix, not a secret
-
-
-def stored_answer(token_mark: str, callflow: str) -> str:
-    return f"{token_mark}\n{callflow}"
-
-
-def split_stored_answer(stored: str) -> tuple[str, str]:
-    """(token marker, callflow JSON) of a stored answer."""
-    mark, _, callflow = stored.partition("\n")
-    if not mark.startswith(TOKEN_MARK_PREFIX):
-        return "", stored
-    return mark, callflow
-
-
-def restore_token(stored: str, token: str) -> str:
-    """A stored answer's callflow with ``token`` where the requester's token goes."""
-    mark, callflow = split_stored_answer(stored)
-    return fill_token(callflow, mark, token) if mark else callflow
-
-
-def fill_token(callflow: str, mark: str, token: str) -> str:
-    """``callflow`` with ``token`` in place of ``mark``. The marker stands only inside URLs
-    (query values and path segments), so the token goes in percent-encoded: a token with
-    ``&``, ``/`` or ``%`` in it must not change what those URLs mean."""
-    return callflow.replace(mark, quote(token, safe=""))

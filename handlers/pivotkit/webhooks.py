@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
 from pivotkit.customers import Customer, TokenSource, token_matches
@@ -31,8 +32,16 @@ from pivotkit.errors import (
     StepTimedOut,
     Unauthorized,
 )
-from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
+from pivotkit.http import (
+    HttpRequest,
+    HttpResponse,
+    error_response,
+    event_route,
+    json_response,
+    path_customer,
+)
 from pivotkit.journal import CallJournal
+from pivotkit.observers import notify
 from pivotkit.request import query_params
 from pivotkit.step_runner import StepRunner, shared_runner
 
@@ -96,6 +105,36 @@ def record_in_log(customer: str, event: CallEvent) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    """What happened to one webhook request; handed to observers (the log line)."""
+
+    status: int
+    duration_ms: float
+    customer: str | None = None  # the customer the path names, if this app serves it
+    call_id: str | None = None
+    call_event: str | None = None
+    error: str | None = None
+
+
+WebhookObserver = Callable[[WebhookOutcome], None]
+
+
+def log_webhook(outcome: WebhookOutcome) -> None:
+    """One line per webhook request: every ``WebhookApp`` reports to it."""
+    shown = outcome.customer or "-"
+    extra: dict[str, object] = {
+        "customer": shown,
+        "status": outcome.status,
+        "duration_ms": round(outcome.duration_ms, 1),
+    }
+    if outcome.call_event is not None:
+        extra.update(call_id=outcome.call_id, call_event=outcome.call_event)
+    if outcome.error is not None:
+        extra["error"] = outcome.error
+    logger.info("webhook %s -> %d", shown, outcome.status, extra=extra)
+
+
 class WebhookApp:
     def __init__(
         self,
@@ -105,8 +144,10 @@ class WebhookApp:
         record: CallEventRecorder = record_in_log,
         hook_time_limit_seconds: float = DEFAULT_HOOK_TIME_LIMIT_SECONDS,
         step_runner: StepRunner | None = None,
+        observers: tuple[WebhookObserver, ...] = (log_webhook,),
     ) -> None:
         self.customers = dict(customers)
+        self.observers = observers
         self.tokens = tokens
         self.record = record
         self.hook_time_limit_seconds = hook_time_limit_seconds
@@ -114,7 +155,8 @@ class WebhookApp:
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        slug = _route_customer(http)
+        # /hooks/<slug> and nothing below it
+        slug = path_customer(http.path, WEBHOOK_ROOT) if len(http.segments) == 2 else None
         event: CallEvent | None = None
         code: str | None = None
         try:
@@ -132,7 +174,15 @@ class WebhookApp:
             logger.exception("unhandled error on a webhook request")
             bug = ServerError("internal error")
             response, code = error_response(bug), bug.code
-        self._log(slug, event, response.status, code, started)
+        self._report(slug, event, response.status, code, started)
+        return response
+
+    def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
+        """The answer to an event refused before it became an ``HttpRequest`` (not HTTP, too
+        large), reported like any webhook request."""
+        response = error_response(error)
+        slug = path_customer(event_route(event)[1], WEBHOOK_ROOT)
+        self._report(slug, None, response.status, error.code, started)
         return response
 
     def _authenticate(self, slug: str | None, http: HttpRequest) -> Customer:
@@ -177,7 +227,7 @@ class WebhookApp:
                 extra={"customer": customer.slug, "call_id": event.call_id},
             )
 
-    def _log(
+    def _report(
         self,
         slug: str | None,
         event: CallEvent | None,
@@ -185,22 +235,13 @@ class WebhookApp:
         code: str | None,
         started: float,
     ) -> None:
-        served = slug if slug in self.customers else None  # an unknown "slug" may be anything
-        extra: dict[str, object] = {
-            "customer": served or "-",
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        }
-        if event is not None:
-            extra.update(call_id=event.call_id, call_event=event.kind)
-        if code is not None:
-            extra["error"] = code
-        logger.info("webhook %s -> %d", served or "-", status, extra=extra)
-
-
-def _route_customer(http: HttpRequest) -> str | None:
-    """``/hooks/<slug>`` -> ``slug``; anything else -> ``None`` (a 404)."""
-    segments = http.segments
-    if len(segments) == 2 and segments[0] == WEBHOOK_ROOT:
-        return segments[1]
-    return None
+        outcome = WebhookOutcome(
+            status=status,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            # an unknown "slug" may be anything (the token, say): never reported
+            customer=slug if slug in self.customers else None,
+            call_id=None if event is None else event.call_id,
+            call_event=None if event is None else event.kind,
+            error=code,
+        )
+        notify(self.observers, outcome)

@@ -13,7 +13,7 @@ from pivotkit.app import PivotApp
 from pivotkit.aws.dynamodb_state import DynamoDBStateStore
 from pivotkit.customers import StaticTokens
 from pivotkit.local.kazoo_encoding import KazooCall
-from pivotkit.state import split_stored_answer
+from pivotkit.placeholders import split_stored_answer
 from tests.contract.moto_support import create_state_table, new_dynamodb_client
 from tests.unit.engine.bank_flow import FIRST_URL, NOW, PIN, TOKEN, customer
 from tests.unit.engine.driver import ACCOUNT_ID, Caller

@@ -12,22 +12,16 @@ that, and ``PIVOTKIT_DEBUG=1`` turns it on. Powertools is imported only when it 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import (
-    FunctionParts,
-    build_function_parts,
-    build_token_source,
-)
+from pivotkit.app import EngineSettings, Observer, PivotApp, RequestHook
+from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
 from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
-from pivotkit.errors import PivotkitError
-from pivotkit.http import HttpResponse, LambdaHandler, error_response, from_lambda_event
+from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
 
@@ -39,7 +33,6 @@ if TYPE_CHECKING:
     from pivotkit.secrets import SecretSource
     from pivotkit.work import JobStore
 
-logger = logging.getLogger("pivotkit")
 
 # LambdaHandler (pivotkit.http), build_token_source (pivotkit.aws.composition) and
 # observability_enabled (pivotkit.aws.settings) are shared with the media function and
@@ -164,6 +157,7 @@ def make_pivot_handler(
     secrets: SecretSource | None = None,
     jobs: JobStore | None = None,
     deferrer: Deferrer | None = None,
+    observers: tuple[Observer, ...] = (),
 ) -> LambdaHandler:
     """The Lambda handler. ``customers``, ``state`` and ``engine`` replace discovery, the
     configured store and the engine defaults (tests); ``parts`` are the token source and
@@ -172,19 +166,23 @@ def make_pivot_handler(
     in ``environ`` can move the time steps see); ``shared_store`` replaces the configured
     shared store (``call.shared``); ``config`` and ``secrets`` what ``call.config`` and
     ``call.secrets`` read; ``jobs`` and ``deferrer`` where background jobs are recorded and
-    run (deployed: the call-state table and this function invoking itself); everything
+    run (deployed: the call-state table and this function invoking itself); ``observers``
+    see each outcome besides the telemetry (the local gateway's request log); everything
     else comes from ``environ``."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
     shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
-    observers: tuple[Observer, ...] = ()
     on_request: RequestHook | None = None
     on_client: ClientHook | None = None
     wrap: Callable[[LambdaHandler], LambdaHandler] = _unwrapped
     if telemetry is not None:
-        observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
+        observers, on_request, wrap = (
+            (*observers, telemetry.observe),
+            telemetry.on_request,
+            telemetry.wrap,
+        )
         on_client = telemetry.sdk_calls.attach
     store = state if state is not None else build_state_store(settings, on_client=on_client)
     app = PivotApp(
@@ -201,47 +199,8 @@ def make_pivot_handler(
         jobs=jobs or build_job_store(settings, on_client=on_client),
         deferrer=deferrer or shared.deferrer,
     )
-
-    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        started = time.perf_counter()
-        try:
-            http = from_lambda_event(event, public_url=settings.public_url)
-        except PivotkitError as error:
-            response = error_response(error)
-            _report_unrouted(observers, event, error, response, started)
-            return response.to_lambda_result()
-        return app.handle(http).to_lambda_result()
-
-    return wrap(handler)
+    return wrap(lambda_handler(app, public_url=settings.public_url))
 
 
 def _unwrapped(handler: LambdaHandler) -> LambdaHandler:
     return handler
-
-
-def _report_unrouted(
-    observers: tuple[Observer, ...],
-    event: object,
-    error: PivotkitError,
-    response: HttpResponse,
-    started: float,
-) -> None:
-    """An event refused before the engine saw it (not HTTP, too large) still gets its log
-    line and metrics, under the customer its path names, if any."""
-    if not observers:
-        return
-    from pivotkit.aws.observability import path_customer  # observers exist: already loaded
-
-    outcome = Outcome(
-        customer=path_customer(event, "pivot"),
-        step=None,
-        status=response.status,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        error=error.code,
-        answer=response.body,
-    )
-    for observer in observers:
-        try:
-            observer(outcome)
-        except Exception:  # as in the engine: observers never cost a caller the answer
-            logger.exception("observer failed")

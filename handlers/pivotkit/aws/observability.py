@@ -29,7 +29,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +49,7 @@ from pivotkit.journal import CallJournal
 if TYPE_CHECKING:
     from pivotkit.app import Outcome
     from pivotkit.customers import Customer, TokenSource
+    from pivotkit.media.app import MediaOutcome
     from pivotkit.request import PivotRequest
 
 UNKNOWN = "unknown"
@@ -100,7 +100,8 @@ class SdkCallCounter:
 
 
 class Telemetry:
-    """Logs, metrics and traces of one function: hooks for ``PivotApp`` and a handler wrapper."""
+    """Logs, metrics and traces of one function: hooks for ``PivotApp`` and ``MediaApp`` and a
+    handler wrapper."""
 
     def __init__(self, settings: ObservabilitySettings, customers: Mapping[str, Customer]) -> None:
         self.settings = settings
@@ -147,23 +148,6 @@ class Telemetry:
             observed, capture_response=False, capture_error=False
         )
         return traced
-
-    def wrap_media(self, handler: LambdaHandler) -> LambdaHandler:
-        """The media function's handler, wrapped like ``wrap`` plus its metrics. Media has no
-        engine outcome (``MediaApp`` logs its own line per request), so they are read from
-        the event and the answer."""
-
-        def measured(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-            started = time.perf_counter()
-            customer = path_customer(event, "media")
-            customer = customer if customer in self._steps else UNKNOWN
-            self.logger.thread_safe_append_keys(customer=customer)
-            result = handler(event, context)
-            if self.settings.metrics:
-                self._emit_media(customer, result, (time.perf_counter() - started) * 1000)
-            return result
-
-        return self.wrap(measured)
 
     def begin(self, context: Any) -> None:
         """A new invocation: drop the last one's keys, note the Lambda request id."""
@@ -215,6 +199,17 @@ class Telemetry:
             self.journal.observe(outcome, self._customers.get(outcome.customer))
         except Exception:
             self.logger.exception("call journal entry failed")
+
+    def on_media(self, customer: str) -> None:
+        """Tag every later line of this media request with its customer."""
+        self.logger.thread_safe_append_keys(
+            customer=customer if customer in self._steps else UNKNOWN
+        )
+
+    def observe_media(self, outcome: MediaOutcome) -> None:
+        """The media request's metrics (``pivotkit.media.app.log_media`` writes its line)."""
+        if self.settings.metrics:
+            self._emit_media(outcome)
 
     # -- the log line ---------------------------------------------------------------------
 
@@ -316,19 +311,19 @@ class Telemetry:
                 finally:
                     provider.clear_metrics()  # also after a failed write: start clean
 
-    def _emit_media(self, customer: str, result: Mapping[str, Any], duration_ms: float) -> None:
-        status = result.get("statusCode")
-        status_class = f"{status // 100}xx" if isinstance(status, int) else "5xx"
+    def _emit_media(self, outcome: MediaOutcome) -> None:
+        status_class = f"{outcome.status // 100}xx"
         values: list[tuple[str, float, MetricUnit]] = [
             ("MediaRequests", 1, MetricUnit.Count),
             *[(f"MediaAnswers{c}", float(c == status_class), MetricUnit.Count) for c in _MEDIA],
-            ("MediaLatency", duration_ms, MetricUnit.Milliseconds),
+            ("MediaLatency", outcome.duration_ms, MetricUnit.Milliseconds),
         ]
-        if status == 201:
-            values.append(("MediaBytesStored", _stored_bytes(result), MetricUnit.Bytes))
+        if outcome.status == 201:
+            values.append(("MediaBytesStored", outcome.stored_bytes or 0, MetricUnit.Bytes))
         if getattr(self._local, "cold_start", False):
             values.append(("ColdStarts", 1, MetricUnit.Count))
             self._local.cold_start = False
+        customer = outcome.customer if outcome.customer in self._steps else UNKNOWN
         self._publish([({"customer": customer}, None, values)])
 
     def _annotate(self, outcome: Outcome, customer: str) -> None:
@@ -340,23 +335,6 @@ class Telemetry:
 _Document = tuple[Mapping[str, str], Mapping[str, str] | None, list[tuple[str, float, MetricUnit]]]
 _CLASSES = ("2xx", "4xx", "5xx")
 _MEDIA = ("2xx", "3xx", "4xx", "5xx")  # a large stored file is read through a 302
-
-
-def path_customer(event: object, root: str) -> str:
-    """The ``{customer}`` of ``/<root>/{customer}/...`` in an event's path ("" if none)."""
-    path = event.get("rawPath") or event.get("path") if isinstance(event, Mapping) else None
-    if not isinstance(path, str):
-        return ""
-    segments = [segment for segment in path.split("/") if segment]
-    return segments[segments.index(root) + 1] if root in segments[:-1] else ""
-
-
-def _stored_bytes(result: Mapping[str, Any]) -> float:
-    try:
-        stored = json.loads(result.get("body") or "{}").get("bytes", 0)
-    except (ValueError, AttributeError):
-        return 0.0
-    return float(stored) if isinstance(stored, int) else 0.0
 
 
 def _rounded(value: float | None) -> float | None:

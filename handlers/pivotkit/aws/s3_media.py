@@ -37,37 +37,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import PutObjectRequestTypeDef
 
-# What bounds one PutObject attempt (botocore 1.4x on urllib3 2, measured in
-# tests/integration/test_media_s3_timeouts.py):
-#
-# - opening the connection (TCP and TLS): CONNECT_TIMEOUT_SECONDS;
-# - S3 answers "100 Continue" to the headers at once; an endpoint that says nothing gets
-#   EXPECT_CONTINUE_WAIT_SECONDS (botocore's own, fixed), then the body is sent anyway;
-# - the body: each send that makes no progress is bounded by CONNECT_TIMEOUT_SECONDS (urllib3
-#   keeps the connect timeout on the socket while it writes the request), but the transfer as
-#   a whole is not, so a slow link that keeps moving finishes however long it takes;
-# - the answer: READ_TIMEOUT_SECONDS per read, counted from the last byte handed to the
-#   socket, so it covers the tail still in the kernel's send buffer (at most 4 MiB on Linux)
-#   and S3's own work.
-#
-# In-region, S3 opens a connection in a few milliseconds and answers a 4.45 MB PUT tens to
-# hundreds of milliseconds after its last byte; the buffered tail drains in well under 0.2 s
-# at Lambda's throughput to S3. So:
-#
-# - connect 1 s: over a hundred times the normal handshake; a lost SYN (Linux retransmits
-#   after 1 s) ends the attempt and the retry opens a fresh connection, as AWS advises for
-#   slow S3 requests. It also means a send that moves nothing for 1 s is a dead connection.
-# - read 2 s: AWS's own advice for S3 is to retry a request still unanswered after 2 s, and
-#   that is ten times a normal answer here, buffered tail included.
-# - 3 attempts (the SDK's default count): two retries for resets and slow answers. Retries
-#   after a timeout or reset back off at most 50 ms and 100 ms (botocore's non-throttling
-#   backoff). After SlowDown they back off at most 1 s and 2 s (5 s more each should S3 ask
-#   for it with x-amz-retry-after), but those answers come at once: 13 s at the very worst.
-#
-# Against an S3 that stops answering, one upload of the largest body (4,450,848 bytes)
-# therefore gives up after at most 3 x (1 + 1 + 2) s + 0.15 s = 12.15 s (measured: about
-# 6 s, each attempt ending when the send stalls), leaving almost 8 s of the media function's
-# 20 s for the rest of the request; the 503 makes Kazoo retry the upload later.
+# What bounds one PutObject attempt, why these values and the 12.15 s worst case they give
+# the largest upload (measured in tests/integration/test_media_s3_timeouts.py): docs/media.md,
+# "When S3 is slow or down".
 CONNECT_TIMEOUT_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 2.0
 MAX_ATTEMPTS = 3

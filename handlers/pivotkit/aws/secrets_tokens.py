@@ -9,12 +9,11 @@ key, so calls in progress when the seed changes carry on. Nothing else is read: 
 another shape (the former ``{"tokens": [...]}`` included) is a malformed secret.
 
 A secret is read on the first request for its customer (a function serves one customer,
-so that is one read per cold start) and kept for ``ttl_seconds``: a rotation reaches every
-warm function within that time, with no redeploy. When a refresh fails, the tokens already
-held keep being used (a Secrets Manager hiccup must not turn into failed calls) and the
-read is tried again after ``retry_after_seconds``. Only when there is nothing to fall back
-on does a request fail, with ``TokensUnavailable`` (503): a secret we cannot read is our
-fault, not the caller's, so it must not look like a wrong token (401).
+so that is one read per cold start) and cached as ``pivotkit.aws.secrets_cache`` says: a
+rotation reaches every warm function within ``ttl_seconds``, and a failed refresh keeps
+the tokens held. Only when there is nothing to fall back on does a request fail, with
+``TokensUnavailable`` (503): a secret we cannot read is our fault, not the caller's, so it
+must not look like a wrong token (401).
 
 Secret values never reach logs or error messages.
 """
@@ -23,15 +22,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Unpack
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from pivotkit.aws.clients import secretsmanager_client
+from pivotkit.aws.secrets_cache import (
+    CacheOptions,
+    MalformedSecretValue,
+    SecretCache,
+    SecretUnreadable,
+)
 from pivotkit.customers import Credentials, derive_credentials
 from pivotkit.errors import TokensUnavailable
 
@@ -40,19 +40,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit.tokens")
 
-DEFAULT_TTL_SECONDS = 300.0
-DEFAULT_RETRY_AFTER_SECONDS = 30.0
 
-
-class MalformedSecret(ValueError):
+class MalformedSecret(MalformedSecretValue):
     """The secret's value is not ``{"seed": ..., "previous_seed": ...}``."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Cached:
+class _Keys:
     tokens: tuple[str, ...]
     signing_keys: tuple[bytes, ...]  # the current seed's first
-    refresh_at: float  # monotonic time after which the secret is read again
 
 
 class SecretsManagerTokens:
@@ -62,22 +58,13 @@ class SecretsManagerTokens:
         self,
         secret_ids: Mapping[str, str],
         client: SecretsManagerClient | None = None,
-        *,
-        client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        **options: Unpack[CacheOptions],
     ) -> None:
-        """Without ``client``, ``client_factory`` builds one on the first read."""
+        """Without ``client``, one is built on the first read (``client_factory``)."""
         self.secret_ids = dict(secret_ids)
-        self._client = client
-        self._client_factory = client_factory
-        self.ttl_seconds = ttl_seconds
-        self.retry_after_seconds = retry_after_seconds
-        self._monotonic = monotonic
-        self._cache: dict[str, _Cached] = {}
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._cache = SecretCache(
+            _parse_keys, what="tokens", logger=logger, client=client, **options
+        )
 
     @classmethod
     def from_secret_ids(cls, secret_ids: Mapping[str, str]) -> SecretsManagerTokens:
@@ -85,67 +72,31 @@ class SecretsManagerTokens:
         return cls(secret_ids)
 
     def tokens_for(self, customer: str) -> tuple[str, ...]:
-        cached = self._current(customer)
-        return () if cached is None else cached.tokens
+        keys = self._current(customer)
+        return () if keys is None else keys.tokens
 
     def signing_keys_for(self, customer: str) -> tuple[bytes, ...]:
-        cached = self._current(customer)
-        return () if cached is None else cached.signing_keys
+        keys = self._current(customer)
+        return () if keys is None else keys.signing_keys
 
-    def _current(self, customer: str) -> _Cached | None:
+    def _current(self, customer: str) -> _Keys | None:
         secret_id = self.secret_ids.get(customer)
         if secret_id is None:
             # No secret configured: nobody can authenticate as this customer (401).
             return None
-        cached = self._cache.get(customer)
-        if cached is not None and self._monotonic() < cached.refresh_at:
-            return cached
-        # One reader per customer; the others wait for its result rather than piling up.
-        with self._lock_for(customer):
-            cached = self._cache.get(customer)
-            if cached is not None and self._monotonic() < cached.refresh_at:
-                return cached
-            return self._refresh(customer, secret_id, cached)
-
-    def _refresh(self, customer: str, secret_id: str, stale: _Cached | None) -> _Cached:
         try:
-            credentials = self._read(secret_id)
-        except (ClientError, BotoCoreError, MalformedSecret) as error:
-            reason = _describe(error)
-            if stale is None:
-                logger.error("tokens of %s unreadable (%s): %s", customer, secret_id, reason)
-                raise TokensUnavailable(f"tokens of {customer!r} could not be read") from error
-            logger.warning(
-                "tokens of %s not refreshed (%s): %s; keeping the ones held",
-                customer,
-                secret_id,
-                reason,
-            )
-            fresh = replace(stale, refresh_at=self._monotonic() + self.retry_after_seconds)
-        else:
-            fresh = _Cached(
-                tokens=tuple(c.token for c in credentials),
-                signing_keys=tuple(c.signing_key for c in credentials),
-                refresh_at=self._monotonic() + self.ttl_seconds,
-            )
-        self._cache[customer] = fresh
-        return fresh
+            return self._cache.get(customer, secret_id)
+        except SecretUnreadable as error:
+            logger.error("tokens of %s unreadable (%s): %s", customer, secret_id, error.reason)
+            raise TokensUnavailable(f"tokens of {customer!r} could not be read") from error
 
-    def _read(self, secret_id: str) -> tuple[Credentials, ...]:
-        response = self._secrets_client().get_secret_value(SecretId=secret_id)
-        text = response.get("SecretString")
-        if text is None:
-            raise MalformedSecret("the secret has no string value (binary secrets are not read)")
-        return parse_secret(text)
 
-    def _secrets_client(self) -> SecretsManagerClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
-
-    def _lock_for(self, customer: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(customer, threading.Lock())
+def _parse_keys(text: str) -> _Keys:
+    credentials = parse_secret(text)
+    return _Keys(
+        tokens=tuple(c.token for c in credentials),
+        signing_keys=tuple(c.signing_key for c in credentials),
+    )
 
 
 def parse_secret(text: str) -> tuple[Credentials, ...]:
@@ -170,12 +121,3 @@ def parse_secret(text: str) -> tuple[Credentials, ...]:
         raise MalformedSecret('"previous_seed" must be a string when present')
     seeds = (seed, previous) if previous and previous != seed else (seed,)
     return tuple(derive_credentials(s) for s in seeds)
-
-
-def _describe(error: Exception) -> str:
-    """What went wrong, without anything from the secret's value."""
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    if isinstance(error, MalformedSecret):
-        return f"malformed secret: {error}"
-    return type(error).__name__

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
-from pivotkit.errors import PivotkitError
-from pivotkit.http import LambdaHandler, error_response, from_lambda_event
-from pivotkit.webhooks import CallEventRecorder, WebhookApp, journal_recorder, record_in_log
+from pivotkit.http import LambdaHandler, lambda_handler
+from pivotkit.webhooks import (
+    CallEventRecorder,
+    WebhookApp,
+    WebhookObserver,
+    journal_recorder,
+    log_webhook,
+    record_in_log,
+)
 
 
 def make_webhook_handler(
@@ -27,7 +32,10 @@ def make_webhook_handler(
     customers: Mapping[str, Customer] | None = None,
     parts: FunctionParts | None = None,
     record: CallEventRecorder | None = None,
+    observers: tuple[WebhookObserver, ...] = (),
 ) -> LambdaHandler:
+    """The Lambda handler; ``observers`` see each outcome besides the log line (the local
+    gateway's request log)."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env)
     served = customers if customers is not None else discover_customers(only=settings.customer)
@@ -36,14 +44,8 @@ def make_webhook_handler(
         # With telemetry on (Lambda), the caller's end goes into the call journal.
         journal = shared.telemetry.journal if shared.telemetry is not None else None
         record = record_in_log if journal is None else journal_recorder(journal)
-    app = WebhookApp(served, shared.tokens, record=record)
+    app = WebhookApp(served, shared.tokens, record=record, observers=(log_webhook, *observers))
 
-    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        try:
-            http = from_lambda_event(event, public_url=settings.public_url)
-        except PivotkitError as error:
-            return error_response(error).to_lambda_result()
-        return app.handle(http).to_lambda_result()
-
+    handler = lambda_handler(app, public_url=settings.public_url)
     telemetry = shared.telemetry
     return handler if telemetry is None else telemetry.wrap(handler)

@@ -1,8 +1,9 @@
 """The ``pivotkit`` command line. Never shipped to Lambda.
 
-Each sub-command lives in ``pivotkit.local.commands.<name>`` and exposes
-``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the
-parsed arguments and returning the exit status. Adding a command means adding a module.
+Each sub-command lives in ``pivotkit.local.commands.<name>`` and declares ``HELP`` and
+``register(parser)``, which adds its arguments and sets ``func`` to a callable taking the
+parsed arguments and returning the exit status (``pivotkit.local.commands`` says how its
+parser is made). Adding a command means adding a module.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import NoReturn
 
 from pivotkit.customers import CustomerClash
 from pivotkit.local import commands
+from pivotkit.local.commands import add_module_command
 
 # Module docstrings are reST (``literal``) and open with "``pivotkit name``: ..."; help
 # shows plain text, and the usage line already names the command.
@@ -79,8 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(subparsers)
+        add_module_command(subparsers, importlib.import_module(f"{commands.__name__}.{info.name}"))
     for each in all_parsers(parser):
         each.description = plain(each.description)
     return parser

@@ -9,7 +9,6 @@ environment mapping, so local runs exercise the deployed code paths.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import difflib
 import os
@@ -22,7 +21,7 @@ from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discove
 from pivotkit.http import LambdaHandler
 from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
-from pivotkit.local.server import LocalGateway
+from pivotkit.local.server import ErrorCodes, LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
@@ -49,6 +48,8 @@ class LocalRuntime:
     environment: dict[str, str] = field(default_factory=dict)
     # The time the handlers' steps see (call.now()): see pivotkit.local.clock.
     clock: LocalClock = field(default_factory=LocalClock)
+    # What the functions report each answer's error code to (the gateway's request log).
+    error_codes: ErrorCodes = field(default_factory=ErrorCodes)
 
     def gateway(self, **options: Any) -> LocalGateway:
         """A gateway routing to these functions, keeping their tokens out of logs."""
@@ -57,6 +58,7 @@ class LocalRuntime:
             secrets=[t for ts in self.tokens.values() for t in ts],
             customers=frozenset(self.customers),
             entry_steps={slug: c.flow.entry for slug, c in self.customers.items()},
+            error_codes=self.error_codes,
             **options,
         )
 
@@ -97,14 +99,16 @@ def local_runtime(
             handler_env["PIVOTKIT_TOKENS"] = tokens_json(tokens)
         _forget_cached_clients()
         local_clock = clock or LocalClock()
+        error_codes = ErrorCodes()
         yield LocalRuntime(
             customers=customers,
             tokens=tokens,
-            functions=build_functions(handler_env, clock=local_clock),
+            functions=build_functions(handler_env, clock=local_clock, error_codes=error_codes),
             backend=backend,
             backend_detail=detail,
             environment=handler_env,
             clock=local_clock,
+            error_codes=error_codes,
         )
     _forget_cached_clients()
 
@@ -142,7 +146,7 @@ STAGE_HELP = (
 )
 
 
-def add_stage_argument(parser: argparse.ArgumentParser) -> None:
+def add_stage_argument(parser: Any) -> None:  # a parser or an argument group
     """``--stage dev|prod`` for the tools that run customers' steps (serve, call, replay)."""
     from pivotkit.config import STAGES
 
@@ -183,10 +187,14 @@ def customer_names() -> list[str]:
 
 
 def build_functions(
-    environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
+    environ: Mapping[str, str],
+    *,
+    clock: Callable[[], float] | None = None,
+    error_codes: ErrorCodes | None = None,
 ) -> dict[str, LambdaHandler]:
     """The pivot, media and call-webhook Lambda handlers, built as their entry points build
-    them (the Pivot engine on ``clock``, when given)."""
+    them (the Pivot engine on ``clock``, when given), each reporting its answers' error
+    codes to ``error_codes``."""
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
     from pivotkit.aws.settings import SECRETS
@@ -196,10 +204,12 @@ def build_functions(
     # Customers' secrets from this machine (the environment, secrets.local.toml), unless the
     # environment names deployed ones (--aws with PIVOTKIT_SECRETS set).
     secrets = None if environ.get(SECRETS) else LocalSecrets(environ)
+    noted = () if error_codes is None else (error_codes.note,)
+    pivot = make_pivot_handler(environ, clock=clock, secrets=secrets, observers=noted)
     return {
-        "pivot": local_mode(make_pivot_handler(environ, clock=clock, secrets=secrets)),
-        "media": local_mode(make_media_handler(environ)),
-        "hooks": make_webhook_handler(environ),
+        "pivot": local_mode(pivot),
+        "media": local_mode(make_media_handler(environ, observers=noted)),
+        "hooks": make_webhook_handler(environ, observers=noted),
     }
 
 

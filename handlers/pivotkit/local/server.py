@@ -48,6 +48,8 @@ from pivotkit.redaction import Redactor
 
 logger = logging.getLogger("pivotkit.local")
 
+CRASHED = "internal_error"  # the code of the gateway's 500 for a function that crashed
+
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
@@ -73,6 +75,32 @@ class Exchange:
         return " ".join(parts)
 
 
+class _Reported(Protocol):
+    """An outcome the in-process functions report (Pivot, media and webhook alike)."""
+
+    @property
+    def error(self) -> str | None: ...
+
+
+class ErrorCodes:
+    """The error code of the request this thread is answering, as the in-process function
+    reports it to its observers (``note``), so the request log names it without reading it
+    back out of the answer. The gateway invokes the function on the thread that dispatched
+    the request, so a thread-local slot pairs each answer with its report."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def note(self, outcome: _Reported) -> None:
+        self._local.code = outcome.error
+
+    def take(self) -> str | None:
+        """The code noted since the last ``take`` on this thread (None if none)."""
+        code: str | None = getattr(self._local, "code", None)
+        self._local.code = None
+        return code
+
+
 @dataclass
 class LocalGateway:
     """Routes requests to the functions as the deployed HTTP API does."""
@@ -89,6 +117,8 @@ class LocalGateway:
     forwarded_proto: str = "http"
     # Sees each exchange with the answer itself (the dev console's call inspector).
     tap: Callable[[Exchange, ProxyResponse], None] | None = None
+    # Where the functions note each answer's error code (their observers); None: not known.
+    error_codes: ErrorCodes | None = None
 
     def __post_init__(self) -> None:
         self._redactor = Redactor(self.secrets)
@@ -110,8 +140,14 @@ class LocalGateway:
         if route is None or route.function not in self.functions:
             response = _json(404, {"message": "Not Found"})  # API Gateway's own answer
         else:
-            response = self._invoke(route, method, target, headers, body, domain_name, source_ip)
-            facts = self._facts(route, target, headers, body, response)
+            if self.error_codes is not None:
+                self.error_codes.take()  # nothing left over from a request that noted none
+            response, crashed = self._invoke(
+                route, method, target, headers, body, domain_name, source_ip
+            )
+            facts = self._facts(route, target, headers, body)
+            noted = None if self.error_codes is None else self.error_codes.take()
+            facts["error"] = crashed or noted
         exchange = Exchange(
             method=method.upper(),
             path=self.redact(raw_path, route),
@@ -150,7 +186,8 @@ class LocalGateway:
         body: bytes,
         domain_name: str,
         source_ip: str,
-    ) -> ProxyResponse:
+    ) -> tuple[ProxyResponse, str | None]:
+        """The function's answer, and the gateway's error code when it made one up."""
         handler = self.functions[route.function]
         with_proto = [
             *((n, v) for n, v in headers if n.lower() != "x-forwarded-proto"),
@@ -170,12 +207,12 @@ class LocalGateway:
             function_name=f"{self.function_prefix}-{route.function}", timeout_ms=self.timeout_ms
         )
         try:
-            return proxy_response(handler(event, context))
+            return proxy_response(handler(event, context)), None
         except BadProxyResult as exc:
             logger.error("%s function returned a bad result: %s", route.function, exc)
         except Exception:  # a crashing function must not take the server down
             logger.exception("%s function raised", route.function)
-        return _json(500, {"error": "internal_error", "message": "the function failed"})
+        return _json(500, {"error": CRASHED, "message": "the function failed"}), CRASHED
 
     def redact(self, path: str, route: RouteMatch | None = None) -> str:
         """The path as the request log shows it: any path but a routed Pivot one masked where
@@ -195,18 +232,17 @@ class LocalGateway:
         target: str,
         headers: Iterable[tuple[str, str]],
         body: bytes,
-        response: ProxyResponse,
     ) -> dict[str, str | None]:
-        """Call id, step and error code for the log line, read leniently from the request."""
+        """Call id and step for the log line, read leniently from the request."""
         if route.function != "pivot":
-            return {"error": _error_code(response)}
+            return {}
         params = dict(parse_qsl(target.partition("?")[2], keep_blank_values=True))
         call_id = params.get("Call-ID")
         if call_id is None and body:
             content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
             call_id = _body_call_id(content_type, body)
         step = params.get("step") or self.entry_steps.get(route.customer)
-        return {"call_id": call_id, "step": step, "error": _error_code(response)}
+        return {"call_id": call_id, "step": step}
 
 
 def _body_call_id(content_type: str, body: bytes) -> str | None:
@@ -219,17 +255,6 @@ def _body_call_id(content_type: str, body: bytes) -> str | None:
         value = parsed.get("Call-ID") if isinstance(parsed, dict) else None
         return value if isinstance(value, str) else None
     return dict(parse_qsl(text, keep_blank_values=True)).get("Call-ID")
-
-
-def _error_code(response: ProxyResponse) -> str | None:
-    if response.status < 400 or "json" not in response.headers.get("Content-Type", ""):
-        return None
-    try:
-        parsed = json.loads(response.body)
-    except ValueError:
-        return None
-    code = parsed.get("error") if isinstance(parsed, dict) else None
-    return code if isinstance(code, str) else None
 
 
 def _json(status: int, payload: Mapping[str, Any]) -> ProxyResponse:

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pivotkit.caller_input import is_sensitive
-from pivotkit.state import TRAIL_MAX_ENTRIES, CallRecord, split_stored_answer
+from pivotkit.placeholders import split_stored_answer
+from pivotkit.state import TRAIL_MAX_ENTRIES, CallRecord
 
 # Modules that play, collect or set something and then continue with their "_" child: a
 # call passes through them on the way to whatever its last answer really did.

@@ -36,13 +36,21 @@ from pivotkit.errors import (
     ServerError,
     Unauthorized,
 )
-from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
+from pivotkit.http import (
+    HttpRequest,
+    HttpResponse,
+    error_response,
+    event_route,
+    json_response,
+    path_customer,
+)
 from pivotkit.media.limits import MAX_MEDIA_BYTES, too_large_message
 from pivotkit.media.metadata import object_metadata
 from pivotkit.media.multipart import is_multipart, kazoo_upload
-from pivotkit.media.paths import MediaKind, MediaTarget, parse_media_request
+from pivotkit.media.paths import MEDIA_ROOT, MediaKind, MediaTarget, parse_media_request
 from pivotkit.media.redaction import loggable_path, printable
 from pivotkit.media.store import MediaObject, MediaStore, StoredObject, content_type_for
+from pivotkit.observers import notify
 
 if TYPE_CHECKING:
     from pivotkit.deferred import Deferrer
@@ -89,6 +97,44 @@ class StoredMedia:
         return fetched.body
 
 
+@dataclass(frozen=True, slots=True)
+class MediaOutcome:
+    """What happened to one media request; handed to observers (the log line, metrics)."""
+
+    method: str  # printable, at most MAX_LOGGED_METHOD_CHARS
+    # The request without its token: a served customer's object key (which holds none),
+    # else the path masked (it may not have parsed, and a "customer" we do not serve may be
+    # the token itself, ``/media/{token}/...``, which the key would then start with).
+    name: str
+    status: int
+    duration_ms: float
+    customer: str | None = None  # the customer the path names, if this app serves it
+    call_id: str | None = None
+    error: str | None = None
+    stored_bytes: int | None = None  # the size of what a 201 stored
+
+
+MediaObserver = Callable[[MediaOutcome], None]
+# Called as a request starts with the customer its path names ("" when none): logs tag
+# every later line of the request with it.
+MediaRequestHook = Callable[[str], None]
+
+
+def log_media(outcome: MediaOutcome) -> None:
+    """One line per media request: every ``MediaApp`` reports to it."""
+    extra: dict[str, object] = {
+        "status": outcome.status,
+        "duration_ms": round(outcome.duration_ms, 1),
+    }
+    if outcome.error is not None:
+        extra["error"] = outcome.error
+    if outcome.customer is not None:
+        extra["customer"] = outcome.customer
+    if outcome.call_id is not None:
+        extra["call_id"] = outcome.call_id
+    logger.info("media %s %s -> %d", outcome.method, outcome.name, outcome.status, extra=extra)
+
+
 @dataclass(frozen=True)
 class MediaLimits:
     max_upload_bytes: int = MAX_MEDIA_BYTES
@@ -106,6 +152,8 @@ class MediaApp:
         limits: MediaLimits | None = None,
         clock: Callable[[], float] = time.time,
         deferrer: Deferrer | None = None,
+        observers: tuple[MediaObserver, ...] = (log_media,),
+        on_request: MediaRequestHook | None = None,
     ) -> None:
         """``deferrer`` runs ``on_media_stored`` hooks after the answer; without one, a
         ``DeferredWork`` on a background thread (local serving)."""
@@ -115,11 +163,15 @@ class MediaApp:
         self.limits = limits or MediaLimits()
         self.clock = clock
         self._deferrer = deferrer
+        self.observers = observers
+        self.on_request = on_request
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
+        named = self._announce(http.path)
         target: MediaTarget | None = None
         error: PivotkitError | None = None
+        stored_bytes: int | None = None
         try:
             if http.method not in ALLOWED_METHODS:
                 raise MethodNotAllowed("media URLs take PUT, POST and GET")
@@ -128,7 +180,7 @@ class MediaApp:
             if http.method == "GET":
                 response = self._read(target)
             else:
-                response = self._write(customer, target, http)
+                response, stored_bytes = self._write(customer, target, http)
         except PivotkitError as refused:
             error = refused
         except Exception:  # a bug must still reach Kazoo as a non-2xx, so it retries
@@ -138,39 +190,50 @@ class MediaApp:
             response = error_response(error)
         if response.status == 405:
             response = _with_header(response, "Allow", ", ".join(ALLOWED_METHODS))
-        self._log(http, target, response, error, started)
+        served = target if target is not None and target.customer in self.customers else None
+        notify(
+            self.observers,
+            MediaOutcome(
+                method=printable(http.method, MAX_LOGGED_METHOD_CHARS),
+                name=served.key if served else loggable_path(http.path, self.customers),
+                status=response.status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                customer=named,
+                call_id=served.call_id if served else None,
+                error=None if error is None else error.code,
+                stored_bytes=stored_bytes,
+            ),
+        )
         return response
 
-    def _log(
-        self,
-        http: HttpRequest,
-        target: MediaTarget | None,
-        response: HttpResponse,
-        error: PivotkitError | None,
-        started: float,
-    ) -> None:
-        """One line per request, naming it without its token. A request for a customer we
-        serve is named by its object key, which holds none. Any other request is named by its
-        path, masked: it may not have parsed, and a "customer" we do not serve may be the
-        token itself (``/media/{token}/...``), which the key would then start with."""
-        served = target is not None and target.customer in self.customers
-        extra: dict[str, object] = {
-            "status": response.status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        }
-        if error is not None:
-            extra["error"] = error.code
-        if target is not None and served:
-            extra["customer"], extra["call_id"] = target.customer, target.call_id
-        logger.info(
-            "media %s %s -> %d",
-            printable(http.method, MAX_LOGGED_METHOD_CHARS),
-            target.key
-            if target is not None and served
-            else loggable_path(http.path, self.customers),
-            response.status,
-            extra=extra,
+    def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
+        """The answer to an event refused before it became an ``HttpRequest`` (not HTTP, too
+        large), reported like any media request, its path masked as for one that did not
+        resolve. Too large: the 413 that explains the limit and what to do about it."""
+        method, path = event_route(event)
+        named = self._announce(path)
+        if isinstance(error, PayloadTooLarge):
+            error = PayloadTooLarge(too_large_message())
+        response = error_response(error)
+        notify(
+            self.observers,
+            MediaOutcome(
+                method=printable(method, MAX_LOGGED_METHOD_CHARS),
+                name=loggable_path(path, self.customers),
+                status=response.status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                customer=named,
+                error=error.code,
+            ),
         )
+        return response
+
+    def _announce(self, path: str) -> str | None:
+        """Tell ``on_request`` the customer the path names; return it if this app serves it."""
+        slug = path_customer(path, MEDIA_ROOT) or ""
+        if self.on_request is not None:
+            notify((self.on_request,), slug)
+        return slug if slug in self.customers else None
 
     def _authenticate(self, target: MediaTarget) -> Customer:
         customer = self.customers.get(target.customer)
@@ -185,7 +248,10 @@ class MediaApp:
 
     # -- PUT / POST -----------------------------------------------------------------------
 
-    def _write(self, customer: Customer, target: MediaTarget, http: HttpRequest) -> HttpResponse:
+    def _write(
+        self, customer: Customer, target: MediaTarget, http: HttpRequest
+    ) -> tuple[HttpResponse, int]:
+        """The 201 and the size stored."""
         if not http.body:
             raise BadRequest("empty body: there is no media to store")
         if len(http.body) > self.limits.max_upload_bytes:
@@ -222,7 +288,8 @@ class MediaApp:
         )
         if customer.on_media_stored is not None:
             self._defer_hook(stored)
-        return json_response(201, {"stored": target.key, "bytes": obj.size, "sha256": obj.sha256})
+        answer = {"stored": target.key, "bytes": obj.size, "sha256": obj.sha256}
+        return json_response(201, answer), obj.size
 
     def _defer_hook(self, stored: StoredMedia) -> None:
         """Hand the hook to the deferrer. The object is stored and checked whatever happens

@@ -19,6 +19,7 @@ from pivotkit.aws.observability import Telemetry
 from pivotkit.aws.redaction import CallerIdMode
 from pivotkit.aws.settings import ObservabilitySettings
 from pivotkit.errors import WriteConflict
+from pivotkit.media.app import MediaOutcome
 from pivotkit.state import CallRecord, InMemoryStateStore
 from tests.signing import signed
 from tests.unit.security.support import (
@@ -338,23 +339,25 @@ def test_powertools_is_imported_only_when_observability_is_on() -> None:
     assert "aws_xray_sdk.core" in traced
 
 
-def test_media_handler_metrics(restored_logging: None, capsys: Capture) -> None:
+def test_media_metrics_come_from_the_media_outcome(restored_logging: None, capsys: Capture) -> None:
     telemetry = Telemetry(ObservabilitySettings(service="pivotkit-media-test"), CUSTOMERS)
-
-    def media(event: Any, context: Any) -> dict[str, Any]:
-        stored = event["rawPath"].endswith(".mp3")
-        body = json.dumps({"stored": "k", "bytes": 4096} if stored else {"error": "not_found"})
-        return {"statusCode": 201 if stored else 404, "body": body}
-
-    handler = telemetry.wrap_media(media)
     capsys.readouterr()
-    handler({"rawPath": f"/media/probe/{TOKEN}/callers/x.mp3"}, None)
-    handler({"rawPath": "/media/someone-else/t/x.wav"}, None)
+    stored = MediaOutcome(
+        method="PUT",
+        name="probe/x.mp3",
+        status=201,
+        duration_ms=3.0,
+        customer="probe",
+        stored_bytes=4096,
+    )
+    telemetry.observe_media(stored)
+    telemetry.observe_media(
+        MediaOutcome(method="GET", name="/media/***", status=404, duration_ms=1.0)
+    )
     emitted = read(capsys)
     assert emitted.metric("MediaAnswers2xx", customer="probe") == [1.0]
     assert emitted.metric("MediaBytesStored", customer="probe") == [4096.0]
     assert emitted.metric("MediaAnswers4xx", customer="unknown") == [1.0]
-    assert TOKEN not in emitted.text
 
 
 def test_a_failing_observer_never_changes_the_answer(build: Build, capsys: Capture) -> None:

@@ -21,6 +21,7 @@ from pivotkit.local.gateway import (
     template_parameters,
 )
 from pivotkit.local.lambda_context import LocalLambdaContext
+from pivotkit.local.runtime import local_runtime
 from pivotkit.local.server import Exchange, LocalGateway, LocalServer
 
 SECRET = "local-acme"
@@ -460,3 +461,26 @@ def test_a_failing_observer_does_not_cost_the_answer() -> None:
     gateway = _gateway(RecordingFunction())
     gateway.observer = broken_log
     assert _dispatch(gateway, "/pivot/acme").status == 200
+
+
+def test_the_request_log_names_the_error_code_the_function_reported() -> None:
+    """Served by the real handlers, each answer's error code comes from the function's own
+    outcome (``ErrorCodes``), for Pivot, media and webhook routes alike, never from the body."""
+    seen: list[Exchange] = []
+    with local_runtime("memory", customer="acme") as runtime:
+        gateway = runtime.gateway(observer=seen.append)
+        token = runtime.token_for("acme")
+        for target, method in (
+            ("/pivot/acme?token=wrong&Call-ID=c1&Account-ID=" + "a" * 32, "GET"),
+            (f"/pivot/acme?token={token}", "GET"),
+            ("/media/acme/wrong/callers/" + "a" * 32 + "/c1/x.mp3", "PUT"),
+            ("/hooks/acme?token=wrong", "POST"),
+        ):
+            _dispatch(gateway, target, method, b"x" if method != "GET" else b"")
+    assert [e.error for e in seen] == [
+        "unauthorized",
+        "not_a_pivot_request",
+        "bad_request",
+        "unauthorized",
+    ]
+    assert all(e.status >= 400 for e in seen)

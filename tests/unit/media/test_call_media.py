@@ -38,7 +38,7 @@ def make_call(token: str = TOKEN) -> Call:
         digits=None,
         state=CallState(),
         continuation_base=f"{BASE}/pivot/{SLUG}",
-        token=token,
+        token_mark=token,
         seq_placeholder="PKSEQ0",
         sig_placeholder="PKSIG0",
     )

@@ -27,7 +27,6 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
@@ -60,13 +59,10 @@ from pivotkit.local.transcript import Event, Transcript, render_event
 IN_PROCESS_HOST = "pivotkit.local"
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "call",
-        help="simulate a caller: Kazoo's requests and callflow walk, end to end",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "simulate a caller: Kazoo's requests and callflow walk, end to end"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the pivot node's voice_url (token included)")
     where.add_argument("--customer", metavar="SLUG", help="call this customer in-process")

@@ -29,13 +29,10 @@ _SINCE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "calls",
-        help="recent calls from the call journal: list, show, pull",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "recent calls from the call journal: list, show, pull"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     descriptions = {
         "list": "One line per recent call (time, customer, masked caller, steps, outcome),"

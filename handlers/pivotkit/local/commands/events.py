@@ -36,13 +36,10 @@ DEFAULT_ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 _CUSTOMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "events",
-        help="write the Lambda event of a Pivot request (first, or after some digits)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "write the Lambda event of a Pivot request (first, or after some digits)"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", required=True, type=_customer, help="customer slug")
     parser.add_argument(
         "--digits",

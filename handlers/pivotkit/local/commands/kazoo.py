@@ -22,15 +22,16 @@ import re
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
+from pivotkit.local.commands import add_command, add_module_command
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -73,18 +74,17 @@ class UsageError(ValueError):
     """The arguments cannot produce a callflow (said on stderr, exit status 2)."""
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "kazoo",
-        help="point a Kazoo callflow at a Pivot endpoint",
-        description="Work with the Kazoo side of a pivotkit endpoint.",
-    )
+HELP = "point a Kazoo callflow at a Pivot endpoint"
+DESCRIPTION = "Work with the Kazoo side of a pivotkit endpoint."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="kazoo_command", metavar="ACTION", required=True)
-    callflow = actions.add_parser(
+    callflow = add_command(
+        actions,
         "callflow",
         help="print (or create with Crossbar) a callflow whose pivot node calls the endpoint",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     callflow.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     callflow.add_argument(
@@ -124,7 +124,7 @@ def register(subparsers: Any) -> None:
     callflow.set_defaults(func=run)
     from pivotkit.local.commands import kazoo_webhook  # it builds on this module's helpers
 
-    kazoo_webhook.register(actions)
+    add_module_command(actions, kazoo_webhook)
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,20 @@ class CrossbarTarget:
         return f"{base}/accounts/{self.account_id}/callflows"
 
 
-def run(args: argparse.Namespace) -> int:
+def redacting_stderr(args: argparse.Namespace) -> tuple[list[str], Callable[[str], None]]:
+    """The tokens a Crossbar command must keep out of what it prints (a list the command
+    may add to), and a printer to stderr that blanks them."""
     secrets = [t for t in (args.token, os.environ.get(TOKEN_ENV), args.auth_token) if t]
     secrets.append(os.environ.get(AUTH_TOKEN_ENV) or "")
 
     def fail(message: str) -> None:
         print(redact(message, secrets), file=sys.stderr)
+
+    return secrets, fail
+
+
+def run(args: argparse.Namespace) -> int:
+    secrets, fail = redacting_stderr(args)
 
     try:
         customer = load_customer(args.customer)
@@ -215,22 +223,36 @@ def first_fallback(customer: Customer) -> Node:
     return tts(customer.fallback_message).then(customer.fallback_target())
 
 
-def voice_url_for(customer: str, url: str | None) -> str:
-    """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
+def url_under_route(
+    url: str | None, route: str, *, missing: str, foreign: tuple[str, ...], mismatch: str
+) -> SplitResult:
+    """``--url`` split, its path ending in ``route``: a base URL gets ``route`` appended, a
+    URL already ending in it stays; one under any ``foreign`` route is refused as not
+    ``mismatch``, an absent one with ``missing``."""
     if not url:
-        raise UsageError(
-            "no endpoint URL: pass --url (the stack's ApiUrl output) or set PIVOTKIT_PUBLIC_URL"
-        )
+        raise UsageError(missing)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"--url must be an absolute http(s) URL, got {url!r}")
     path = parts.path.rstrip("/")
-    route = f"/pivot/{customer}"
     if not path.endswith(route):
-        if "/pivot/" in f"{path}/":
-            raise UsageError(f"--url {url!r} is not {customer}'s endpoint (…{route})")
+        if any(other in f"{path}/" for other in foreign):
+            raise UsageError(f"--url {url!r} is not {mismatch} (…{route})")
         path += route
-    voice_url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    return parts._replace(path=path)
+
+
+def voice_url_for(customer: str, url: str | None) -> str:
+    """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
+    parts = url_under_route(
+        url,
+        f"/pivot/{customer}",
+        missing="no endpoint URL: pass --url (the stack's ApiUrl output) or set"
+        " PIVOTKIT_PUBLIC_URL",
+        foreign=("/pivot/",),
+        mismatch=f"{customer}'s endpoint",
+    )
+    voice_url = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
     # The builder's rule (scheme, Kazoo's host blacklist, no userinfo), said about --url.
     return check_http_url("--url", voice_url)
 

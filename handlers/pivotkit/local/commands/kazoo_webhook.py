@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from pivotkit.call_events import CALL_EVENT_KINDS, CHANNEL_ANSWER, CHANNEL_CREATE, CHANNEL_DESTROY
 from pivotkit.callflow.types import check_http_url
@@ -35,6 +35,8 @@ from pivotkit.local.commands.kazoo import (
     crossbar_target,
     load_customer,
     redact,
+    redacting_stderr,
+    url_under_route,
     with_token,
 )
 
@@ -61,13 +63,11 @@ examples:
 """
 
 
-def register(actions: Any) -> None:
-    parser = actions.add_parser(
-        "webhook",
-        help="print (or create with Crossbar) the call webhooks that point at the endpoint",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "webhook"
+HELP = "print (or create with Crossbar) the call webhooks that point at the endpoint"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     parser.add_argument(
         "--url",
@@ -112,11 +112,7 @@ def register(actions: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    secrets = [t for t in (args.token, os.environ.get(TOKEN_ENV), args.auth_token) if t]
-    secrets.append(os.environ.get(AUTH_TOKEN_ENV) or "")
-
-    def fail(message: str) -> None:
-        print(redact(message, secrets), file=sys.stderr)
+    secrets, fail = redacting_stderr(args)
 
     try:
         customer = load_customer(args.customer)
@@ -222,22 +218,16 @@ def webhook_name(slug: str, event: str) -> str:
 
 def hooks_url_for(slug: str, url: str | None) -> str:
     """``https://host`` -> ``https://host/hooks/<slug>``; a full hooks URL stays as is."""
-    if not url:
-        raise UsageError(
-            "no endpoint URL: pass --url (the customer's Function URL), --stage, or set"
-            " PIVOTKIT_PUBLIC_URL"
-        )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"--url must be an absolute http(s) URL, got {url!r}")
-    path = parts.path.rstrip("/")
-    route = f"{WEBHOOK_ROUTE}{slug}"
-    if not path.endswith(route):
-        if WEBHOOK_ROUTE in f"{path}/" or "/pivot/" in f"{path}/":
-            raise UsageError(f"--url {url!r} is not {slug}'s base or hooks URL (…{route})")
-        path += route
+    parts = url_under_route(
+        url,
+        f"{WEBHOOK_ROUTE}{slug}",
+        missing="no endpoint URL: pass --url (the customer's Function URL), --stage, or set"
+        " PIVOTKIT_PUBLIC_URL",
+        foreign=(WEBHOOK_ROUTE, "/pivot/"),
+        mismatch=f"{slug}'s base or hooks URL",
+    )
     query = urlencode(parse_qsl(parts.query, keep_blank_values=True))
-    hooks_url = urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    hooks_url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
     # Kazoo checks a webhook uri as it checks a voice_url (no localhost, no userinfo).
     return check_http_url("--url", hooks_url)
 

@@ -61,13 +61,10 @@ from pivotkit.local.runtime import (
 Verdict: TypeAlias = Literal["pass", "fail", "withheld"]
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "replay",
-        help="run saved Lambda events through the handlers; compare with goldens",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "run saved Lambda events through the handlers; compare with goldens"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="event file or dir")
     parser.add_argument("--update", action="store_true", help="write the goldens")
     backend = parser.add_mutually_exclusive_group()

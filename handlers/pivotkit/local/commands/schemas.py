@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
+from pivotkit.local.commands import add_command
 from pivotkit.local.schemas import (
     ENV_VAR,
     KNOWN_VERSIONS,
@@ -38,18 +38,17 @@ examples:
 """
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "schemas",
-        help="fetch Kazoo's callflow schemas (validation needs them) or say where they are",
-        description="Kazoo's callflow schemas, which every validating tool reads.",
-    )
+HELP = "fetch Kazoo's callflow schemas (validation needs them) or say where they are"
+DESCRIPTION = "Kazoo's callflow schemas, which every validating tool reads."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)
-    fetch = actions.add_parser(
+    fetch = add_command(
+        actions,
         "fetch",
         help="download Kazoo's callflow schemas into the cache",
         description=FETCH_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fetch.add_argument(
         "--ref",

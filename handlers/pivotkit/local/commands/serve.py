@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
@@ -44,13 +44,10 @@ if TYPE_CHECKING:
     from pivotkit.local.devphone.console import DevConsole
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "serve",
-        help="run the Pivot endpoint locally (embedded AWS by default)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "run the Pivot endpoint locally (embedded AWS by default)"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)"

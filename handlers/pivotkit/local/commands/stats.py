@@ -23,7 +23,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pivotkit.errors import PivotkitError
@@ -41,13 +41,10 @@ SCAN_BUDGET_SECONDS = 300.0
 PROBE_TIMEOUT_SECONDS = 1.0  # the embedded AWS is on this machine: it answers at once or never
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "stats",
-        help="IVR analytics: a funnel per step, from stored call state",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "IVR analytics: a funnel per step, from stored call state"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", metavar="SLUG", help="only this customer (default: all)")
     parser.add_argument(
         "--table", help="state table name (default: $PIVOTKIT_STATE_TABLE, or the embedded one)"
