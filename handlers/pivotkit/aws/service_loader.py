@@ -3,8 +3,9 @@ without listing every service botocore knows.
 
 Before loading a model, botocore's ``Loader`` lists every service directory it ships (some
 400, each listed again per model type) to check the one asked for exists: twice per client
-(the API model and the endpoint rules), 20-30 ms of a cold start on a 1-vCPU Lambda. This
-loader answers that check for its own service alone, looking in the same search paths
+(the API model and the endpoint rules), about a quarter of the time a DynamoDB client took
+to build in a fresh process when measured (87 against 64 ms, medians of 15). This loader
+answers that check for its own service alone, looking in the same search paths
 (``AWS_DATA_PATH`` first, then botocore's own data); what it loads, and from where, is
 unchanged. Imported only when a client is built (``pivotkit.aws.clients.new_client``).
 """
