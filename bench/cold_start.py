@@ -9,6 +9,9 @@ Two kinds of first invocation are measured, since a Lambda instance can start on
   kit's GetItem + conditional PutItem, the floor's and the reference's same two calls on
   a boto3 client (``bench.floor_handler``).
 
+The targets divide both of the kit's starts by the floor's *stateful* one: the floor's first
+request does no work at all (a few milliseconds), so a ratio against it says nothing.
+
 The reference creates its boto3 client at import, as such handlers usually do, so its
 first-request figure includes that; the floor and the kit build theirs on first need.
 
@@ -130,26 +133,26 @@ def run() -> list[Row]:
     rows: list[Row] = []
     for kind, label in (("first", "first request"), ("continuation", "stateful continuation")):
         kit, floor, ref = (rounds[f"{who} {kind}"] for who in ("kit", "floor", "reference"))
+        floor_label = "first request, no DynamoDB" if kind == "first" else label
         rows += [
             _figure(f"pivotkit: import + {label}", kit, "total_ms"),
             _figure(f"  of which import, {label}", kit, "import_ms"),
-            _figure(f"floor handler: import + {label}", floor, "total_ms"),
+            _figure(f"floor handler: import + {floor_label}", floor, "total_ms"),
             _figure(
                 f"reference (Powertools + pydantic + boto3): import + {label}", ref, "total_ms"
             ),
             _ratio(f"ratio pivotkit / reference, {label}", kit, ref, "reference", target=1.0),
-            _ratio(f"ratio pivotkit / floor, {label}", kit, floor, "floor"),
         ]
-    # The targets compare both of the kit's starts with the floor's stateful one (a boto3
-    # client, GetItem and a conditional PutItem): an instance is as likely to start on a
-    # continuation as on a first request, and the floor's first request does no work at all.
+    # The targets: both of the kit's starts against the floor's stateful one (a boto3
+    # client, GetItem and a conditional PutItem), since an instance is as likely to start on
+    # a continuation as on a first request (see the module docstring).
     kit_first, kit_next = rounds["kit first"], rounds["kit continuation"]
     floor_next = rounds["floor continuation"]
     rows += [
-        _ratio("target: pivotkit first request / floor continuation", kit_first, floor_next,
-               "floor", target=0.8),
-        _ratio("target: pivotkit continuation / floor continuation", kit_next, floor_next,
-               "floor", target=1.3),
+        _ratio("target: pivotkit first request / floor stateful continuation", kit_first,
+               floor_next, "floor", target=0.8),
+        _ratio("target: pivotkit stateful continuation / floor stateful continuation",
+               kit_next, floor_next, "floor", target=1.3),
     ]  # fmt: skip
     rows += [
         Row("cold start", f"-X importtime: {name}", f"{us / 1000:.0f} ms", "cumulative, one run")

@@ -102,10 +102,16 @@ def new_client(service: str, config: Config) -> Any:
     s3transfer, which the kit does not use) costs a cold start some 50-100 ms more.
 
     A session of its own per client: a shared default session is not safe to build clients
-    from concurrently (the local server answers on several threads)."""
+    from concurrently (the local server answers on several threads). Its data loader looks
+    for this service's models alone (``pivotkit.aws.service_loader``)."""
     import botocore.session
 
-    return botocore.session.Session().create_client(service, config=config)
+    from pivotkit.aws.service_loader import ServiceLoader
+
+    session = botocore.session.Session()
+    loader = ServiceLoader(service, data_path=session.get_config_variable("data_path"))
+    session.register_component("data_loader", loader)
+    return session.create_client(service, config=config)
 
 
 def _cached(service: str, build: Callable[[], Client]) -> Client:

@@ -46,9 +46,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.budget import STATE_CALL_WORST_SECONDS
 from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
@@ -66,6 +63,7 @@ from pivotkit.state import (
 )
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, ScanInputTypeDef
 
@@ -250,6 +248,11 @@ class DynamoDBStateStore:
 
     def _call(self, operation: str, send: Callable[[], Result]) -> Result:
         """Run ``send`` with the retry policy; translate failures into pivotkit errors."""
+        # botocore's exceptions are imported here, once botocore is loaded for the client: a
+        # cold start whose first request needs no state does not import them.
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+
         policy = self.retry
         _ = self.client  # build a lazy client first: its construction is not a store attempt
         started = self._monotonic()
