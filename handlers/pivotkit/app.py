@@ -204,6 +204,8 @@ class PivotApp:
             logger.exception("unhandled error answering a Pivot request")
             response = error_response(StepError("internal error"))
         if self.observers:  # nobody to tell: skip building the report
+            if request is None and (slug or "") in self.customers:
+                request = _decoded_for_report(http)
             self._report(
                 Outcome(
                     customer=slug or "",
@@ -515,6 +517,16 @@ def _bounded_int(params: Mapping[str, str], name: str, maximum: int) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > maximum:
         raise BadRequest(f"continuation parameter {name!r} is not a small number")
     return int(text)
+
+
+def _decoded_for_report(http: HttpRequest) -> PivotRequest | None:
+    """A request refused before it was decoded (a wrong token, an account not allowed),
+    decoded for the observers alone, so the call journal names the call Kazoo was placing;
+    None when it does not decode either. Nothing of it reaches a step or the state."""
+    try:
+        return decode_pivot_request(http)
+    except Exception:
+        return None
 
 
 def _route_customer(http: HttpRequest) -> str | None:

@@ -12,15 +12,27 @@ Entry kinds (``kind``):
   (``seq``), status, error code, duration, the caller (masked unless the customer opts in),
   the digits (masked by the step's ``sensitive`` policy, ``pivotkit.caller_input``), the
   decoded parameters and the answer (a callflow tree, or the error body), token-free;
-- ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below).
+- ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below);
+- ``media``: one per media request of a call (recording, ``record_caller``, a storage
+  plan's voicemail or fax): key, kind, size, content type, status and error code, duration;
+  never the body or the token (``CallJournal.media``, written by ``MediaApp``);
+- ``truncated``: written once, instead of the request entry that would pass the per-call
+  bound, naming the step and hop where the journal stopped for that call.
 
 Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
 ``token`` keys are blanked wherever they sit, parameter keys naming digits are masked, and
 the finished line goes through the redactor once more. Bounds: strings are cut to
 ``MAX_STRING_CHARS`` with control characters escaped, containers to ``MAX_ITEMS``, depth to
-``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer; a call
-journals at most ``MAX_REQUESTS_PER_CALL`` requests by hop (later ones only when they
-fail), so 10,000 hops cannot fill the log.
+``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer.
+
+Per call, two bounds: a request past hop ``MAX_REQUESTS_PER_CALL`` is journaled only when it
+fails (the hop is in the signed continuation, so this holds on every Lambda instance), and
+one journal writes at most ``MAX_REQUESTS_PER_CALL`` request and media entries per call,
+then one ``truncated`` entry and nothing more for it but its ``call_end`` (counted in this
+process for the last ``MAX_TRACKED_CALLS`` calls; this catches what hops cannot: a callflow
+looping back to the pivot node, a flood of first requests or of failures under one Call-ID).
+So a call of 10,000 steps writes at most ``MAX_REQUESTS_PER_CALL + 1`` entries of at most
+``MAX_ENTRY_BYTES`` each per instance.
 
 The seam for how a call ended (Kazoo webhooks)::
 
@@ -37,7 +49,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +62,8 @@ MARKER = "pivotkit_journal"
 VERSION = 1
 KIND_REQUEST = "request"
 KIND_CALL_END = "call_end"
+KIND_MEDIA = "media"
+KIND_TRUNCATED = "truncated"
 # CloudWatch Logs' filter pattern that selects journal lines.
 FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
 
@@ -56,6 +72,8 @@ MAX_ITEMS = 64
 MAX_DEPTH = 12
 MAX_ENTRY_BYTES = 16_384
 MAX_REQUESTS_PER_CALL = 500
+# Calls whose entries one journal counts (least recently written forgotten first).
+MAX_TRACKED_CALLS = 4096
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Parameter keys whose values are what the caller pressed.
@@ -221,6 +239,59 @@ def call_end_entry(
     return entry
 
 
+def media_entry(
+    *,
+    customer: str,
+    call_id: str | None,
+    account_id: str | None,
+    media_kind: str | None,
+    method: str,
+    key: str | None,
+    status: int,
+    error: str | None,
+    duration_ms: float,
+    at: float,
+    size: int | None = None,
+    content_type: str | None = None,
+) -> dict[str, Any]:
+    """A ``media`` entry: one upload (or read) of a call's recording, voicemail or fax. The
+    key is the object key (``<customer>/...``), which never holds the token."""
+    return {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_MEDIA,
+        "at": round(at, 3),
+        "customer": customer,
+        "call_id": call_id,
+        "account_id": account_id,
+        "media_kind": media_kind,
+        "method": method,
+        "key": key,
+        "status": status,
+        "error": error,
+        "size": size,
+        "content_type": content_type,
+        "duration_ms": round(duration_ms, 2),
+    }
+
+
+def truncated_entry(
+    customer: str, call_id: str | None, step: str | None, hop: int | None, at: float
+) -> dict[str, Any]:
+    """The one entry that says the journal stopped writing a call's requests."""
+    return {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_TRUNCATED,
+        "at": round(at, 3),
+        "customer": customer,
+        "call_id": call_id,
+        "step": step,
+        "hop": hop,
+        "limit": MAX_REQUESTS_PER_CALL,
+    }
+
+
 class CallJournal:
     """Writes journal entries as single lines to ``sink`` (stdout deployed, the embedded
     CloudWatch Logs under ``pivotkit serve``, a list in tests)."""
@@ -236,6 +307,8 @@ class CallJournal:
         self.redactor = redactor
         self.caller = caller
         self.clock = clock
+        self._written: OrderedDict[tuple[str, str | None], int] = OrderedDict()
+        self._lock = threading.Lock()
 
     def write(self, entry: Mapping[str, Any]) -> None:
         line = _line(entry, self.redactor)
@@ -247,7 +320,44 @@ class CallJournal:
             return
         if (outcome.hop or 0) > MAX_REQUESTS_PER_CALL and outcome.status == 200:
             return  # a bounded call: past the limit only failures are kept
-        self.write(request_entry(outcome, customer, self.caller, self.clock()))
+        at = self.clock()
+        admitted = self._admit(outcome.customer, outcome.call_id)
+        if admitted is None:
+            return
+        if not admitted:
+            self.write(
+                truncated_entry(outcome.customer, outcome.call_id, outcome.step, outcome.hop, at)
+            )
+            return
+        self.write(request_entry(outcome, customer, self.caller, at))
+
+    def media(self, customer: Customer, **fields: Any) -> None:
+        """Append a ``media`` entry; the keywords are ``media_entry``'s but ``customer``
+        and ``at`` (nothing for a customer that opted out)."""
+        if not customer.journal:
+            return
+        call_id = fields.get("call_id")
+        at = self.clock()
+        admitted = self._admit(customer.slug, call_id)
+        if admitted is None:
+            return
+        if not admitted:
+            self.write(truncated_entry(customer.slug, call_id, None, None, at))
+            return
+        self.write(media_entry(customer=customer.slug, at=at, **fields))
+
+    def _admit(self, customer: str, call_id: str | None) -> bool | None:
+        """True: write the entry; False: write the call's one ``truncated`` entry instead;
+        None: write nothing (the call is past its bound)."""
+        key = (customer, call_id)
+        with self._lock:
+            count = self._written.pop(key, 0) + 1
+            self._written[key] = count
+            while len(self._written) > MAX_TRACKED_CALLS:
+                self._written.popitem(last=False)
+        if count <= MAX_REQUESTS_PER_CALL:
+            return True
+        return False if count == MAX_REQUESTS_PER_CALL + 1 else None
 
     def call_ended(self, **fields: Any) -> None:
         """Append a ``call_end`` entry; the keywords are ``call_end_entry``'s."""

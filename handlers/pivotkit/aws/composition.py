@@ -19,6 +19,7 @@ from pivotkit.customers import StaticTokens, TokenSource
 if TYPE_CHECKING:
     from pivotkit.aws.observability import Telemetry
     from pivotkit.customers import Customer
+    from pivotkit.journal import CallJournal
 
 
 def build_token_source(settings: Settings) -> TokenSource:
@@ -44,10 +45,14 @@ def build_telemetry(settings: Settings, customers: Mapping[str, Customer]) -> Te
 class FunctionParts:
     """What one deployed function builds once and its Pivot and media handlers share: one
     token source (one secret read per cold start, one redactor that knows every token it
-    handed out) and one telemetry (one logger set-up, one EMF provider)."""
+    handed out) and one telemetry (one logger set-up, one EMF provider), and the one call
+    journal all three handlers write (``pivotkit.journal``): deployed, telemetry's, on
+    stdout; under ``pivotkit serve``, one on the embedded CloudWatch Logs
+    (``pivotkit.local.journal_logs``); None when neither exists (nothing journaled)."""
 
     tokens: TokenSource
     telemetry: Telemetry | None
+    journal: CallJournal | None = None
 
 
 def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) -> FunctionParts:
@@ -55,4 +60,5 @@ def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) 
     tokens = build_token_source(settings)
     if telemetry is not None:
         tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
-    return FunctionParts(tokens, telemetry)
+    journal = telemetry.journal if telemetry is not None else None
+    return FunctionParts(tokens, telemetry, journal)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from pivotkit.config import ConfigSource
+    from pivotkit.journal import CallJournal
     from pivotkit.secrets import SecretSource
 
 logger = logging.getLogger("pivotkit")
@@ -153,6 +154,9 @@ def make_pivot_handler(
     if telemetry is not None:
         observers, on_request, wrap = (telemetry.observe,), telemetry.on_request, telemetry.wrap
         on_client = telemetry.sdk_calls.attach
+    if shared.journal is not None:
+        # After telemetry's line and metrics: the journal never costs them.
+        observers = (*observers, _journal_observer(shared.journal, served))
     store = state if state is not None else build_state_store(settings, on_client=on_client)
     app = PivotApp(
         served,
@@ -178,6 +182,13 @@ def make_pivot_handler(
         return app.handle(http).to_lambda_result()
 
     return wrap(handler)
+
+
+def _journal_observer(journal: CallJournal, customers: Mapping[str, Customer]) -> Observer:
+    def journal_entry(outcome: Outcome) -> None:
+        journal.observe(outcome, customers.get(outcome.customer))
+
+    return journal_entry
 
 
 def _unwrapped(handler: LambdaHandler) -> LambdaHandler:

@@ -66,7 +66,8 @@ def make_media_handler(
     shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(settings, s3_client=s3_client)
-    app = MediaApp(served, store, tokens)
+    journal = shared.journal.media if shared.journal is not None else None
+    app = MediaApp(served, store, tokens, journal=journal)
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:

@@ -4,7 +4,7 @@ Built by ``customer_entry`` on the first webhook request, like the media handler
 cold start never pays for it. It shares the function's token source and telemetry
 (``FunctionParts``). With telemetry on, the end of the caller's leg is written to the
 call journal (``pivotkit.webhooks.journal_recorder``); every other event, and every event with
-telemetry off, is one marked log line (``pivotkit.webhooks.record_in_log``).
+no journal, is one marked log line (``pivotkit.webhooks.record_in_log``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def make_webhook_handler(
     served = customers if customers is not None else discover_customers(only=settings.customer)
     shared = parts if parts is not None else build_function_parts(settings, served)
     if record is None:
-        # With telemetry on (Lambda), the caller's end goes into the call journal.
-        journal = shared.telemetry.journal if shared.telemetry is not None else None
+        # With a journal (Lambda's telemetry, serve's), the caller's end goes into it.
+        journal = shared.journal
         record = record_in_log if journal is None else journal_recorder(journal)
     app = WebhookApp(served, shared.tokens, record=record)
 

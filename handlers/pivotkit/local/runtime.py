@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discover_customers
@@ -24,6 +25,9 @@ from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
 from pivotkit.local.server import LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
+
+if TYPE_CHECKING:
+    from pivotkit.journal import CallJournal
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
 Validate: TypeAlias = Callable[[Mapping[str, Any]], list[str]]
@@ -74,6 +78,7 @@ def local_runtime(
     environ: Mapping[str, str] | None = None,
     clock: LocalClock | None = None,
     stage: str | None = None,
+    journal: bool = False,
 ) -> Iterator[LocalRuntime]:
     """Build the functions on ``backend`` and keep the backend up for the block.
 
@@ -84,6 +89,9 @@ def local_runtime(
     ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
     backend (replay: no socket, nothing to stop). The process environment is adjusted for
     boto3 (endpoints, dummy credentials) while the block runs and restored afterwards.
+
+    ``journal`` (serve): on the embedded backend, the call journal goes into its CloudWatch
+    Logs, in the log group of each customer's deployed function (``journal_logs``).
     """
     base = dict(os.environ if environ is None else environ)
     customers = find_customers(customer)
@@ -97,10 +105,20 @@ def local_runtime(
             handler_env["PIVOTKIT_TOKENS"] = tokens_json(tokens)
         _forget_cached_clients()
         local_clock = clock or LocalClock()
+        call_journal = None
+        if journal and backend == "embedded" and not in_process_moto:
+            from pivotkit.local.journal_logs import serve_journal
+
+            call_journal = serve_journal(
+                handler_env,
+                handler_env.get("PIVOTKIT_STAGE") or "dev",
+                customers,
+                [t for ts in tokens.values() for t in ts],
+            )
         yield LocalRuntime(
             customers=customers,
             tokens=tokens,
-            functions=build_functions(handler_env, clock=local_clock),
+            functions=build_functions(handler_env, clock=local_clock, journal=call_journal),
             backend=backend,
             backend_detail=detail,
             environment=handler_env,
@@ -183,23 +201,35 @@ def customer_names() -> list[str]:
 
 
 def build_functions(
-    environ: Mapping[str, str], *, clock: Callable[[], float] | None = None
+    environ: Mapping[str, str],
+    *,
+    clock: Callable[[], float] | None = None,
+    journal: CallJournal | None = None,
 ) -> dict[str, LambdaHandler]:
     """The pivot, media and call-webhook Lambda handlers, built as their entry points build
-    them (the Pivot engine on ``clock``, when given)."""
+    them (the Pivot engine on ``clock``, when given), sharing one token source and telemetry
+    as the deployed customer function's do; ``journal`` replaces the one telemetry would
+    print (serve's, on the embedded CloudWatch Logs)."""
+    from pivotkit.aws.composition import build_function_parts
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
-    from pivotkit.aws.settings import SECRETS
+    from pivotkit.aws.settings import SECRETS, Settings
     from pivotkit.aws.webhook_entry import make_webhook_handler
     from pivotkit.local.secrets import LocalSecrets
 
+    settings = Settings.from_env(environ)
+    served = discover_customers(only=settings.customer)
+    parts = build_function_parts(settings, served)
+    if journal is not None:
+        parts = dataclasses.replace(parts, journal=journal)
     # Customers' secrets from this machine (the environment, secrets.local.toml), unless the
     # environment names deployed ones (--aws with PIVOTKIT_SECRETS set).
     secrets = None if environ.get(SECRETS) else LocalSecrets(environ)
+    pivot = make_pivot_handler(environ, customers=served, parts=parts, clock=clock, secrets=secrets)
     return {
-        "pivot": local_mode(make_pivot_handler(environ, clock=clock, secrets=secrets)),
-        "media": local_mode(make_media_handler(environ)),
-        "hooks": make_webhook_handler(environ),
+        "pivot": local_mode(pivot),
+        "media": local_mode(make_media_handler(environ, customers=served, parts=parts)),
+        "hooks": make_webhook_handler(environ, customers=served, parts=parts),
     }
 
 

@@ -43,6 +43,10 @@ from pivotkit.media.store import MediaObject, MediaStore, StoredObject, content_
 
 logger = logging.getLogger("pivotkit.media")
 
+# Writes an upload's ``media`` entry into the call journal: ``CallJournal.media`` (not
+# imported: the journal names the engine's types, which sit above the media facts).
+MediaJournal = Callable[..., None]
+
 ALLOWED_METHODS = ("GET", "POST", "PUT")
 # HTTP methods are short tokens; anything longer is the caller's noise, kept out of logs.
 MAX_LOGGED_METHOD_CHARS = 16
@@ -88,17 +92,21 @@ class MediaApp:
         *,
         limits: MediaLimits | None = None,
         clock: Callable[[], float] = time.time,
+        journal: MediaJournal | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.store = store
         self.tokens = tokens
         self.limits = limits or MediaLimits()
         self.clock = clock
+        # Each upload of a served customer becomes a ``media`` entry of its call.
+        self.journal = journal
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         target: MediaTarget | None = None
         error: PivotkitError | None = None
+        written: _Written | None = None
         try:
             if http.method not in ALLOWED_METHODS:
                 raise MethodNotAllowed("media URLs take PUT, POST and GET")
@@ -107,7 +115,8 @@ class MediaApp:
             if http.method == "GET":
                 response = self._read(target)
             else:
-                response = self._write(customer, target, http)
+                written = _Written()
+                response = self._write(customer, target, http, written)
         except PivotkitError as refused:
             error = refused
         except Exception:  # a bug must still reach Kazoo as a non-2xx, so it retries
@@ -118,7 +127,41 @@ class MediaApp:
         if response.status == 405:
             response = _with_header(response, "Allow", ", ".join(ALLOWED_METHODS))
         self._log(http, target, response, error, started)
+        if self.journal is not None and http.method != "GET":
+            self._journal(http, target, response, error, started, written)
         return response
+
+    def _journal(
+        self,
+        http: HttpRequest,
+        target: MediaTarget | None,
+        response: HttpResponse,
+        error: PivotkitError | None,
+        started: float,
+        written: _Written | None,
+    ) -> None:
+        """The upload's ``media`` entry, for a customer we serve (a path that did not
+        resolve to one names no call); never the body, never the token."""
+        customer = self.customers.get(target.customer) if target is not None else None
+        if self.journal is None or target is None or customer is None:
+            return
+        call_id = target.call_id or (written.call_id if written is not None else None)
+        try:
+            self.journal(
+                customer,
+                call_id=call_id,
+                account_id=target.account_id,
+                media_kind=target.kind.value,
+                method=printable(http.method, MAX_LOGGED_METHOD_CHARS),
+                key=target.key,
+                status=response.status,
+                error=error.code if error is not None else None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                size=written.size if written is not None and written.size else len(http.body),
+                content_type=content_type_for(target.name),
+            )
+        except Exception:  # the journal never changes what Kazoo is answered
+            logger.exception("call journal media entry failed")
 
     def _log(
         self,
@@ -164,7 +207,9 @@ class MediaApp:
 
     # -- PUT / POST -----------------------------------------------------------------------
 
-    def _write(self, customer: Customer, target: MediaTarget, http: HttpRequest) -> HttpResponse:
+    def _write(
+        self, customer: Customer, target: MediaTarget, http: HttpRequest, written: _Written
+    ) -> HttpResponse:
         if not http.body:
             raise BadRequest("empty body: there is no media to store")
         if len(http.body) > self.limits.max_upload_bytes:
@@ -174,6 +219,7 @@ class MediaApp:
         if is_multipart(http.header("content-type")):
             upload = kazoo_upload(data, http.header("content-type"), target.name)
             data, document = upload.data, upload.document
+            written.call_id = _document_call_id(document)
             if not data:
                 raise BadRequest("empty attachment: there is no media to store")
         obj = MediaObject(
@@ -182,6 +228,7 @@ class MediaApp:
             content_type=content_type_for(target.name),
             metadata=object_metadata(target, document),
         )
+        written.size = obj.size
         confirmation = self.store.put(obj)
         _verify(obj, confirmation)
         stored = StoredMedia(
@@ -220,6 +267,27 @@ class MediaApp:
             fetched.body,
             {"Content-Type": _response_type(fetched.info.content_type, fetched.body)},
         )
+
+
+@dataclass
+class _Written:
+    """What an upload learned on its way, for its journal entry (even when it failed)."""
+
+    size: int | None = None
+    call_id: str | None = None
+
+
+def _document_call_id(document: Mapping[str, Any] | None) -> str | None:
+    """The call a storage upload belongs to: Kazoo's voicemail document names it in its
+    ``metadata`` (or at the top level); a fax or other document may not."""
+    if document is None:
+        return None
+    nested = document.get("metadata")
+    for source in (nested if isinstance(nested, Mapping) else {}, document):
+        value = source.get("call_id")
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _verify(obj: MediaObject, confirmation: StoredObject) -> None:
