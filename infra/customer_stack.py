@@ -228,6 +228,12 @@ class CustomerStack(Stack):
                 " aws secretsmanager put-secret-value --secret-id <this> (docs/deploy.md).",
             )
         CfnOutput(self, "FunctionName", value=name)
+        CfnOutput(
+            self,
+            "LogGroupName",
+            value=self.log_group.log_group_name,
+            description=f"{slug}: the function's logs and call journal (pivotkit calls --stage).",
+        )
 
     def _grant(self, slug: str, platform: PlatformValues, secret_arns: list[str]) -> None:
         bucket_arn = platform.media_bucket_arn(self)
