@@ -120,16 +120,46 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
     return bounded_text(redactor(repr(value)))
 
 
-def masked_params(
+def hidden_values(
     raw: Mapping[str, Any], caller: CallerMask, digits_sensitive: bool
-) -> dict[str, Any]:
-    """Decoded Pivot parameters for the journal: caller IDs masked wherever they appear
-    (``Caller-ID-Number``, ``From``, ...), digits by the step's policy."""
+) -> list[tuple[str, str]]:
+    """(value, shown instead) for what must not appear verbatim anywhere in an entry: the
+    caller's number and name, and, under the step's ``sensitive`` policy, every collected
+    input of three keys or more (a PIN comes back in ``Custom-Application-Vars`` when a step
+    set it as a variable, and a step may say it in its answer)."""
     hidden: list[tuple[str, str]] = []
     for key, is_number in (("Caller-ID-Number", True), ("Caller-ID-Name", False)):
         value = raw.get(key)
         if isinstance(value, str) and len(value) >= 3:
             hidden.append((value, caller(value, is_number) or MASK))
+    if digits_sensitive:
+        for key, value in raw.items():
+            if _DIGIT_KEYS.match(key):
+                hidden += [(v, f"{MASK}({len(v)})") for v in _texts(value) if len(v) >= 3]
+    return sorted(hidden, key=lambda pair: len(pair[0]), reverse=True)  # longest first
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def masked_params(
+    raw: Mapping[str, Any],
+    caller: CallerMask,
+    digits_sensitive: bool,
+    hidden: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Decoded Pivot parameters for the journal: caller IDs and sensitive input masked
+    wherever they appear (``Caller-ID-Number``, ``From``, custom variables, ...), digits by
+    the step's policy."""
+    if hidden is None:
+        hidden = hidden_values(raw, caller, digits_sensitive)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if _DIGIT_KEYS.match(key):
@@ -197,11 +227,13 @@ def request_entry(
     if outcome.digits is not None:
         entry.update(kept_digits(outcome.digits, sensitive=sensitive))
     request = outcome.request
+    hidden: list[tuple[str, str]] = []
     if request is not None:
+        hidden = hidden_values(request.raw, caller, sensitive)
         entry["caller_id_number"] = caller(request.caller_id_number, True)
         entry["caller_id_name"] = caller(request.caller_id_name, False)
-        entry["params"] = masked_params(request.raw, caller, sensitive)
-    entry["answer"] = _answer(outcome.answer)
+        entry["params"] = masked_params(request.raw, caller, sensitive, hidden)
+    entry["answer"] = _without(_answer(outcome.answer), hidden)
     return entry
 
 
