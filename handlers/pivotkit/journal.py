@@ -25,14 +25,16 @@ the finished line goes through the redactor once more. Bounds: strings are cut t
 ``MAX_STRING_CHARS`` with control characters escaped, containers to ``MAX_ITEMS``, depth to
 ``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer.
 
-Per call, two bounds: a request past hop ``MAX_REQUESTS_PER_CALL`` is journaled only when it
-fails (the hop is in the signed continuation, so this holds on every Lambda instance), and
-one journal writes at most ``MAX_REQUESTS_PER_CALL`` request and media entries per call,
-then one ``truncated`` entry and nothing more for it but its ``call_end`` (counted in this
-process for the last ``MAX_TRACKED_CALLS`` calls; this catches what hops cannot: a callflow
-looping back to the pivot node, a flood of first requests or of failures under one Call-ID).
-So a call of 10,000 steps writes at most ``MAX_REQUESTS_PER_CALL + 1`` entries of at most
-``MAX_ENTRY_BYTES`` each per instance.
+Per call, two bounds: a request at or past hop ``MAX_REQUESTS_PER_CALL`` is journaled only
+when it fails (the hop is in the signed continuation, so this holds on every Lambda
+instance), and one journal writes at most ``MAX_REQUESTS_PER_CALL`` request and media
+entries per call, then only failures, ``MAX_FAILURES_PAST`` more, and one ``truncated``
+entry where it first left one out; after that nothing for the call but its ``call_end``
+(counted in this process for the last ``MAX_TRACKED_CALLS`` calls: this catches what hops
+cannot, a callflow looping back to the pivot node, a flood of first requests or of
+failures under one Call-ID). So a call of 10,000 steps writes at most
+``MAX_REQUESTS_PER_CALL + MAX_FAILURES_PAST + 1`` entries of at most ``MAX_ENTRY_BYTES``
+each per instance.
 
 The seam for how a call ended (Kazoo webhooks)::
 
@@ -72,6 +74,9 @@ MAX_ITEMS = 64
 MAX_DEPTH = 12
 MAX_ENTRY_BYTES = 16_384
 MAX_REQUESTS_PER_CALL = 500
+# Failed requests (and media) still journaled after a call's first MAX_REQUESTS_PER_CALL
+# entries: a call that fails late stays in `calls list --status error`.
+MAX_FAILURES_PAST = 50
 # Calls whose entries one journal counts (least recently written forgotten first).
 MAX_TRACKED_CALLS = 4096
 
@@ -339,7 +344,8 @@ class CallJournal:
         self.redactor = redactor
         self.caller = caller
         self.clock = clock
-        self._written: OrderedDict[tuple[str, str | None], int] = OrderedDict()
+        # (customer, call id) -> (entries written, truncated entry written)
+        self._written: OrderedDict[tuple[str, str | None], tuple[int, bool]] = OrderedDict()
         self._lock = threading.Lock()
 
     def write(self, entry: Mapping[str, Any]) -> None:
@@ -350,10 +356,11 @@ class CallJournal:
         """The ``request`` entry of one Pivot request (an engine observer's body)."""
         if customer is not None and not customer.journal:
             return
-        if (outcome.hop or 0) > MAX_REQUESTS_PER_CALL and outcome.status == 200:
-            return  # a bounded call: past the limit only failures are kept
         at = self.clock()
-        admitted = self._admit(outcome.customer, outcome.call_id)
+        failed = outcome.status != 200
+        # Past the hop bound only failures are kept (the hop is signed: every instance agrees).
+        past_hops = (outcome.hop or 0) >= MAX_REQUESTS_PER_CALL and not failed
+        admitted = self._admit(outcome.customer, outcome.call_id, failed, past_hops)
         if admitted is None:
             return
         if not admitted:
@@ -370,7 +377,8 @@ class CallJournal:
             return
         call_id = fields.get("call_id")
         at = self.clock()
-        admitted = self._admit(customer.slug, call_id)
+        failed = int(fields.get("status") or 500) >= 300
+        admitted = self._admit(customer.slug, call_id, failed, past_hops=False)
         if admitted is None:
             return
         if not admitted:
@@ -378,18 +386,27 @@ class CallJournal:
             return
         self.write(media_entry(customer=customer.slug, at=at, **fields))
 
-    def _admit(self, customer: str, call_id: str | None) -> bool | None:
+    def _admit(
+        self, customer: str, call_id: str | None, failed: bool, past_hops: bool
+    ) -> bool | None:
         """True: write the entry; False: write the call's one ``truncated`` entry instead;
         None: write nothing (the call is past its bound)."""
         key = (customer, call_id)
         with self._lock:
-            count = self._written.pop(key, 0) + 1
-            self._written[key] = count
+            written, truncated = self._written.pop(key, (0, False))
+            decision: bool | None
+            if not past_hops and written < MAX_REQUESTS_PER_CALL:
+                written, decision = written + 1, True
+            elif not past_hops and failed and written < MAX_REQUESTS_PER_CALL + MAX_FAILURES_PAST:
+                written, decision = written + 1, True  # failures stay findable a while longer
+            elif not truncated:
+                truncated, decision = True, False
+            else:
+                decision = None
+            self._written[key] = (written, truncated)
             while len(self._written) > MAX_TRACKED_CALLS:
                 self._written.popitem(last=False)
-        if count <= MAX_REQUESTS_PER_CALL:
-            return True
-        return False if count == MAX_REQUESTS_PER_CALL + 1 else None
+        return decision
 
     def call_ended(self, **fields: Any) -> None:
         """Append a ``call_end`` entry; the keywords are ``call_end_entry``'s."""

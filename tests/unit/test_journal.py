@@ -106,4 +106,7 @@ def test_hostile_values_stay_bounded() -> None:
         journal.observe(
             Outcome(customer="acme", step="s", status=200, duration_ms=1.0, hop=hop), None
         )
-    assert len(lines) == 1
+    assert len(lines) == 2  # the entry, then the one truncated entry for the rest
+    truncated = is_journal_line(lines[1])
+    assert truncated is not None and truncated["kind"] == "truncated"
+    assert truncated["hop"] == MAX_REQUESTS_PER_CALL + 1
