@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
 from pivotkit.customers import Customer, TokenSource, token_matches
@@ -34,6 +35,7 @@ from pivotkit.errors import (
 from pivotkit.http import HttpRequest, HttpResponse, error_response, json_response
 from pivotkit.journal import CallJournal
 from pivotkit.request import query_params
+from pivotkit.shared import Shared, SharedStore
 from pivotkit.step_runner import StepRunner, shared_runner
 
 logger = logging.getLogger("pivotkit.webhooks")
@@ -105,12 +107,18 @@ class WebhookApp:
         record: CallEventRecorder = record_in_log,
         hook_time_limit_seconds: float = DEFAULT_HOOK_TIME_LIMIT_SECONDS,
         step_runner: StepRunner | None = None,
+        shared: SharedStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.customers = dict(customers)
         self.tokens = tokens
         self.record = record
         self.hook_time_limit_seconds = hook_time_limit_seconds
         self._step_runner = step_runner
+        # The store behind call.shared (the Pivot handler's): the hook sees it as
+        # ``event.shared``; None gives the hook none.
+        self.shared = shared
+        self.clock = clock
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -161,6 +169,8 @@ class WebhookApp:
         if hook is None:
             return
         runner = self._step_runner or shared_runner()
+        if self.shared is not None:
+            event = replace(event, shared=Shared(self.shared, customer.slug, clock=self.clock))
         try:
             runner.run(hook, event, timeout=self.hook_time_limit_seconds)
         except StepTimedOut:

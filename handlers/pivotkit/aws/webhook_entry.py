@@ -18,6 +18,7 @@ from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.errors import PivotkitError
 from pivotkit.http import LambdaHandler, error_response, from_lambda_event
+from pivotkit.shared import SharedStore
 from pivotkit.webhooks import CallEventRecorder, WebhookApp, journal_recorder, record_in_log
 
 
@@ -36,7 +37,7 @@ def make_webhook_handler(
         # With a journal (Lambda's telemetry, serve's), the caller's end goes into it.
         journal = shared.journal
         record = record_in_log if journal is None else journal_recorder(journal)
-    app = WebhookApp(served, shared.tokens, record=record)
+    app = WebhookApp(served, shared.tokens, record=record, shared=_shared_store(settings, served))
 
     def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
@@ -47,3 +48,13 @@ def make_webhook_handler(
 
     telemetry = shared.telemetry
     return handler if telemetry is None else telemetry.wrap(handler)
+
+
+def _shared_store(settings: Settings, customers: Mapping[str, Customer]) -> SharedStore | None:
+    """The Pivot handler's ``call.shared`` store, for the hooks of customers that have one
+    (none has: nothing built)."""
+    if not any(c.on_call_end is not None for c in customers.values()):
+        return None
+    from pivotkit.aws.lambda_entry import build_shared_store
+
+    return build_shared_store(settings)
