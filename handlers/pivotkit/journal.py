@@ -101,8 +101,13 @@ def bounded_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
 
 
 def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
-    """A JSON-safe, bounded, token-free copy of ``value``."""
+    """A JSON-safe, bounded copy of ``value``, token-free once its line has passed the
+    redactor (``_line``). A string is redacted here only when cutting or escaping it could
+    hide a token from that pass (half a token at the cut, a control character inside one):
+    redacting every string on its own was most of the journal's cost."""
     if isinstance(value, str):
+        if len(value) <= MAX_STRING_CHARS and _CONTROL.search(value) is None:
+            return value  # the common case: the pass over the finished line redacts it
         return bounded_text(redactor(value))
     if value is None or isinstance(value, bool | int | float):
         return value
@@ -114,7 +119,9 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0) -> Any:
             if index >= MAX_ITEMS:
                 out["..."] = f"+{len(value) - MAX_ITEMS} keys"
                 break
-            name = bounded_text(redactor(str(key)), 64)
+            name = str(key)
+            if len(name) > 64 or _CONTROL.search(name) is not None:
+                name = bounded_text(redactor(name), 64)
             out[name] = MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1)
         return out
     if isinstance(value, list | tuple):
