@@ -286,6 +286,22 @@ def _json_blocks(text: str) -> list[str]:
     return blocks
 
 
+def test_the_inspector_lists_the_calls_the_journal_holds(
+    served: tuple[ServeProcess, Path], walked: tuple[ServeRecord, Path]
+) -> None:
+    server, _ = served
+    with urllib.request.urlopen(f"{server.url}/dev/api/calls", timeout=20) as answer:
+        listed = {c["call_id"]: c for c in json.loads(answer.read())["calls"]}
+    assert listed["call-raises"]["failed"] and listed["call-raises"]["errors"] == ["step_failed"]
+    assert listed["call-slow"]["errors"] == ["step_timed_out"]
+    assert listed["call-wrong-token"]["errors"] == ["unauthorized"]
+    ok = listed["call-ok"]
+    assert (ok["requests"], ok["media"], ok["failed"]) == (3, 2, False)
+    # Each call's timeline still comes from the gateway's tap, with whole answers.
+    with urllib.request.urlopen(f"{server.url}/dev/api/calls/call-ok", timeout=20) as answer:
+        assert len(json.loads(answer.read())["entries"]) >= 3
+
+
 def test_the_record_goes_when_serve_stops(served: tuple[ServeProcess, Path]) -> None:
     server, root = served
     record = ServeRecord.read(root / SERVE_RECORD)

@@ -53,6 +53,8 @@ class LocalRuntime:
     environment: dict[str, str] = field(default_factory=dict)
     # The time the handlers' steps see (call.now()): see pivotkit.local.clock.
     clock: LocalClock = field(default_factory=LocalClock)
+    # The call journal the functions write (serve on the embedded AWS), else None.
+    journal: CallJournal | None = None
 
     def gateway(self, **options: Any) -> LocalGateway:
         """A gateway routing to these functions, keeping their tokens out of logs."""
@@ -123,6 +125,7 @@ def local_runtime(
             backend_detail=detail,
             environment=handler_env,
             clock=local_clock,
+            journal=call_journal,
         )
     _forget_cached_clients()
 
