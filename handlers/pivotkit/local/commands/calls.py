@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pivotkit.journal import KIND_CALL_END, KIND_REQUEST, is_journal_line
+from pivotkit.journal import KIND_CALL_END, KIND_MEDIA, KIND_REQUEST, is_journal_line
 from pivotkit.local.journal_sources import SourceError, filter_journal, located_entries
 
 _SINCE = re.compile(r"^(\d+)([smhd])$")
@@ -118,6 +118,8 @@ def summary_line(entries: list[dict[str, Any]]) -> str:
         outcome = f"{failed.get('status')} {failed.get('error') or ''} at {failed.get('step')}"
     ended = next((e for e in entries if e.get("kind") == KIND_CALL_END), None)
     end = f" ended {ended.get('hangup_cause')}" if ended else ""
+    media = sum(1 for e in entries if e.get("kind") == KIND_MEDIA)
+    end = f"  media={media}{end}" if media else end
     return (
         f"{when}  {first.get('customer')}  {first.get('call_id')}  {caller}  "
         f"steps={len(requests)}  {outcome.strip()}{end}"
