@@ -245,8 +245,19 @@ def request_entry(
         entry["caller_id_number"] = caller(request.caller_id_number, True)
         entry["caller_id_name"] = caller(request.caller_id_name, False)
         entry["params"] = masked_params(request.raw, caller, sensitive, hidden)
-    entry["answer"] = _without(_answer(outcome.answer), hidden)
+    answer = _answer(outcome.answer)
+    if _mentions(outcome.answer, hidden):  # most answers name neither caller nor input
+        answer = _without(answer, hidden)
+    entry["answer"] = answer
     return entry
+
+
+def _mentions(body: bytes, hidden: list[tuple[str, str]]) -> bool:
+    """Whether any hidden value is in ``body`` as UTF-8 or as JSON escapes it."""
+    return any(
+        secret.encode("utf-8") in body or json.dumps(secret)[1:-1].encode("ascii") in body
+        for secret, _ in hidden
+    )
 
 
 def _answer(body: bytes) -> Any:
