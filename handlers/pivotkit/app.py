@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from pivotkit.budget import REPLY_MARGIN_SECONDS, STATE_CALL_WORST_SECONDS
 from pivotkit.caller_input import is_sensitive, kept_digits, without_message
 from pivotkit.callflow import Node
 from pivotkit.callflow.node import render_text
@@ -57,6 +58,7 @@ from pivotkit.step_runner import StepRunner, shared_runner
 
 if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
+    from pivotkit.outbound import Transport
     from pivotkit.secrets import SecretSource
 
 logger = logging.getLogger("pivotkit")
@@ -107,19 +109,19 @@ RequestHook = Callable[[str, str, PivotRequest], None]
 
 @dataclass(frozen=True)
 class EngineSettings:
-    # Total time the engine may spend retrying state conflicts and store errors; the
-    # answer must reach Kazoo inside req_timeout_ms (at most 5 s, cold start included).
-    state_budget_seconds: float = 2.5
+    """The engine's time budget (``pivotkit.budget``): every request ends by its deadline,
+    ``request_timeout_ms - reply_margin_seconds`` after it started."""
+
     max_attempts: int = 4
     # The longest one store call can take (the DynamoDB store's own retry budget). A call is
-    # started only while that much of the state budget remains, so the budget is a bound.
-    store_call_seconds: float = 1.2
-    # The longest a customer's step may run; past it Kazoo gets a 503 (StepTimedOut) and the
-    # step's result is discarded unsaved. The limit also ends reply_margin_seconds before the
-    # customer's request_timeout_ms (counted from the request's start), leaving time to save
-    # and answer. None runs steps inline, without a limit.
-    step_time_limit_seconds: float | None = 3.0
-    reply_margin_seconds: float = 0.5
+    # started only while that much is left before the request's deadline, so the deadline is
+    # a bound; it is also what call.http keeps back for the state write.
+    store_call_seconds: float = STATE_CALL_WORST_SECONDS
+    # A cap on a customer's step on top of the deadline (which binds first for every
+    # request_timeout_ms Kazoo allows); past it Kazoo gets a 503 (StepTimedOut) and the
+    # step's result is discarded unsaved. None runs steps inline, without a limit.
+    step_time_limit_seconds: float | None = 5.0
+    reply_margin_seconds: float = REPLY_MARGIN_SECONDS
 
 
 @dataclass
@@ -154,6 +156,7 @@ class PivotApp:
         shared: SharedStore | None = None,
         config: ConfigSource | None = None,
         secrets: SecretSource | None = None,
+        outbound: Transport | None = None,
     ) -> None:
         self.customers = dict(customers)
         self.state = state
@@ -178,6 +181,8 @@ class PivotApp:
             secrets = StaticSecrets({})
         self.config: ConfigSource | None = config
         self.secrets: SecretSource | None = secrets
+        # What call.http sends through; None: the process's shared urllib3 pool.
+        self.outbound = outbound
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -285,7 +290,7 @@ class PivotApp:
         attempt.extra["digits"] = digits
         key = CallKey(customer.slug, request.account_id, request.call_id)
         identity = f"{step}@{hop}"
-        deadline = time.monotonic() + self.settings.state_budget_seconds
+        deadline = _deadline(attempt.started, customer.request_timeout_ms, self.settings)
 
         record: CallRecord | None = None
         if seq > 0:
@@ -333,8 +338,12 @@ class PivotApp:
                 shared_store=self.shared,
                 config_source=self.config,
                 secret_source=self.secrets,
+                deadline=deadline,
+                seq=seq,
+                state_reserve_seconds=self.settings.store_call_seconds,
+                outbound=self.outbound,
             )
-            node = self._run_step(customer, step, call, attempt)
+            node = self._run_step(customer, step, call)
             writes = state.changed or customer.flow.track_path
             new_seq = seq + 1 if writes else seq
             template = render_text(node).replace(placeholder, str(new_seq))
@@ -452,15 +461,13 @@ class PivotApp:
 
     def _check_time_left(self, deadline: float) -> None:
         if deadline - time.monotonic() < self.settings.store_call_seconds:
-            raise StateUnavailable("no time left in the state budget for another store call")
+            raise StateUnavailable("no time left before the deadline for another store call")
 
-    def _run_step(self, customer: Customer, step: str, call: Call, attempt: _Attempt) -> Node:
+    def _run_step(self, customer: Customer, step: str, call: Call) -> Node:
         limit = self.settings.step_time_limit_seconds
         if limit is None:
             return _run_step(customer, step, call)
-        margin = self.settings.reply_margin_seconds
-        reply_by = attempt.started + customer.request_timeout_ms / 1000 - margin
-        timeout = min(limit, reply_by - time.monotonic())
+        timeout = min(limit, call.deadline - time.monotonic())
         if timeout <= 0:
             raise StepTimedOut("no time left for the step before Kazoo's request timeout")
         runner = self._step_runner or shared_runner()
@@ -489,6 +496,11 @@ def _run_step(customer: Customer, step: str, call: Call) -> Node:
     if not isinstance(node, Node):
         raise StepError(f"step {step!r} returned {type(node).__name__}, not a callflow Node")
     return node
+
+
+def _deadline(started: float, request_timeout_ms: int, settings: EngineSettings) -> float:
+    """When this request's answer must be on its way (``pivotkit.budget``)."""
+    return started + request_timeout_ms / 1000 - settings.reply_margin_seconds
 
 
 def _note_previous_step(record: CallRecord, hop: int, now: float, attempt: _Attempt) -> None:

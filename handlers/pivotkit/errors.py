@@ -245,3 +245,30 @@ class SecretMissing(InternalSignal):
 
     status = 503
     code = "secret_missing"
+
+
+class OutboundError(ServerError):
+    """A step's outbound HTTP call (``call.http``, ``pivotkit.outbound``) failed; ``kind`` says
+    how: ``timeout`` (no answer in time), ``refused`` (no connection: refused, reset, name
+    unknown, TLS), ``status`` (a non-2xx answer, in ``status``), ``bad_json`` (an answer that
+    is not JSON) or ``budget`` (too little of the request's time left to try). ``url`` has
+    no user info and no query (where API keys sit). A step catches it to say something of
+    its own; uncaught, a 502 and Kazoo runs the pivot node's fallback."""
+
+    status = 502
+    code = "outbound_failed"
+    summary = "a service the step called did not answer usably"
+    KINDS = frozenset({"timeout", "refused", "status", "bad_json", "budget"})
+
+    def __init__(
+        self, kind: str, detail: str, *, method: str, url: str, status: int | None = None
+    ) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown outbound failure kind {kind!r}")
+        from pivotkit.redaction import public_url  # what a log may show of a URL
+
+        self.kind = kind
+        self.method = method
+        self.url = public_url(url)
+        self.status_code = status
+        super().__init__(f"{method} {self.url}: {kind}: {detail}")

@@ -15,6 +15,7 @@ them to this call (``pivotkit.continuation``). The engine in ``pivotkit.app`` in
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -38,6 +39,7 @@ from pivotkit.media.paths import ACCOUNT_ID, CALLERS_SEGMENT, RECORDINGS_SEGMENT
 if TYPE_CHECKING:
     from pivotkit.config import ConfigSource
     from pivotkit.customers import Customer
+    from pivotkit.outbound import Http, Transport
     from pivotkit.request import PivotRequest
     from pivotkit.secrets import Secrets, SecretSource
     from pivotkit.shared import Shared, SharedStore
@@ -153,6 +155,10 @@ class Call:
         shared_store: SharedStore | None = None,
         config_source: ConfigSource | None = None,
         secret_source: SecretSource | None = None,
+        deadline: float | None = None,
+        seq: int = 0,
+        state_reserve_seconds: float = 0.0,
+        outbound: Transport | None = None,
     ) -> None:
         self.request = request
         self.customer = customer
@@ -179,6 +185,15 @@ class Call:
         self._config_source = config_source
         self._secret_source = secret_source
         self._secrets: Secrets | None = None
+        # The request's time budget (pivotkit.budget): the monotonic instant the answer
+        # must be on its way by; a Call built by hand counts from now.
+        self.deadline = (
+            time.monotonic() + customer.request_timeout_ms / 1000 if deadline is None else deadline
+        )
+        self.seq = seq
+        self._state_reserve = state_reserve_seconds
+        self._outbound = outbound
+        self._http: Http | None = None
 
     def now(self) -> datetime:
         """The current time, aware, in UTC: convert it to the zone a rule is written in.
@@ -401,6 +416,41 @@ class Call:
             source = self._secret_source or StaticSecrets({})
             self._secrets = Secrets(self.customer, source)
         return self._secrets
+
+    def time_left(self) -> float:
+        """Seconds until ``call.deadline`` (never negative): what this request has left for
+        the step, the state write and the answer. ``call.http`` keeps the state write's
+        reserve out of it by itself."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every request of one step transition (this call, step, hop and
+        state version): Kazoo's retries and racing duplicates share it, the next visit of
+        the step gets another. A hash, so a service sees neither the Call-ID nor the
+        account; ``call.http`` sends it as ``Idempotency-Key``."""
+        identity = "\0".join(
+            (self.customer.slug, self.request.account_id, self.request.call_id,
+             self.step, str(self.hop), str(self.seq))
+        )  # fmt: skip
+        return "pk1-" + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    @property
+    def http(self) -> Http:
+        """JSON over HTTP inside this request's budget (``pivotkit.outbound``,
+        docs/outbound.md): timeouts capped by ``time_left()`` minus the state write's
+        reserve, retries only while that allows, ``Idempotency-Key`` sent by default, every
+        failure an ``OutboundError``. Imported on first use."""
+        if self._http is None:
+            from pivotkit.outbound import Http
+
+            reserve = self._state_reserve
+            self._http = Http(
+                budget=lambda: self.time_left() - reserve,
+                idempotency_key=self.idempotency_key,
+                transport=self._outbound,
+            )
+        return self._http
 
 
 def _query_value(value: str) -> str:

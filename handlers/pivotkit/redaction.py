@@ -112,3 +112,15 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.data(item) for item in value]
         return value
+
+
+def public_url(url: str) -> str:
+    """``url`` as logs and errors may show it: no user info, no query, no fragment, so an
+    API key in ``?key=`` or ``user:pass@`` (an outbound call's URL) never reaches a log."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

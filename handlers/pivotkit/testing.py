@@ -21,13 +21,17 @@ caller, a call placed an hour later). What a test can inject is a keyword argume
 ``Harness`` (and of ``call``): ``now``, ``shared``, ``config`` (the customer's
 configuration: a model instance or a mapping of its fields; by default its
 ``config/<stage>.toml``, stage ``dev``) and ``secrets`` (name -> value; by default none, so
-a step that reads one gets a 503 as deployed without the secret set).
+a step that reads one gets a 503 as deployed without the secret set), ``outbound`` (what
+``call.http`` sends through: a ``FakeHttp``, or any ``pivotkit.outbound.Transport``; by
+default the real network). A request that takes longer than the pivot node's
+``req_timeout_ms`` is a timeout, as Kazoo sees it.
 
 Local tooling: never shipped to Lambda.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -40,11 +44,14 @@ from urllib.parse import parse_qs, urlsplit
 from pivotkit.app import PivotApp
 from pivotkit.config import DEFAULT_STAGE, ConfigFiles, ConfigSource, StaticConfig
 from pivotkit.customers import Customer, StaticTokens
+from pivotkit.errors import OutboundError
 from pivotkit.local.clock import parse_now
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.runtime import kazoo_validator
 from pivotkit.local.simulator import DTMF, Caller, PivotTarget, Script, WireAnswer, simulate
 from pivotkit.local.transcript import Event, Transcript
+from pivotkit.local.transports import TransportTimeout
+from pivotkit.outbound import RawResponse, Transport
 from pivotkit.secrets import StaticSecrets
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
@@ -56,8 +63,10 @@ __all__ = [
     "CallFailed",
     "CallResult",
     "Caller",
+    "FakeHttp",
     "Harness",
     "Request",
+    "SentRequest",
     "call",
 ]
 
@@ -278,6 +287,7 @@ class Harness:
         config: Any | None = None,
         secrets: Mapping[str, str] | None = None,
         stage: str = DEFAULT_STAGE,
+        outbound: Transport | None = None,
     ) -> None:
         self.customer = customer
         self._store = InMemoryStateStore()
@@ -292,6 +302,7 @@ class Harness:
             shared=self.shared_store,
             config=_config_source(customer, config, stage),
             secrets=StaticSecrets({customer.slug: _declared(customer, secrets or {})}),
+            outbound=outbound,
         )
         self._validator, self._validation = kazoo_validator()
         self._calls = 0
@@ -389,10 +400,13 @@ def call(
     config: Any | None = None,
     secrets: Mapping[str, str] | None = None,
     stage: str = DEFAULT_STAGE,
+    outbound: Transport | None = None,
 ) -> CallResult:
     """One call to ``customer`` on a fresh ``Harness`` (see ``Harness`` for ``now``,
-    ``config``, ``secrets`` and ``stage``, and ``Harness.call`` for the rest)."""
-    harness = Harness(customer, now=now, config=config, secrets=secrets, stage=stage)
+    ``config``, ``secrets``, ``stage`` and ``outbound``, and ``Harness.call`` for the rest)."""
+    harness = Harness(
+        customer, now=now, config=config, secrets=secrets, stage=stage, outbound=outbound
+    )
     return harness.call(
         digits=digits,
         caller=caller,
@@ -441,6 +455,8 @@ class _EngineTransport:
         started = time.perf_counter()
         response = self._app.handle(request.as_http_request())
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if elapsed_ms > timeout_s * 1000:  # Kazoo would have given up on it by now
+            raise TransportTimeout(f"answered after {elapsed_ms:.0f} ms, past req_timeout_ms")
         headers = {name.lower(): value for name, value in response.headers.items()}
         return WireAnswer(response.status, headers, response.body, elapsed_ms)
 
@@ -480,3 +496,68 @@ def _nodes(tree: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for child in tree.get("children", {}).values():
         found.extend(_nodes(child))
     return found
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """One request a step sent through ``call.http`` to a ``FakeHttp``."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    json: Any  # the body, decoded (None without one)
+
+
+class FakeHttp:
+    """The network behind ``call.http``, scripted: ``Harness(customer, outbound=fake)``.
+
+        fake = FakeHttp()
+        fake.answer("POST", "https://booking.test/bookings", {"id": "b1"}, status=201)
+        fake.fail("GET", "https://crm.test/callers", "timeout")
+
+    A request matches the method and the URL without its query; unmatched requests are
+    refused (``OutboundError`` kind ``refused``). ``answer`` may be given several times for
+    one URL: the answers are used in turn and the last repeats. ``sent`` records every
+    request (``Authorization`` included: it never leaves the test)."""
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, str], list[RawResponse | str]] = {}
+        self.sent: list[SentRequest] = []
+        self._lock = threading.Lock()
+
+    def answer(self, method: str, url: str, data: Any = None, *, status: int = 200) -> None:
+        body = b"" if data is None else json.dumps(data).encode("utf-8")
+        self._route(method, url).append(RawResponse(status, {"content-type": "json"}, body))
+
+    def answer_raw(self, method: str, url: str, body: bytes, *, status: int = 200) -> None:
+        """Answer with ``body`` as it is (garbage that is not JSON, say)."""
+        self._route(method, url).append(RawResponse(status, {}, body))
+
+    def fail(self, method: str, url: str, kind: str) -> None:
+        """No answer: ``kind`` is ``timeout`` or ``refused``."""
+        if kind not in ("timeout", "refused"):
+            raise ValueError("a transport fails with 'timeout' or 'refused'")
+        self._route(method, url).append(kind)
+
+    def _route(self, method: str, url: str) -> list[RawResponse | str]:
+        return self._routes.setdefault((method.upper(), url.split("?", maxsplit=1)[0]), [])
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> RawResponse:
+        with self._lock:
+            self.sent.append(
+                SentRequest(method, url, dict(headers), None if body is None else json.loads(body))
+            )
+            script = self._routes.get((method, url.split("?", maxsplit=1)[0]), ["refused"])
+            outcome = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(outcome, RawResponse):
+            return outcome
+        raise OutboundError(outcome, "scripted by FakeHttp", method=method, url=url)

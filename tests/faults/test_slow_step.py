@@ -94,8 +94,8 @@ def test_a_slow_step_is_a_503_at_its_limit_and_saves_nothing() -> None:
 
 
 def test_the_limit_leaves_time_before_the_customers_request_timeout() -> None:
-    """With the default 3 s limit, a customer whose pivot nodes wait 1.5 s gets its 503
-    half a second before that (EngineSettings.reply_margin_seconds)."""
+    """With the default settings, a customer whose pivot nodes wait 1.5 s gets its 503 at the
+    request's deadline, half a second before that (EngineSettings.reply_margin_seconds)."""
     customer = Customer(slug="hasty", flow=FLOW, request_timeout_ms=1500)
     store = InMemoryStateStore()
     handler = handler_for(customer, store)

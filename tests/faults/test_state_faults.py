@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from pivotkit.aws import clients
 from pivotkit.aws.lambda_entry import make_pivot_handler
+from pivotkit.budget import STATE_CALL_WORST_SECONDS
 from pivotkit.local.kazoo_encoding import KazooCall
 from tests.contract.hung_endpoint import hung_endpoint
 from tests.contract.moto_support import (
@@ -42,9 +43,9 @@ from tests.unit.security.support import (
 )
 
 TABLE = "faults-state"
-# The engine's whole state budget (EngineSettings.state_budget_seconds), plus slack for a
+# A load and a save, each bounded by STATE_CALL_WORST_SECONDS (pivotkit.budget), plus slack for a
 # busy 2-core runner.
-STATE_BUDGET = 2.5
+STATE_BUDGET = 2 * STATE_CALL_WORST_SECONDS
 SLACK = 0.4
 
 

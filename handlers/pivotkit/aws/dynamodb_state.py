@@ -50,6 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
+from pivotkit.budget import STATE_CALL_WORST_SECONDS
 from pivotkit.errors import StateTooLarge, StateUnavailable, WriteConflict
 from pivotkit.shared import SHARED_ATTRIBUTE
 from pivotkit.state import (
@@ -99,12 +100,12 @@ class RetryPolicy:
     A retry starts only if, after its backoff, one more attempt that runs into the client's
     timeouts (``attempt_timeout_seconds``) still ends inside ``budget_seconds``; so an
     operation never takes longer than the budget (which must hold one attempt), even when
-    every attempt times out. The defaults keep one operation under 1.2 s and a load plus a
-    save under the engine's 2.5 s state budget, far inside Kazoo's 5 s request timeout.
+    every attempt times out. The default budget is ``pivotkit.budget.STATE_CALL_WORST_SECONDS``,
+    the reserve the engine keeps for each store call before the request's deadline.
     """
 
     max_attempts: int = 4
-    budget_seconds: float = 1.2
+    budget_seconds: float = STATE_CALL_WORST_SECONDS
     attempt_timeout_seconds: float = field(default_factory=attempt_timeout_seconds)
     base_delay_seconds: float = 0.025
     max_delay_seconds: float = 0.2
