@@ -58,13 +58,15 @@ def menu(call: Call) -> Node:
     if call.digits == "2":
         raise RuntimeError("a deliberate failure")
     if call.digits == "3":
-        time.sleep(4.0)  # past the 3 s step limit
+        time.sleep(3.0)  # past the step's time: request_timeout_ms less the reply margin
     if call.digits == "4":
         return raw("no_such_module", {})
     return tts("Goodbye.").then(hangup())
 
 
-customer = Customer(slug="journaltest", flow=flow, fallback_message="Sorry.")
+customer = Customer(
+    slug="journaltest", flow=flow, fallback_message="Sorry.", request_timeout_ms=2000
+)
 """
 
 
