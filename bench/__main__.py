@@ -51,6 +51,7 @@ SECTIONS: list[Section] = [
     ("media", lazy("bench.media")),
     ("serve", lazy("bench.serve")),
     ("call_step", lazy("bench.call_step")),
+    ("journal", lazy("bench.journal")),
     ("outbound", lazy("bench.outbound")),
     ("assets", lazy("bench.assets")),
     # Operator scale: synthesis at 10/100/1,000 customers, cost per million Pivot requests.
@@ -60,7 +61,7 @@ SECTIONS: list[Section] = [
 # Sections measured in every pass: their rounds are pooled over the passes, so a figure's
 # range spans minutes of this shared machine, not the few seconds one section takes.
 # Others (counts, sizes) run once, in the first pass.
-REPEATED = {"render", "cold_start", "state", "media", "serve", "call_step", "outbound"}
+REPEATED = {"render", "cold_start", "state", "media", "serve", "call_step", "journal", "outbound"}
 PASSES = 2
 REPORT = Path("docs/benchmarks.md")
 RESULTS = Path(".cache/bench")

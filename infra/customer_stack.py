@@ -298,6 +298,12 @@ class CustomerStack(Stack):
             description=f"{slug}: background jobs and media hooks that failed after Lambda's"
             " retries (docs/long-work.md: reading and replaying them).",
         )
+        CfnOutput(
+            self,
+            "LogGroupName",
+            value=self.log_group.log_group_name,
+            description=f"{slug}: the function's logs and call journal (pivotkit calls --stage).",
+        )
 
     def _grant(self, slug: str, platform: PlatformValues, secret_arns: list[str]) -> None:
         bucket_arn = platform.media_bucket_arn(self)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pivotkit.errors import MethodNotAllowed, NotACallEvent
 from pivotkit.http import JSON_CONTENT_TYPE, HttpRequest
@@ -35,6 +35,9 @@ from pivotkit.request import (
     body_params,
     parse_params,
 )
+
+if TYPE_CHECKING:
+    from pivotkit.shared import Shared
 
 # The channel events of Kazoo's webhooks app (``webhooks_channel_util:format_event``).
 CHANNEL_CREATE: Final = "channel_create"
@@ -94,6 +97,9 @@ class CallEvent:
     custom_application_vars: Mapping[str, JsonValue] = field(default_factory=dict)
     hook_id: str | None = None  # the Kazoo webhook that sent it (X-Hook-ID)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # The customer's shared state (what steps see as ``call.shared``), given to its
+    # ``on_call_end`` hook by the webhook endpoint: a queue drops a caller who hung up.
+    shared: Shared | None = field(default=None, repr=False, compare=False)
 
     @property
     def ended(self) -> bool:

@@ -15,16 +15,30 @@ Entry kinds (``kind``):
   the ``route`` (method, content type, base URL, path and the continuation's ``step``,
   ``hop``, ``seq`` and ``g``): with the parameters, what ``pivotkit calls pull`` rebuilds
   the request from (never the token, never ``sig``, which pull signs again locally);
-- ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below).
+- ``call_end``: how a call ended, from Kazoo's call webhooks (the seam below);
+- ``media``: one per media request of a call (recording, ``record_caller``, a storage
+  plan's voicemail or fax): key, kind, size, content type, status and error code, duration;
+  never the body or the token (``CallJournal.media``, written by ``MediaApp``);
+- ``truncated``: written once, instead of the request entry that would pass the per-call
+  bound, naming the step and hop where the journal stopped for that call.
 
 Privacy: every string passes through ``pivotkit.redaction.Redactor`` (the one token net),
 ``token`` keys are blanked wherever they sit, parameter keys naming digits are masked, and
 the finished line goes through the redactor once more. Bounds: strings are cut to
 ``MAX_STRING_CHARS`` (``MAX_ANSWER_STRING_CHARS`` in the answer) with control characters
-escaped, containers to ``MAX_ITEMS``, depth to
-``MAX_DEPTH``, and a line over ``MAX_ENTRY_BYTES`` drops its parameters and answer; a call
-journals at most ``MAX_REQUESTS_PER_CALL`` requests by hop (later ones only when they
-fail), so 10,000 hops cannot fill the log.
+escaped, containers to ``MAX_ITEMS``, depth to ``MAX_DEPTH``, and a line over
+``MAX_ENTRY_BYTES`` drops its parameters and answer.
+
+Per call, two bounds: a request at or past hop ``MAX_REQUESTS_PER_CALL`` is journaled only
+when it fails (the hop is in the signed continuation, so this holds on every Lambda
+instance), and one journal writes at most ``MAX_REQUESTS_PER_CALL`` request and media
+entries per call, then only failures, ``MAX_FAILURES_PAST`` more, and one ``truncated``
+entry where it first left one out; after that nothing for the call but its ``call_end``
+(counted in this process for the last ``MAX_TRACKED_CALLS`` calls: this catches what hops
+cannot, a callflow looping back to the pivot node, a flood of first requests or of
+failures under one Call-ID). So a call of 10,000 steps writes at most
+``MAX_REQUESTS_PER_CALL + MAX_FAILURES_PAST + 1`` entries of at most ``MAX_ENTRY_BYTES``
+each per instance.
 
 The seam for how a call ended (Kazoo webhooks)::
 
@@ -41,7 +55,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +69,8 @@ MARKER = "pivotkit_journal"
 VERSION = 1
 KIND_REQUEST = "request"
 KIND_CALL_END = "call_end"
+KIND_MEDIA = "media"
+KIND_TRUNCATED = "truncated"
 # CloudWatch Logs' filter pattern that selects journal lines.
 FILTER_PATTERN = "{ $.pivotkit_journal = 1 }"
 
@@ -66,6 +84,11 @@ MAX_ITEMS = 64
 MAX_DEPTH = 48
 MAX_ENTRY_BYTES = 16_384
 MAX_REQUESTS_PER_CALL = 500
+# Failed requests (and media) still journaled after a call's first MAX_REQUESTS_PER_CALL
+# entries: a call that fails late stays in `calls list --status error`.
+MAX_FAILURES_PAST = 50
+# Calls whose entries one journal counts (least recently written forgotten first).
+MAX_TRACKED_CALLS = 4096
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Parameter keys whose values are what the caller pressed.
@@ -95,8 +118,13 @@ def bounded_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
 
 
 def bounded(value: Any, redactor: Redactor, depth: int = 0, limit: int = MAX_STRING_CHARS) -> Any:
-    """A JSON-safe, bounded, token-free copy of ``value`` (strings cut to ``limit``)."""
+    """A JSON-safe, bounded copy of ``value`` (strings cut to ``limit``), token-free once its
+    line has passed the redactor (``_line``). A string is redacted here only when cutting or
+    escaping it could hide a token from that pass (half a token at the cut, a control
+    character inside one): redacting every string on its own was most of the journal's cost."""
     if isinstance(value, str):
+        if len(value) <= limit and _CONTROL.search(value) is None:
+            return value  # the common case: the pass over the finished line redacts it
         return bounded_text(redactor(value), limit)
     if value is None or isinstance(value, bool | int | float):
         return value
@@ -108,7 +136,9 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0, limit: int = MAX_STR
             if index >= MAX_ITEMS:
                 out["..."] = f"+{len(value) - MAX_ITEMS} keys"
                 break
-            name = bounded_text(redactor(str(key)), 64)
+            name = str(key)
+            if len(name) > 64 or _CONTROL.search(name) is not None:
+                name = bounded_text(redactor(name), 64)
             out[name] = (
                 MASK if str(key).lower() == "token" else bounded(item, redactor, depth + 1, limit)
             )
@@ -121,16 +151,46 @@ def bounded(value: Any, redactor: Redactor, depth: int = 0, limit: int = MAX_STR
     return bounded_text(redactor(repr(value)))
 
 
-def masked_params(
+def hidden_values(
     raw: Mapping[str, Any], caller: CallerMask, digits_sensitive: bool
-) -> dict[str, Any]:
-    """Decoded Pivot parameters for the journal: caller IDs masked wherever they appear
-    (``Caller-ID-Number``, ``From``, ...), digits by the step's policy."""
+) -> list[tuple[str, str]]:
+    """(value, shown instead) for what must not appear verbatim anywhere in an entry: the
+    caller's number and name, and, under the step's ``sensitive`` policy, every collected
+    input of three keys or more (a PIN comes back in ``Custom-Application-Vars`` when a step
+    set it as a variable, and a step may say it in its answer)."""
     hidden: list[tuple[str, str]] = []
     for key, is_number in (("Caller-ID-Number", True), ("Caller-ID-Name", False)):
         value = raw.get(key)
         if isinstance(value, str) and len(value) >= 3:
             hidden.append((value, caller(value, is_number) or MASK))
+    if digits_sensitive:
+        for key, value in raw.items():
+            if _DIGIT_KEYS.match(key):
+                hidden += [(v, f"{MASK}({len(v)})") for v in _texts(value) if len(v) >= 3]
+    return sorted(hidden, key=lambda pair: len(pair[0]), reverse=True)  # longest first
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def masked_params(
+    raw: Mapping[str, Any],
+    caller: CallerMask,
+    digits_sensitive: bool,
+    hidden: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Decoded Pivot parameters for the journal: caller IDs and sensitive input masked
+    wherever they appear (``Caller-ID-Number``, ``From``, custom variables, ...), digits by
+    the step's policy."""
+    if hidden is None:
+        hidden = hidden_values(raw, caller, digits_sensitive)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _DROPPED_PARAMS:
@@ -208,13 +268,18 @@ def request_entry(
     if outcome.digits is not None:
         entry.update(kept_digits(outcome.digits, sensitive=sensitive))
     request = outcome.request
+    hidden: list[tuple[str, str]] = []
     if request is not None:
+        hidden = hidden_values(request.raw, caller, sensitive)
         entry["caller_id_number"] = caller(request.caller_id_number, True)
         entry["caller_id_name"] = caller(request.caller_id_name, False)
-        entry["params"] = masked_params(request.raw, caller, sensitive)
+        entry["params"] = masked_params(request.raw, caller, sensitive, hidden)
     if outcome.http is not None:
         entry["route"] = route_of(outcome.http)
-    entry["answer"] = _answer(outcome.answer)
+    answer = _answer(outcome.answer)
+    if _mentions(outcome.answer, hidden):  # most answers name neither caller nor input
+        answer = _without(answer, hidden)
+    entry["answer"] = answer
     return entry
 
 
@@ -254,6 +319,14 @@ def route_of(http: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _mentions(body: bytes, hidden: list[tuple[str, str]]) -> bool:
+    """Whether any hidden value is in ``body`` as UTF-8 or as JSON escapes it."""
+    return any(
+        secret.encode("utf-8") in body or json.dumps(secret)[1:-1].encode("ascii") in body
+        for secret, _ in hidden
+    )
+
+
 def _answer(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -288,6 +361,59 @@ def call_end_entry(
     return entry
 
 
+def media_entry(
+    *,
+    customer: str,
+    call_id: str | None,
+    account_id: str | None,
+    media_kind: str | None,
+    method: str,
+    key: str | None,
+    status: int,
+    error: str | None,
+    duration_ms: float,
+    at: float,
+    size: int | None = None,
+    content_type: str | None = None,
+) -> dict[str, Any]:
+    """A ``media`` entry: one upload (or read) of a call's recording, voicemail or fax. The
+    key is the object key (``<customer>/...``), which never holds the token."""
+    return {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_MEDIA,
+        "at": round(at, 3),
+        "customer": customer,
+        "call_id": call_id,
+        "account_id": account_id,
+        "media_kind": media_kind,
+        "method": method,
+        "key": key,
+        "status": status,
+        "error": error,
+        "size": size,
+        "content_type": content_type,
+        "duration_ms": round(duration_ms, 2),
+    }
+
+
+def truncated_entry(
+    customer: str, call_id: str | None, step: str | None, hop: int | None, at: float
+) -> dict[str, Any]:
+    """The one entry that says the journal stopped writing a call's requests."""
+    return {
+        MARKER: VERSION,
+        "message": "call journal",
+        "kind": KIND_TRUNCATED,
+        "at": round(at, 3),
+        "customer": customer,
+        "call_id": call_id,
+        "step": step,
+        "hop": hop,
+        "limit": MAX_REQUESTS_PER_CALL,
+    }
+
+
 class CallJournal:
     """Writes journal entries as single lines to ``sink`` (stdout deployed, the embedded
     CloudWatch Logs under ``pivotkit serve``, a list in tests)."""
@@ -303,6 +429,9 @@ class CallJournal:
         self.redactor = redactor
         self.caller = caller
         self.clock = clock
+        # (customer, call id) -> (entries written, truncated entry written)
+        self._written: OrderedDict[tuple[str, str | None], tuple[int, bool]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def write(self, entry: Mapping[str, Any]) -> None:
         line = _line(entry, self.redactor)
@@ -312,9 +441,57 @@ class CallJournal:
         """The ``request`` entry of one Pivot request (an engine observer's body)."""
         if customer is not None and not customer.journal:
             return
-        if (outcome.hop or 0) > MAX_REQUESTS_PER_CALL and outcome.status == 200:
-            return  # a bounded call: past the limit only failures are kept
-        self.write(request_entry(outcome, customer, self.caller, self.clock()))
+        at = self.clock()
+        failed = outcome.status != 200
+        # Past the hop bound only failures are kept (the hop is signed: every instance agrees).
+        past_hops = (outcome.hop or 0) >= MAX_REQUESTS_PER_CALL and not failed
+        admitted = self._admit(outcome.customer, outcome.call_id, failed, past_hops)
+        if admitted is None:
+            return
+        if not admitted:
+            self.write(
+                truncated_entry(outcome.customer, outcome.call_id, outcome.step, outcome.hop, at)
+            )
+            return
+        self.write(request_entry(outcome, customer, self.caller, at))
+
+    def media(self, customer: Customer, **fields: Any) -> None:
+        """Append a ``media`` entry; the keywords are ``media_entry``'s but ``customer``
+        and ``at`` (nothing for a customer that opted out)."""
+        if not customer.journal:
+            return
+        call_id = fields.get("call_id")
+        at = self.clock()
+        failed = int(fields.get("status") or 500) >= 300
+        admitted = self._admit(customer.slug, call_id, failed, past_hops=False)
+        if admitted is None:
+            return
+        if not admitted:
+            self.write(truncated_entry(customer.slug, call_id, None, None, at))
+            return
+        self.write(media_entry(customer=customer.slug, at=at, **fields))
+
+    def _admit(
+        self, customer: str, call_id: str | None, failed: bool, past_hops: bool
+    ) -> bool | None:
+        """True: write the entry; False: write the call's one ``truncated`` entry instead;
+        None: write nothing (the call is past its bound)."""
+        key = (customer, call_id)
+        with self._lock:
+            written, truncated = self._written.pop(key, (0, False))
+            decision: bool | None
+            if not past_hops and written < MAX_REQUESTS_PER_CALL:
+                written, decision = written + 1, True
+            elif not past_hops and failed and written < MAX_REQUESTS_PER_CALL + MAX_FAILURES_PAST:
+                written, decision = written + 1, True  # failures stay findable a while longer
+            elif not truncated:
+                truncated, decision = True, False
+            else:
+                decision = None
+            self._written[key] = (written, truncated)
+            while len(self._written) > MAX_TRACKED_CALLS:
+                self._written.popitem(last=False)
+        return decision
 
     def call_ended(self, **fields: Any) -> None:
         """Append a ``call_end`` entry; the keywords are ``call_end_entry``'s."""

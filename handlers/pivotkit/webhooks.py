@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
 from pivotkit.customers import Customer, TokenSource, token_matches
@@ -43,6 +43,7 @@ from pivotkit.http import (
 from pivotkit.journal import CallJournal
 from pivotkit.observers import notify
 from pivotkit.request import query_params
+from pivotkit.shared import Shared, SharedStore
 from pivotkit.step_runner import StepRunner, shared_runner
 
 logger = logging.getLogger("pivotkit.webhooks")
@@ -145,6 +146,8 @@ class WebhookApp:
         hook_time_limit_seconds: float = DEFAULT_HOOK_TIME_LIMIT_SECONDS,
         step_runner: StepRunner | None = None,
         observers: tuple[WebhookObserver, ...] = (log_webhook,),
+        shared: SharedStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.customers = dict(customers)
         self.observers = observers
@@ -152,6 +155,10 @@ class WebhookApp:
         self.record = record
         self.hook_time_limit_seconds = hook_time_limit_seconds
         self._step_runner = step_runner
+        # The store behind call.shared (the Pivot handler's): the hook sees it as
+        # ``event.shared``; None gives the hook none.
+        self.shared = shared
+        self.clock = clock
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -211,6 +218,8 @@ class WebhookApp:
         if hook is None:
             return
         runner = self._step_runner or shared_runner()
+        if self.shared is not None:
+            event = replace(event, shared=Shared(self.shared, customer.slug, clock=self.clock))
         try:
             runner.run(hook, event, timeout=self.hook_time_limit_seconds)
         except StepTimedOut:

@@ -16,9 +16,15 @@ from moto import mock_aws
 from examples import queue
 from examples.queue import FORGET_AFTER_SECONDS, HOLD_MUSIC, MAX_LAPS, QUEUE_MAILBOX
 from pivotkit.aws.dynamodb_shared import DynamoDBSharedStore
+from pivotkit.call_events import CHANNEL_DESTROY
+from pivotkit.customers import StaticTokens
+from pivotkit.http import from_lambda_event
+from pivotkit.local.gateway import http_api_event
+from pivotkit.local.kazoo_webhooks import channel_event, webhook_request
 from pivotkit.local.simulator import DEFAULT_ACCOUNT_ID
 from pivotkit.shared import Shared, SharedStore
 from pivotkit.testing import Caller, CallResult, Harness
+from pivotkit.webhooks import WebhookApp
 from tests.contract.moto_support import (
     SerialisedRequests,
     aws_env,
@@ -174,3 +180,47 @@ def test_pivotkit_call_walks_the_queue(capsys: pytest.CaptureFixture[str]) -> No
     requests = ran(transcript, "request")
     assert [r["url"].split("step=")[-1][:4] for r in requests[1:]] == ["wait", "wait"]
     assert bridges(transcript) == [f"{AGENTS}: NO_ANSWER (480) -> child '_'", f"{AGENTS}: answered"]
+
+
+def _hung_up(harness: Harness, call_id: str, direction: str = "inbound") -> int:
+    """Kazoo's channel_destroy of ``call_id`` through the queue's webhook route."""
+    token = "queue-hooks-token"
+    app = WebhookApp(
+        {"queue": queue.customer},
+        StaticTokens({"queue": (token,)}),
+        shared=harness.shared_store,
+        clock=lambda: harness.now.timestamp(),  # noqa: PLW0108 - read at each call
+    )
+    fields = channel_event(
+        CHANNEL_DESTROY,
+        call_id=call_id,
+        account_id=DEFAULT_ACCOUNT_ID,
+        at=harness.now.timestamp(),
+        direction=direction,
+        hangup_cause="ORIGINATOR_CANCEL",
+        duration_seconds=40,
+    )
+    sent = webhook_request(fields, f"https://hooks.example.com/hooks/queue?token={token}")
+    event = http_api_event(
+        method=sent.method,
+        target=sent.url.removeprefix("https://hooks.example.com"),
+        headers=sent.headers,
+        body=sent.body,
+        domain_name="hooks.example.com",
+    )
+    return app.handle(from_lambda_event(event)).status
+
+
+def test_a_caller_who_hung_up_is_dropped_at_once_by_the_call_webhook() -> None:
+    harness = queue_line()
+    harness.call(bridges=["answer"], caller=Caller(call_id="first@test"))
+    harness.call(bridges=["answer"], caller=Caller(call_id="second@test"))
+    line = line_of(harness)
+    # An agent's leg ending (outbound) is not the caller hanging up.
+    assert _hung_up(harness, "first@test", direction="outbound") == 200
+    assert line.members(LINE) == ["first@test", "second@test"]
+    harness.advance(timedelta(seconds=5))  # long before a missed check-in (150 s) counts
+    assert _hung_up(harness, "first@test") == 200
+    assert line.members(LINE) == ["second@test"]
+    third = harness.call(bridges=["answer"], caller=Caller(call_id="third@test"))
+    third.assert_heard("You are number 2 in the queue.")  # not 3: the first one's place is free

@@ -15,6 +15,7 @@ from infra.names import (
     secret_name,
 )
 from infra.settings import DeploymentSettings, Stage
+from pivotkit.local import journal_sources
 
 PROD = DeploymentSettings(stage=Stage.PROD)
 
@@ -52,3 +53,14 @@ def test_the_longest_slug_still_makes_legal_physical_names() -> None:
     assert len(customer_stack_name(PROD, longest)) <= 128  # stack names
     assert len(secret_name(PROD, longest)) <= 512  # secret names
     assert len(failures_queue_name(PROD, longest)) <= 80  # SQS queue names
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+@pytest.mark.parametrize("slug", ["acme", "globex_west"])
+def test_the_local_journal_sources_derive_the_names_infra_gives(stage: Stage, slug: str) -> None:
+    """``pivotkit calls --stage`` cannot import infra (it needs the CDK); its copy agrees."""
+    settings = DeploymentSettings(stage=stage)
+    assert journal_sources.customer_stack_name(stage.value, slug) == customer_stack_name(
+        settings, slug
+    )
+    assert journal_sources.function_name(stage.value, slug) == function_name(settings, slug)

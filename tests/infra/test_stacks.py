@@ -168,6 +168,9 @@ def test_one_function_per_customer_on_the_platform_layer(
     group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
     assert group["Properties"]["LogGroupName"] == f"/aws/lambda/pivotkit-{stage}-{slug}"
     assert group["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 90}[stage]
+    # `pivotkit calls --stage` finds the journal through this output.
+    log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    assert template["Outputs"]["LogGroupName"]["Value"] == {"Ref": log_group_id}
     assert group["DeletionPolicy"] == {"dev": "Delete", "prod": "Retain"}[stage]
     variables = properties["Environment"]["Variables"]
     assert variables["POWERTOOLS_SERVICE_NAME"] == f"pivotkit-{slug}"

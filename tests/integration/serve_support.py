@@ -97,7 +97,14 @@ def cli_environment(**overrides: str) -> dict[str, str]:
 class ServeProcess:
     """``pivotkit serve --port 0`` in a subprocess; ``url`` once it is ready."""
 
-    def __init__(self, workdir: Path, customers_dir: Path, *extra: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        customers_dir: Path,
+        *extra: str,
+        cwd: Path = PROJECT_ROOT,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.ready_file = workdir / f"ready-{time.monotonic_ns()}"
         self.stdout_path = workdir / f"{self.ready_file.name}.out"
         self.stderr_path = workdir / f"{self.ready_file.name}.err"
@@ -106,7 +113,11 @@ class ServeProcess:
         )
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
-                command, stdout=out, stderr=err, env=cli_environment(), cwd=PROJECT_ROOT
+                command,
+                stdout=out,
+                stderr=err,
+                env=cli_environment(**(environment or {})),
+                cwd=cwd,
             )
         self.url = self._wait_until_ready()
 

@@ -106,7 +106,10 @@ def test_hostile_values_stay_bounded() -> None:
         journal.observe(
             Outcome(customer="acme", step="s", status=200, duration_ms=1.0, hop=hop), None
         )
-    assert len(lines) == 1
+    assert len(lines) == 2  # the entry, then the one truncated entry for the rest
+    truncated = is_journal_line(lines[1])
+    assert truncated is not None and truncated["kind"] == "truncated"
+    assert truncated["hop"] == MAX_REQUESTS_PER_CALL + 1
 
 
 def test_route_keeps_what_a_pull_needs_and_never_the_token_or_signature() -> None:
@@ -168,3 +171,25 @@ def test_a_long_prompt_in_the_answer_is_kept_whole_and_the_line_bounded() -> Non
     cut = is_journal_line(lines[1])
     assert cut is not None and cut["answer"]["data"]["text"].endswith("...(+3976)")
     assert len(lines[1]) <= MAX_ENTRY_BYTES
+
+
+def test_an_answer_that_names_the_caller_or_the_pin_is_masked_too() -> None:
+    journal, lines = _journal()
+    request = _request(
+        **{"Caller-ID-Name": "Zoë Müller", "Digits": {"pin_1": "86420"}, "Caller-ID-Number": "+1"}
+    )
+    for body in (
+        json.dumps({"module": "tts", "data": {"text": "Hello Zoë Müller, PIN 86420"}}),
+        json.dumps({"module": "tts", "data": {"text": "Hello Zoë Müller, PIN 86420"}},
+                   ensure_ascii=False),
+    ):  # fmt: skip
+        outcome = Outcome(
+            customer="acme", step="pin", status=200, duration_ms=1.0, call_id="c1",
+            answer=body.encode(), request=request, hop=1,
+        )  # fmt: skip
+        journal.observe(outcome, None)
+    for line in lines:
+        entry = is_journal_line(line)
+        assert entry is not None
+        text = entry["answer"]["data"]["text"]
+        assert "86420" not in text and "Zo" not in text and "***(5)" in text

@@ -12,13 +12,23 @@ start ─► "please hold" ─► wait ─┐
 Per call, ``call.state`` keeps the lap count. The position comes from a line in
 ``call.shared``, which every call of the customer sees on whichever Lambda instance answers
 it (DynamoDB deployed, the in-memory twin in tests). Each Kazoo account has its own line.
-Kazoo never tells Pivot that a caller hung up or was answered, so each lap renews the
-caller's place for ``FORGET_AFTER_SECONDS``: a caller who stops coming back drops out.
+Kazoo never tells Pivot that a caller hung up, but its call webhooks do: ``drop_caller``
+(the customer's ``on_call_end``) takes a caller who hung up out of the line at once, so
+those behind move up on their next lap (``pivotkit kazoo webhook --customer queue`` creates
+the webhook). Without the webhook, each lap still renews the caller's place for
+``FORGET_AFTER_SECONDS``: a caller who stops coming back drops out after a missed check-in.
 Expiry runs on ``call.now()``, so tests set the time (``pivotkit.testing``) instead of
 waiting for it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from pivotkit import Call, Customer, Flow, Node, endpoint, play, ring_group, tts, voicemail
+
+if TYPE_CHECKING:
+    from pivotkit import CallEvent  # loaded by the webhook route only
 
 AGENTS = ("9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b01", "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b02")
 QUEUE_MAILBOX = "9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b03"
@@ -32,7 +42,19 @@ FORGET_AFTER_SECONDS = 150.0
 
 def line_of(call: Call) -> str:
     """The shared line this call waits in: one per Kazoo account."""
-    return f"waiting:{call.request.account_id}"
+    return line_name(call.request.account_id)
+
+
+def line_name(account_id: str) -> str:
+    return f"waiting:{account_id}"
+
+
+def drop_caller(event: CallEvent) -> None:
+    """The caller's leg ended (Kazoo's channel_destroy): leave the line now. An agent's leg
+    (outbound) ending says nothing about the caller."""
+    if event.shared is None or event.direction == "outbound":
+        return
+    event.shared.leave(line_name(event.account_id), event.call_id)
 
 
 def make_flow() -> Flow:
@@ -61,4 +83,4 @@ def make_flow() -> Flow:
     return flow
 
 
-customer = Customer(slug="queue", flow=make_flow())
+customer = Customer(slug="queue", flow=make_flow(), on_call_end=drop_caller)

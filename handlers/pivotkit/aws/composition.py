@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pivotkit.aws.observability import Telemetry
     from pivotkit.customers import Customer
     from pivotkit.deferred import Deferrer
+    from pivotkit.journal import CallJournal
 
 
 def build_token_source(settings: Settings) -> TokenSource:
@@ -56,12 +57,16 @@ def build_deferrer(settings: Settings) -> Deferrer | None:
 class FunctionParts:
     """What one deployed function builds once and its Pivot and media handlers share: one
     token source (one secret read per cold start, one redactor that knows every token it
-    handed out) and one telemetry (one logger set-up, one EMF provider)."""
+    handed out) and one telemetry (one logger set-up, one EMF provider), and the one call
+    journal all three handlers write (``pivotkit.journal``): deployed, telemetry's, on
+    stdout; under ``pivotkit serve``, one on the embedded CloudWatch Logs
+    (``pivotkit.local.journal_logs``); None when neither exists (nothing journaled)."""
 
     tokens: TokenSource
     telemetry: Telemetry | None
     # Where jobs and media hooks run (None: a thread, local only); see build_deferrer.
     deferrer: Deferrer | None = None
+    journal: CallJournal | None = None
 
 
 def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) -> FunctionParts:
@@ -69,4 +74,5 @@ def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) 
     tokens = build_token_source(settings)
     if telemetry is not None:
         tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
-    return FunctionParts(tokens, telemetry, build_deferrer(settings))
+    journal = telemetry.journal if telemetry is not None else None
+    return FunctionParts(tokens, telemetry, deferrer=build_deferrer(settings), journal=journal)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.app import EngineSettings, Observer, PivotApp, RequestHook
+from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
 from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
 from pivotkit.aws.settings import Settings, observability_enabled
 from pivotkit.customers import Customer, discover_customers
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from pivotkit.config import ConfigSource
     from pivotkit.deferred import Deferrer
+    from pivotkit.journal import CallJournal
     from pivotkit.secrets import SecretSource
     from pivotkit.work import JobStore
 
@@ -184,6 +185,9 @@ def make_pivot_handler(
             telemetry.wrap,
         )
         on_client = telemetry.sdk_calls.attach
+    if shared.journal is not None:
+        # After telemetry's line and metrics: the journal never costs them.
+        observers = (*observers, _journal_observer(shared.journal, served))
     store = state if state is not None else build_state_store(settings, on_client=on_client)
     app = PivotApp(
         served,
@@ -200,6 +204,13 @@ def make_pivot_handler(
         deferrer=deferrer or shared.deferrer,
     )
     return wrap(lambda_handler(app, public_url=settings.public_url))
+
+
+def _journal_observer(journal: CallJournal, customers: Mapping[str, Customer]) -> Observer:
+    def journal_entry(outcome: Outcome) -> None:
+        journal.observe(outcome, customers.get(outcome.customer))
+
+    return journal_entry
 
 
 def _unwrapped(handler: LambdaHandler) -> LambdaHandler:

@@ -65,10 +65,16 @@ def make_media_handler(
     shared = parts if parts is not None else build_function_parts(settings, served)
     tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(settings, s3_client=s3_client)
+    journal = shared.journal.media if shared.journal is not None else None
     # Hooks run in this function's own asynchronous invocation, after Kazoo's 2xx.
     if telemetry is None:
         app = MediaApp(
-            served, store, tokens, observers=(log_media, *observers), deferrer=shared.deferrer
+            served,
+            store,
+            tokens,
+            observers=(log_media, *observers),
+            deferrer=shared.deferrer,
+            journal=journal,
         )
     else:
         reporters = (log_media, *observers, telemetry.observe_media)
@@ -79,6 +85,7 @@ def make_media_handler(
             observers=reporters,
             on_request=telemetry.on_media,
             deferrer=shared.deferrer,
+            journal=journal,
         )
     handler = lambda_handler(app, public_url=settings.public_url, max_body_bytes=MAX_MEDIA_BYTES)
     return handler if telemetry is None else telemetry.wrap(handler)

@@ -108,10 +108,10 @@ class Telemetry:
         self.redactor = Redactor()
         self.sdk_calls = SdkCallCounter()
         self._steps = {slug: frozenset(c.flow.step_names) for slug, c in customers.items()}
-        self._customers = dict(customers)
         mode = settings.caller_ids
         # The call journal (pivotkit.journal): its own line on stdout, one per request, so
-        # it lands in the function's log group beside the request line.
+        # it lands in the function's log group beside the request line. The composition
+        # (FunctionParts.journal) makes it an engine observer after ``observe``.
         self.journal = CallJournal(
             _stdout_line,
             self.redactor,
@@ -195,10 +195,6 @@ class Telemetry:
             self._annotate(outcome, customer)
         if self.settings.metrics:
             self._emit(outcome, customer, retries)
-        try:  # after the request's line and metrics: the journal never costs them
-            self.journal.observe(outcome, self._customers.get(outcome.customer))
-        except Exception:
-            self.logger.exception("call journal entry failed")
 
     def on_media(self, customer: str) -> None:
         """Tag every later line of this media request with its customer."""

@@ -4,7 +4,7 @@ Built by ``customer_entry`` on the first webhook request, like the media handler
 cold start never pays for it. It shares the function's token source and telemetry
 (``FunctionParts``). With telemetry on, the end of the caller's leg is written to the
 call journal (``pivotkit.webhooks.journal_recorder``); every other event, and every event with
-telemetry off, is one marked log line (``pivotkit.webhooks.record_in_log``).
+no journal, is one marked log line (``pivotkit.webhooks.record_in_log``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pivotkit.aws.composition import FunctionParts, build_function_parts
 from pivotkit.aws.settings import Settings
 from pivotkit.customers import Customer, discover_customers
 from pivotkit.http import LambdaHandler, lambda_handler
+from pivotkit.shared import SharedStore
 from pivotkit.webhooks import (
     CallEventRecorder,
     WebhookApp,
@@ -41,11 +42,27 @@ def make_webhook_handler(
     served = customers if customers is not None else discover_customers(only=settings.customer)
     shared = parts if parts is not None else build_function_parts(settings, served)
     if record is None:
-        # With telemetry on (Lambda), the caller's end goes into the call journal.
-        journal = shared.telemetry.journal if shared.telemetry is not None else None
+        # With a journal (Lambda's telemetry, serve's), the caller's end goes into it.
+        journal = shared.journal
         record = record_in_log if journal is None else journal_recorder(journal)
-    app = WebhookApp(served, shared.tokens, record=record, observers=(log_webhook, *observers))
+    app = WebhookApp(
+        served,
+        shared.tokens,
+        record=record,
+        observers=(log_webhook, *observers),
+        shared=_shared_store(settings, served),
+    )
 
     handler = lambda_handler(app, public_url=settings.public_url)
     telemetry = shared.telemetry
     return handler if telemetry is None else telemetry.wrap(handler)
+
+
+def _shared_store(settings: Settings, customers: Mapping[str, Customer]) -> SharedStore | None:
+    """The Pivot handler's ``call.shared`` store, for the hooks of customers that have one
+    (none has: nothing built)."""
+    if not any(c.on_call_end is not None for c in customers.values()):
+        return None
+    from pivotkit.aws.lambda_entry import build_shared_store
+
+    return build_shared_store(settings)

@@ -1,6 +1,7 @@
 """An AWS on this machine: moto, with the kit's state table and media bucket created.
 
-``pivotkit serve`` runs moto's threaded server on 127.0.0.1 and points boto3 at it through
+``pivotkit serve`` runs moto's threaded server (its CloudWatch Logs holds the call journal,
+``pivotkit.local.journal_logs``) on 127.0.0.1 and points boto3 at it through
 the SDK's standard ``AWS_ENDPOINT_URL_<SERVICE>`` settings, so the handlers reach it through
 exactly the boto3 code they run in Lambda: nothing in ``pivotkit.aws`` knows it is local.
 ``pivotkit replay`` uses moto's in-process ``mock_aws`` instead (no socket needed).
@@ -25,7 +26,7 @@ from pivotkit.local.lambda_context import LOCAL_REGION
 EMBEDDED_SDK_TIMEOUTS = "2,5"
 
 # Services the handlers use, as botocore names them in AWS_ENDPOINT_URL_<SERVICE>.
-ENDPOINT_SERVICES = ("DYNAMODB", "S3", "SECRETSMANAGER")
+ENDPOINT_SERVICES = ("DYNAMODB", "S3", "SECRETSMANAGER", "CLOUDWATCH_LOGS")
 
 OFFLINE_CREDENTIALS: Mapping[str, str] = {
     "AWS_ACCESS_KEY_ID": "local",

@@ -10,11 +10,12 @@ environment mapping, so local runs exercise the deployed code paths.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pivotkit.callflow.loopback import allow_loopback_urls
 from pivotkit.customers import SLUG_PATTERN, Customer, customer_modules, discover_customers
@@ -23,6 +24,9 @@ from pivotkit.local.clock import LocalClock
 from pivotkit.local.embedded_aws import EmbeddedAws, applied_environment, in_process_aws
 from pivotkit.local.server import ErrorCodes, LocalGateway
 from pivotkit.local.tokens import local_tokens, tokens_json
+
+if TYPE_CHECKING:
+    from pivotkit.journal import CallJournal
 
 Backend: TypeAlias = Literal["embedded", "memory", "aws"]
 Validate: TypeAlias = Callable[[Mapping[str, Any]], list[str]]
@@ -50,6 +54,8 @@ class LocalRuntime:
     clock: LocalClock = field(default_factory=LocalClock)
     # What the functions report each answer's error code to (the gateway's request log).
     error_codes: ErrorCodes = field(default_factory=ErrorCodes)
+    # The call journal the functions write (serve on the embedded AWS), else None.
+    journal: CallJournal | None = None
 
     def gateway(self, **options: Any) -> LocalGateway:
         """A gateway routing to these functions, keeping their tokens out of logs."""
@@ -76,6 +82,7 @@ def local_runtime(
     environ: Mapping[str, str] | None = None,
     clock: LocalClock | None = None,
     stage: str | None = None,
+    journal: bool = False,
 ) -> Iterator[LocalRuntime]:
     """Build the functions on ``backend`` and keep the backend up for the block.
 
@@ -86,6 +93,9 @@ def local_runtime(
     ``in_process_moto`` uses moto's ``mock_aws`` instead of its server for the embedded
     backend (replay: no socket, nothing to stop). The process environment is adjusted for
     boto3 (endpoints, dummy credentials) while the block runs and restored afterwards.
+
+    ``journal`` (serve): on the embedded backend, the call journal goes into its CloudWatch
+    Logs, in the log group of each customer's deployed function (``journal_logs``).
     """
     base = dict(os.environ if environ is None else environ)
     customers = find_customers(customer)
@@ -99,16 +109,29 @@ def local_runtime(
             handler_env["PIVOTKIT_TOKENS"] = tokens_json(tokens)
         _forget_cached_clients()
         local_clock = clock or LocalClock()
+        call_journal = None
+        if journal and backend == "embedded" and not in_process_moto:
+            from pivotkit.local.journal_logs import serve_journal
+
+            call_journal = serve_journal(
+                handler_env,
+                handler_env.get("PIVOTKIT_STAGE") or "dev",
+                customers,
+                [t for ts in tokens.values() for t in ts],
+            )
         error_codes = ErrorCodes()
         yield LocalRuntime(
             customers=customers,
             tokens=tokens,
-            functions=build_functions(handler_env, clock=local_clock, error_codes=error_codes),
+            functions=build_functions(
+                handler_env, clock=local_clock, journal=call_journal, error_codes=error_codes
+            ),
             backend=backend,
             backend_detail=detail,
             environment=handler_env,
             clock=local_clock,
             error_codes=error_codes,
+            journal=call_journal,
         )
     _forget_cached_clients()
 
@@ -191,25 +214,38 @@ def build_functions(
     *,
     clock: Callable[[], float] | None = None,
     error_codes: ErrorCodes | None = None,
+    journal: CallJournal | None = None,
 ) -> dict[str, LambdaHandler]:
     """The pivot, media and call-webhook Lambda handlers, built as their entry points build
-    them (the Pivot engine on ``clock``, when given), each reporting its answers' error
-    codes to ``error_codes``."""
+    them (the Pivot engine on ``clock``, when given), sharing one token source and telemetry
+    as the deployed customer function's do, each reporting its answers' error codes to
+    ``error_codes``; ``journal`` replaces the one telemetry would print (serve's, on the
+    embedded CloudWatch Logs)."""
+    from pivotkit.aws.composition import build_function_parts
     from pivotkit.aws.lambda_entry import make_pivot_handler
     from pivotkit.aws.media_entry import make_media_handler
-    from pivotkit.aws.settings import SECRETS
+    from pivotkit.aws.settings import SECRETS, Settings
     from pivotkit.aws.webhook_entry import make_webhook_handler
     from pivotkit.local.secrets import LocalSecrets
 
+    settings = Settings.from_env(environ)
+    served = discover_customers(only=settings.customer)
+    parts = build_function_parts(settings, served)
+    if journal is not None:
+        parts = dataclasses.replace(parts, journal=journal)
     # Customers' secrets from this machine (the environment, secrets.local.toml), unless the
     # environment names deployed ones (--aws with PIVOTKIT_SECRETS set).
     secrets = None if environ.get(SECRETS) else LocalSecrets(environ)
     noted = () if error_codes is None else (error_codes.note,)
-    pivot = make_pivot_handler(environ, clock=clock, secrets=secrets, observers=noted)
+    pivot = make_pivot_handler(
+        environ, customers=served, parts=parts, clock=clock, secrets=secrets, observers=noted
+    )
     return {
         "pivot": local_mode(pivot),
-        "media": local_mode(make_media_handler(environ, observers=noted)),
-        "hooks": make_webhook_handler(environ, observers=noted),
+        "media": local_mode(
+            make_media_handler(environ, customers=served, parts=parts, observers=noted)
+        ),
+        "hooks": make_webhook_handler(environ, customers=served, parts=parts, observers=noted),
     }
 
 

@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pivotkit.media")
 
+# Writes one upload's ``media`` entry into its call's journal (``CallJournal.media``).
+MediaJournal = Callable[..., None]
+
 ALLOWED_METHODS = ("GET", "POST", "PUT")
 # HTTP methods are short tokens; anything longer is the caller's noise, kept out of logs.
 MAX_LOGGED_METHOD_CHARS = 16
@@ -154,6 +157,7 @@ class MediaApp:
         deferrer: Deferrer | None = None,
         observers: tuple[MediaObserver, ...] = (log_media,),
         on_request: MediaRequestHook | None = None,
+        journal: MediaJournal | None = None,
     ) -> None:
         """``deferrer`` runs ``on_media_stored`` hooks after the answer; without one, a
         ``DeferredWork`` on a background thread (local serving)."""
@@ -165,13 +169,15 @@ class MediaApp:
         self._deferrer = deferrer
         self.observers = observers
         self.on_request = on_request
+        # Each upload of a served customer becomes a ``media`` entry of its call.
+        self.journal = journal
 
     def handle(self, http: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         named = self._announce(http.path)
         target: MediaTarget | None = None
         error: PivotkitError | None = None
-        stored_bytes: int | None = None
+        written: _Written | None = None
         try:
             if http.method not in ALLOWED_METHODS:
                 raise MethodNotAllowed("media URLs take PUT, POST and GET")
@@ -180,7 +186,8 @@ class MediaApp:
             if http.method == "GET":
                 response = self._read(target)
             else:
-                response, stored_bytes = self._write(customer, target, http)
+                written = _Written()
+                response = self._write(customer, target, http, written)
         except PivotkitError as refused:
             error = refused
         except Exception:  # a bug must still reach Kazoo as a non-2xx, so it retries
@@ -201,10 +208,46 @@ class MediaApp:
                 customer=named,
                 call_id=served.call_id if served else None,
                 error=None if error is None else error.code,
-                stored_bytes=stored_bytes,
+                stored_bytes=written.size
+                if written is not None and response.status == 201
+                else None,
             ),
         )
+        if self.journal is not None and http.method != "GET":
+            self._journal(http, target, response, error, started, written)
         return response
+
+    def _journal(
+        self,
+        http: HttpRequest,
+        target: MediaTarget | None,
+        response: HttpResponse,
+        error: PivotkitError | None,
+        started: float,
+        written: _Written | None,
+    ) -> None:
+        """The upload's ``media`` entry, for a customer we serve (a path that did not
+        resolve to one names no call); never the body, never the token."""
+        customer = self.customers.get(target.customer) if target is not None else None
+        if self.journal is None or target is None or customer is None:
+            return
+        call_id = target.call_id or (written.call_id if written is not None else None)
+        try:
+            self.journal(
+                customer,
+                call_id=call_id,
+                account_id=target.account_id,
+                media_kind=target.kind.value,
+                method=printable(http.method, MAX_LOGGED_METHOD_CHARS),
+                key=target.key,
+                status=response.status,
+                error=error.code if error is not None else None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                size=written.size if written is not None and written.size else len(http.body),
+                content_type=content_type_for(target.name),
+            )
+        except Exception:  # the journal never changes what Kazoo is answered
+            logger.exception("call journal media entry failed")
 
     def refuse(self, event: object, error: PivotkitError, started: float) -> HttpResponse:
         """The answer to an event refused before it became an ``HttpRequest`` (not HTTP, too
@@ -249,9 +292,9 @@ class MediaApp:
     # -- PUT / POST -----------------------------------------------------------------------
 
     def _write(
-        self, customer: Customer, target: MediaTarget, http: HttpRequest
-    ) -> tuple[HttpResponse, int]:
-        """The 201 and the size stored."""
+        self, customer: Customer, target: MediaTarget, http: HttpRequest, written: _Written
+    ) -> HttpResponse:
+        """The 201; ``written`` learns the size and the call on the way (even on failure)."""
         if not http.body:
             raise BadRequest("empty body: there is no media to store")
         if len(http.body) > self.limits.max_upload_bytes:
@@ -261,6 +304,7 @@ class MediaApp:
         if is_multipart(http.header("content-type")):
             upload = kazoo_upload(data, http.header("content-type"), target.name)
             data, document = upload.data, upload.document
+            written.call_id = _document_call_id(document)
             if not data:
                 raise BadRequest("empty attachment: there is no media to store")
         obj = MediaObject(
@@ -269,6 +313,7 @@ class MediaApp:
             content_type=content_type_for(target.name),
             metadata=object_metadata(target, document),
         )
+        written.size = obj.size
         confirmation = self.store.put(obj)
         _verify(obj, confirmation)
         stored = StoredMedia(
@@ -289,7 +334,7 @@ class MediaApp:
         if customer.on_media_stored is not None:
             self._defer_hook(stored)
         answer = {"stored": target.key, "bytes": obj.size, "sha256": obj.sha256}
-        return json_response(201, answer), obj.size
+        return json_response(201, answer)
 
     def _defer_hook(self, stored: StoredMedia) -> None:
         """Hand the hook to the deferrer. The object is stored and checked whatever happens
@@ -424,3 +469,24 @@ def _response_type(content_type: str, body: bytes) -> str:
 
 def _with_header(response: HttpResponse, name: str, value: str) -> HttpResponse:
     return HttpResponse(response.status, response.body, {**response.headers, name: value})
+
+
+@dataclass
+class _Written:
+    """What an upload learned on its way, for its journal entry (even when it failed)."""
+
+    size: int | None = None
+    call_id: str | None = None
+
+
+def _document_call_id(document: Mapping[str, Any] | None) -> str | None:
+    """The call a storage upload belongs to: Kazoo's voicemail document names it in its
+    ``metadata`` (or at the top level); a fax or other document may not."""
+    if document is None:
+        return None
+    nested = document.get("metadata")
+    for source in (nested if isinstance(nested, Mapping) else {}, document):
+        value = source.get("call_id")
+        if isinstance(value, str) and value:
+            return value
+    return None

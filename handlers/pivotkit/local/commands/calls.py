@@ -5,9 +5,13 @@
     pivotkit calls pull CALL_ID --to events/acme/ --log-group ...   # replayable events
     pivotkit calls list --from journal.jsonl      # lines saved from a log (one JSON a line)
 
+    pivotkit calls list --stage dev             # every customer stack of the deployed stage
+    pivotkit calls list                         # the pivotkit serve running in this directory
+
 Deployed, the journal is in each customer function's CloudWatch log group; it is read with
-FilterLogEvents on the journal's marker (``--endpoint`` reads the embedded AWS of a running
-``pivotkit serve``, or any CloudWatch Logs endpoint).
+FilterLogEvents on the journal's marker (``--endpoint``: any CloudWatch Logs endpoint). With
+no source flag, ``--stage`` finds the groups from the stacks' outputs and otherwise the
+running serve's embedded AWS is read (``pivotkit.local.journal_sources``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pivotkit.journal import FILTER_PATTERN, KIND_CALL_END, KIND_REQUEST, is_journal_line
+from pivotkit.journal import (
+    KIND_CALL_END,
+    KIND_MEDIA,
+    KIND_REQUEST,
+    is_journal_line,
+)
 from pivotkit.local.call_pull import PullError, pull
 from pivotkit.local.call_story import render, tell
+from pivotkit.local.journal_sources import SourceError, filter_journal, located_entries
 
 _SINCE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -69,6 +79,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         action.add_argument("--log-group", help="a CloudWatch log group holding the journal")
         action.add_argument("--endpoint", metavar="URL", help="a CloudWatch Logs endpoint")
         action.add_argument("--from", dest="source", help="a file of journal lines")
+        action.add_argument(
+            "--stage", help="a deployed stage (dev, prod): log groups from its stacks' outputs"
+        )
         if name == "list":
             action.add_argument(
                 "--status",
@@ -98,21 +111,7 @@ def read_log_group(group: str, start: float, endpoint: str | None) -> Iterator[d
     import botocore.session
 
     client: Any = botocore.session.get_session().create_client("logs", endpoint_url=endpoint)
-    kwargs: dict[str, Any] = {
-        "logGroupName": group,
-        "filterPattern": FILTER_PATTERN,
-        "startTime": int(start * 1000),
-    }
-    while True:
-        page = client.filter_log_events(**kwargs)
-        for event in page.get("events", []):
-            entry = is_journal_line(event.get("message", ""))
-            if entry is not None:
-                yield entry
-        token = page.get("nextToken")
-        if not token:
-            return
-        kwargs["nextToken"] = token
+    return filter_journal(client, [group], start)
 
 
 def group_calls(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -144,6 +143,8 @@ def summary_line(entries: list[dict[str, Any]]) -> str:
         outcome = f"{failed.get('status')} {failed.get('error') or ''} at {failed.get('step')}"
     ended = next((e for e in entries if e.get("kind") == KIND_CALL_END), None)
     end = f" ended {ended.get('hangup_cause')}" if ended else ""
+    media = sum(1 for e in entries if e.get("kind") == KIND_MEDIA)
+    end = f"  media={media}{end}" if media else end
     return (
         f"{when}  {first.get('customer')}  {first.get('call_id')}  {caller}  "
         f"steps={len(requests)}  {outcome.strip()}{end}"
@@ -161,8 +162,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.log_group:
         entries = read_log_group(args.log_group, start, args.endpoint)
     else:
-        print("pivotkit calls: give --log-group or --from", file=sys.stderr)
-        return 2
+        try:
+            entries = located_entries(args.stage, args.customer, start)
+        except SourceError as exc:
+            print(f"pivotkit calls: {exc}", file=sys.stderr)
+            return 2
     chosen = [
         e
         for e in entries

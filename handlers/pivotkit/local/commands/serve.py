@@ -134,7 +134,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             clock = LocalClock(args.now)
             runtime = stack.enter_context(
-                local_runtime(backend, customer=args.customer, clock=clock, stage=args.stage)
+                local_runtime(
+                    backend, customer=args.customer, clock=clock, stage=args.stage, journal=True
+                )
             )
         except (UnknownCustomer, ConfigError) as exc:
             print(f"pivotkit serve: {exc}", file=sys.stderr)
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         stack.callback(signal.signal, signal.SIGTERM, previous)
         try:
             _print_banner(out, server.url, runtime, dev_console=console is not None)
+            _record_serve(stack, runtime, server.url)
             if args.ready_file is not None:
                 _write_ready_file(args.ready_file, server.url)
             print(f"ready: {server.url} (Ctrl-C stops)", file=out, flush=True)
@@ -180,6 +183,36 @@ def _front(
 
     console = dev_console(runtime, observer=observer)
     return console, console
+
+
+def _record_serve(stack: contextlib.ExitStack, runtime: LocalRuntime, url: str) -> None:
+    """``.pivotkit/serve.json`` (git-ignored) for ``pivotkit calls``: where this serve's
+    embedded AWS and journal are; removed when it stops. Only the embedded backend keeps a
+    journal (``pivotkit.local.journal_logs``)."""
+    from pivotkit.local.journal_logs import CLOUDWATCH_LOGS_ENDPOINT
+    from pivotkit.local.journal_sources import SERVE_RECORD, ServeRecord, forget_serve
+    from pivotkit.local.journal_sources import function_log_group as group
+    from pivotkit.local.lambda_context import LOCAL_REGION
+
+    endpoint = runtime.environment.get(CLOUDWATCH_LOGS_ENDPOINT)
+    if runtime.backend != "embedded" or not endpoint:
+        return
+    stage = runtime.environment.get("PIVOTKIT_STAGE") or "dev"
+    record = ServeRecord(
+        url=url,
+        aws_endpoint=endpoint,
+        region=LOCAL_REGION,
+        stage=stage,
+        log_groups={slug: group(stage, slug) for slug in sorted(runtime.customers)},
+        pid=os.getpid(),
+    )
+    path = Path.cwd() / SERVE_RECORD
+    try:
+        record.write(path)
+    except OSError as exc:
+        print(f"pivotkit serve: cannot record {path} for `pivotkit calls`: {exc}", file=sys.stderr)
+        return
+    stack.callback(forget_serve, path, record.pid)
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -226,6 +259,8 @@ def _print_banner(
             first_url = voice_url
     lines.append(f"  media: {url}/media/<customer>/<token>/...")
     lines.append(f"  call webhooks: {url}/hooks/<customer>?token=<token>")
+    if runtime.backend == "embedded":
+        lines.append("  call journal: embedded CloudWatch Logs; `pivotkit calls list` reads it")
     lines.append(f"  schemas: {_schemas_note()}")
     if dev_console:
         lines.append(f"  dev phone: {url}/dev/   inspector: {url}/dev/inspector")
