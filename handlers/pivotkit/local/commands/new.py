@@ -13,23 +13,21 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
+from pivotkit.local.commands import add_command
 from pivotkit.local.scaffold import SLUG_RULE, ScaffoldError, new_customer, recording_commands
 
+HELP = "scaffold a new customer of your own (package, config, test, events)"
+DESCRIPTION = "Make something new in the project: ``pivotkit new customer NAME``."
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "new",
-        help="scaffold a new customer of your own (package, config, test, events)",
-        description="Make something new in the project: ``pivotkit new customer NAME``.",
-    )
+
+def register(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="new_command", metavar="KIND", required=True)
-    customer = kinds.add_parser(
+    customer = add_command(
+        kinds,
         "customer",
         help="a customer package with configuration, a test and recorded events",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__ or "",
     )
     customer.add_argument("name", metavar="NAME", help=f"the customer's slug: {SLUG_RULE}")
     customer.add_argument(
