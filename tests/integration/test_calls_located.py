@@ -87,7 +87,7 @@ def test_stage_finds_every_customer_stack_of_the_stage_by_its_outputs(
     (only,) = capsys.readouterr().out.splitlines()
     assert "globex-bad" in only and "500 step_failed at start" in only
 
-    assert main(["calls", "show", "prod-call", "--stage", "prod"]) == 0
+    assert main(["calls", "show", "prod-call", "--stage", "prod", "--json"]) == 0
     assert '"call_id": "prod-call"' in capsys.readouterr().out
 
 

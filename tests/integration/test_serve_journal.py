@@ -263,7 +263,7 @@ def test_failed_calls_are_listed_first_with_their_code_and_step(
 
 def test_show_lists_the_media_uploads_of_the_call(walked: tuple[ServeRecord, Path]) -> None:
     _, root = walked
-    result = _calls(root, "show", "call-ok")
+    result = _calls(root, "show", "call-ok", "--json")
     assert result.returncode == 0, result.stderr
     media = [
         json.loads(block) for block in _json_blocks(result.stdout) if '"kind": "media"' in block
