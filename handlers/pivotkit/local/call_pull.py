@@ -152,8 +152,9 @@ def rebuild_event(
         raise PullError("the journal dropped its parameters (the entry was over 16 KB)")
     kazoo = _supplied({k: v for k, v in params.items() if k not in _KIT_PARAMS}, digits or {})
     withheld = _withheld(kazoo)
-    parts = urlsplit(str(route.get("base_url") or ""))
-    host = parts.netloc or "pivot.journal.invalid"
+    # The host without a port: a deployed API's domain has none, and the replayed event's
+    # domain is what the answer's URLs are built from (golden_body drops it the same way).
+    host = urlsplit(str(route.get("base_url") or "")).hostname or "pivot.journal.invalid"
     path = str(route.get("path") or f"/pivot/{entry.get('customer')}")
     continuation = _continuation(entry)
     query = "&".join(
@@ -201,7 +202,7 @@ def golden_body(entry: Mapping[str, Any], token: str) -> tuple[Any, str]:
     route = entry.get("route")
     route = route if isinstance(route, Mapping) else {}
     journaled_base = str(route.get("base_url") or "")
-    host = urlsplit(journaled_base).netloc
+    host = urlsplit(journaled_base).hostname
     replayed_base = f"https://{host}" if host else ""
     return _rewritten(answer, journaled_base, replayed_base, token, entry), ""
 
