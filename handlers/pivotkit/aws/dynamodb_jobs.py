@@ -21,16 +21,14 @@ Retries, time budget and fail-fast client timeouts are those of call state.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.clients import dynamodb_client
-from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
+from pivotkit.aws.dynamodb_state import OnStateTable
 from pivotkit.errors import WriteConflict
 from pivotkit.state import JOB_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE, CallKey, number_text
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from pivotkit.work import Job, JobRecord, Status
@@ -39,24 +37,8 @@ if TYPE_CHECKING:
 # cold start, and a customer whose steps start no job never loads the jobs code.
 
 
-class DynamoDBJobStore:
+class DynamoDBJobStore(OnStateTable):
     """``JobStore`` on the call-state table, through a lazy client."""
-
-    def __init__(
-        self,
-        client: DynamoDBClient | Callable[[], DynamoDBClient],
-        table_name: str,
-        *,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        # The state store's request machinery: the same retries, budget and error mapping.
-        self._requests = DynamoDBStateStore(client, table_name, retry=retry)
-        self.table_name = table_name
-
-    @classmethod
-    def from_table_name(cls, table_name: str) -> DynamoDBJobStore:
-        """The deployed store: the process's shared client, built on first use."""
-        return cls(dynamodb_client, table_name)
 
     def create(self, record: JobRecord) -> bool:
         from pivotkit.work import job_fields, job_key

@@ -24,8 +24,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from pivotkit.aws.clients import dynamodb_client
-from pivotkit.aws.dynamodb_state import DynamoDBStateStore, RetryPolicy
+from pivotkit.aws.dynamodb_state import OnStateTable
 from pivotkit.errors import (
     SharedConflict,
     SharedStoreError,
@@ -37,7 +36,6 @@ from pivotkit.shared import SHARED_ATTRIBUTE, Kind, Versioned
 from pivotkit.state import PARTITION_KEY, TTL_ATTRIBUTE, number_text
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 _NAMES = {
@@ -54,24 +52,8 @@ _LIVE = "attribute_not_exists(#pk) OR #expires > :now"
 Answer = TypeVar("Answer")
 
 
-class DynamoDBSharedStore:
+class DynamoDBSharedStore(OnStateTable):
     """``SharedStore`` on a DynamoDB table (the call-state table), through a lazy client."""
-
-    def __init__(
-        self,
-        client: DynamoDBClient | Callable[[], DynamoDBClient],
-        table_name: str,
-        *,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        # The state store's request machinery: the same retries, budget and error mapping.
-        self._requests = DynamoDBStateStore(client, table_name, retry=retry)
-        self.table_name = table_name
-
-    @classmethod
-    def from_table_name(cls, table_name: str) -> DynamoDBSharedStore:
-        """The deployed store: the process's shared client, built on first use."""
-        return cls(dynamodb_client, table_name)
 
     def incr(self, key: str, by: int, *, now: float, expires_at: int) -> int:
         client = self._requests.client

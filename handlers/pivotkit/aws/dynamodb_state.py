@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.budget import STATE_CALL_WORST_SECONDS
@@ -374,3 +374,24 @@ def _error_code(error: ClientError) -> str:
 def _is_transient(error: ClientError) -> bool:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     return _error_code(error) in TRANSIENT_ERROR_CODES or status >= 500
+
+
+class OnStateTable:
+    """Base of the stores that share the call-state table (``call.shared``, job records):
+    their requests go through one ``DynamoDBStateStore``, so the same retries, budget and
+    error mapping hold for every item on the table."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient | Callable[[], DynamoDBClient],
+        table_name: str,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._requests = DynamoDBStateStore(client, table_name, retry=retry)
+        self.table_name = table_name
+
+    @classmethod
+    def from_table_name(cls, table_name: str) -> Self:
+        """The deployed store: the process's shared client, built on first use."""
+        return cls(dynamodb_client, table_name)
