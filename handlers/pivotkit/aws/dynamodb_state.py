@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pivotkit.aws.clients import attempt_timeout_seconds, dynamodb_client
 from pivotkit.budget import STATE_CALL_WORST_SECONDS
@@ -390,8 +390,3 @@ class OnStateTable:
     ) -> None:
         self._requests = DynamoDBStateStore(client, table_name, retry=retry)
         self.table_name = table_name
-
-    @classmethod
-    def from_table_name(cls, table_name: str) -> Self:
-        """The deployed store: the process's shared client, built on first use."""
-        return cls(dynamodb_client, table_name)

@@ -58,19 +58,9 @@ def build_state_store(settings: Settings, *, on_client: ClientHook | None = None
     """``on_client`` sees the DynamoDB client when it is built (on the first state call)."""
     if settings.state_table is None:
         return InMemoryStateStore()
-    from pivotkit.aws.clients import dynamodb_client
     from pivotkit.aws.dynamodb_state import DynamoDBStateStore
 
-    if on_client is None:
-        return DynamoDBStateStore.from_table_name(settings.state_table)
-    hook = on_client
-
-    def client() -> DynamoDBClient:
-        built = dynamodb_client()
-        hook(built)
-        return built
-
-    return DynamoDBStateStore(client, settings.state_table)
+    return DynamoDBStateStore(_table_client(on_client), settings.state_table)
 
 
 def build_shared_store(settings: Settings, *, on_client: ClientHook | None = None) -> SharedStore:
@@ -79,19 +69,9 @@ def build_shared_store(settings: Settings, *, on_client: ClientHook | None = Non
     memory. ``on_client`` as for ``build_state_store`` (the hook is idempotent per client)."""
     if settings.state_table is None:
         return InMemorySharedStore()
-    from pivotkit.aws.clients import dynamodb_client
     from pivotkit.aws.dynamodb_shared import DynamoDBSharedStore
 
-    if on_client is None:
-        return DynamoDBSharedStore.from_table_name(settings.state_table)
-    hook = on_client
-
-    def client() -> DynamoDBClient:
-        built = dynamodb_client()
-        hook(built)
-        return built
-
-    return DynamoDBSharedStore(client, settings.state_table)
+    return DynamoDBSharedStore(_table_client(on_client), settings.state_table)
 
 
 def build_job_store(settings: Settings, *, on_client: ClientHook | None = None) -> JobStore:
@@ -101,11 +81,18 @@ def build_job_store(settings: Settings, *, on_client: ClientHook | None = None) 
         from pivotkit.work import InMemoryJobStore
 
         return InMemoryJobStore()
-    from pivotkit.aws.clients import dynamodb_client
     from pivotkit.aws.dynamodb_jobs import DynamoDBJobStore
 
+    return DynamoDBJobStore(_table_client(on_client), settings.state_table)
+
+
+def _table_client(on_client: ClientHook | None) -> Callable[[], DynamoDBClient]:
+    """The process's shared DynamoDB client, built on the first store call (not at cold
+    start), shown to ``on_client`` when it is built."""
+    from pivotkit.aws.clients import dynamodb_client
+
     if on_client is None:
-        return DynamoDBJobStore.from_table_name(settings.state_table)
+        return dynamodb_client
     hook = on_client
 
     def client() -> DynamoDBClient:
@@ -113,7 +100,7 @@ def build_job_store(settings: Settings, *, on_client: ClientHook | None = None) 
         hook(built)
         return built
 
-    return DynamoDBJobStore(client, settings.state_table)
+    return client
 
 
 def build_config_source(
