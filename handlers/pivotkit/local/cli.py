@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        add_module_command(subparsers, importlib.import_module(f"{commands.__name__}.{info.name}"))
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if getattr(module, "PARENT", None) is None:  # an action is registered by its parent
+            add_module_command(subparsers, module)
     for each in all_parsers(parser):
         each.description = plain(each.description)
     return parser

@@ -21,6 +21,12 @@ def test_every_command_is_reached() -> None:
     assert {"pivotkit call", "pivotkit replay", "pivotkit schemas fetch"} <= names
 
 
+def test_an_action_of_a_command_is_not_also_a_command_of_its_own() -> None:
+    names = {p.prog for p in parsers()}
+    assert "pivotkit kazoo webhook" in names
+    assert "pivotkit webhook" not in names
+
+
 @pytest.mark.parametrize("parser", parsers(), ids=lambda p: p.prog)
 def test_help_is_plain_text_and_every_option_is_explained(
     parser: argparse.ArgumentParser,

@@ -4,7 +4,8 @@ A command module declares ``HELP`` (its line in ``pivotkit --help``) and ``regis
 which adds its arguments to the parser made for it and sets ``func``; the parser's
 description is the module's ``DESCRIPTION``, else its docstring, and its name the module's
 ``NAME``, else the module's own name. ``add_module_command`` is the one place those parsers
-are made, for top-level commands and actions under one (``kazoo webhook``) alike.
+are made, for top-level commands and actions under one (``kazoo webhook``) alike. A module
+whose ``PARENT`` names another command is an action of that command only, never top-level.
 """
 
 from __future__ import annotations

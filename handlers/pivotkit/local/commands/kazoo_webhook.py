@@ -64,6 +64,7 @@ examples:
 
 
 NAME = "webhook"
+PARENT = "kazoo"  # `pivotkit kazoo webhook`; commands.kazoo registers it
 HELP = "print (or create with Crossbar) the call webhooks that point at the endpoint"
 
 
