@@ -19,7 +19,7 @@ from pivotkit.aws.dynamodb_shared import DynamoDBSharedStore
 from pivotkit.call_events import CHANNEL_DESTROY
 from pivotkit.customers import StaticTokens
 from pivotkit.http import from_lambda_event
-from pivotkit.local.gateway import http_api_event
+from pivotkit.local.gateway import GatewayRequest, http_api_event
 from pivotkit.local.kazoo_webhooks import channel_event, webhook_request
 from pivotkit.local.simulator import DEFAULT_ACCOUNT_ID
 from pivotkit.shared import Shared, SharedStore
@@ -201,13 +201,7 @@ def _hung_up(harness: Harness, call_id: str, direction: str = "inbound") -> int:
         duration_seconds=40,
     )
     sent = webhook_request(fields, f"https://hooks.example.com/hooks/queue?token={token}")
-    event = http_api_event(
-        method=sent.method,
-        target=sent.url.removeprefix("https://hooks.example.com"),
-        headers=sent.headers,
-        body=sent.body,
-        domain_name="hooks.example.com",
-    )
+    event = http_api_event(GatewayRequest.for_url(sent.method, sent.url, sent.headers, sent.body))
     return app.handle(from_lambda_event(event)).status
 
 

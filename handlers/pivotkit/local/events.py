@@ -26,7 +26,13 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import quote, unquote_plus
 
-from pivotkit.local.gateway import HOP_BY_HOP_HEADERS, http_api_event, template_parameters
+from pivotkit.local.gateway import (
+    HOP_BY_HOP_HEADERS,
+    GatewayRequest,
+    http_api_event,
+    media_type,
+    template_parameters,
+)
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 
 EventShape: TypeAlias = Literal["v1", "v2", "url"]
@@ -133,8 +139,8 @@ def rest_v1_event(
     path_parameters = template_parameters(route, routed)
     headers = _forwarded(request, context, title_case=True)
     multi_query = _decoded_query(request.raw_query)
-    content_type = request.header("content-type") or ""
-    binary = _media_type(content_type) in binary_media_types or not _is_utf8(request.body)
+    kind = media_type(request.header("content-type"))
+    binary = kind in binary_media_types or not _is_utf8(request.body)
     body, is_base64 = _body(request, base64_encoded=binary)
     domain = request.host
     return {
@@ -225,13 +231,16 @@ def _v2_event(
     forwarded = _forwarded(request, context, title_case=False)
     headers = [(name, value) for name, values in forwarded.items() for value in values]
     query = f"?{request.raw_query}" if request.raw_query else ""
-    return http_api_event(
+    sent = GatewayRequest(
         method=request.method,
         target=request.path + query,
         headers=[*headers, *added],
         body=request.body,
         domain_name=request.host,
         source_ip=context.source_ip,
+    )
+    return http_api_event(
+        sent,
         request_id=_short_id(context.request_id),
         now=context.time.timestamp(),
         route_key=route_key,
@@ -294,10 +303,6 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _short_id(request_id: str) -> str:

@@ -23,10 +23,10 @@ import binascii
 import re
 import time
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pivotkit.local.lambda_context import LOCAL_ACCOUNT
 
@@ -114,20 +114,59 @@ def match_route(
     return None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayRequest:
+    """One HTTP request as a client sends it to the gateway: ``target`` as sent
+    (``/pivot/acme?token=...``), ``headers`` in order with repeated names allowed, and
+    ``domain_name`` the host the client reached (the ``Host`` header's value)."""
+
+    method: str
+    target: str
+    headers: Sequence[tuple[str, str]] = ()
+    body: bytes = b""
+    domain_name: str
+    source_ip: str = "127.0.0.1"
+
+    @classmethod
+    def for_url(
+        cls, method: str, url: str, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    ) -> GatewayRequest:
+        """The request a client sends to an absolute ``url``: its path and query as the
+        target, its ``host[:port]`` as the domain name."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return cls(
+            method=method, target=target, headers=headers, body=body, domain_name=parts.netloc
+        )
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+def media_type(content_type: str | None) -> str:
+    """A Content-Type's media type, lower-cased and without parameters (``""`` for none)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def is_text_body(content_type: str | None) -> bool:
     """Whether the HTTP API passes a body with this Content-Type as text."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type.startswith("text/") or media_type in _TEXT_TYPES
+    kind = media_type(content_type)
+    return kind.startswith("text/") or kind in _TEXT_TYPES
 
 
 def http_api_event(
+    request: GatewayRequest,
     *,
-    method: str,
-    target: str,
-    headers: Iterable[tuple[str, str]],
-    body: bytes,
-    domain_name: str,
-    source_ip: str = "127.0.0.1",
     request_id: str | None = None,
     now: float | None = None,
     route_key: str | None = None,
@@ -137,15 +176,13 @@ def http_api_event(
 ) -> dict[str, Any]:
     """The HTTP API (payload format 2.0) event for one request.
 
-    ``target`` is the request target as sent (``/pivot/acme?token=...``); ``headers`` are the
-    request's headers in order, repeated names allowed. Without a ``route_key`` the local
-    gateway's routes decide it and the path parameters (``$default`` where none matches);
-    a Function URL passes ``route_key="$default"``.
+    Without a ``route_key`` the local gateway's routes decide it and the path parameters
+    (``$default`` where none matches); a Function URL passes ``route_key="$default"``.
     """
-    raw_path, _, raw_query = target.partition("?")
+    raw_path, raw_query = request.path, request.query
     joined: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in headers:
+    for name, value in request.headers:
         lowered = name.lower()
         if lowered in HOP_BY_HOP_HEADERS:
             continue
@@ -153,11 +190,11 @@ def http_api_event(
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
             continue
         joined[lowered] = f"{joined[lowered]},{value}" if lowered in joined else value
-    joined.setdefault("host", domain_name)
-    joined.setdefault("x-forwarded-for", source_ip)
+    joined.setdefault("host", request.domain_name)
+    joined.setdefault("x-forwarded-for", request.source_ip)
     epoch = time.time() if now is None else now
     if route_key is None:
-        route = match_route(method, raw_path)
+        route = match_route(request.method, raw_path)
         route_key = route.route_key if route else "$default"
         path_parameters = route.path_parameters if route else None
     event: dict[str, Any] = {
@@ -174,13 +211,13 @@ def http_api_event(
     event["requestContext"] = {
         "accountId": account_id,
         "apiId": api_id,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".", 1)[0].split(":", 1)[0],
+        "domainName": request.domain_name,
+        "domainPrefix": request.domain_name.split(".", 1)[0].split(":", 1)[0],
         "http": {
-            "method": method.upper(),
+            "method": request.method.upper(),
             "path": raw_path or "/",
             "protocol": "HTTP/1.1",
-            "sourceIp": source_ip,
+            "sourceIp": request.source_ip,
             "userAgent": joined.get("user-agent", ""),
         },
         "requestId": request_id or str(uuid.uuid4()),
@@ -189,12 +226,12 @@ def http_api_event(
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch)),
         "timeEpoch": int(epoch * 1000),
     }
-    if body:
+    if request.body:
         if is_text_body(joined.get("content-type")):
-            event["body"] = body.decode("utf-8", errors="replace")
+            event["body"] = request.body.decode("utf-8", errors="replace")
             event["isBase64Encoded"] = False
         else:
-            event["body"] = base64.b64encode(body).decode("ascii")
+            event["body"] = base64.b64encode(request.body).decode("ascii")
             event["isBase64Encoded"] = True
     else:
         event["isBase64Encoded"] = False

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from pivotkit.http import LambdaHandler
 from pivotkit.local.gateway import (
     BadProxyResult,
+    GatewayRequest,
     ProxyResponse,
     RouteMatch,
     http_api_event,
@@ -123,34 +124,22 @@ class LocalGateway:
     def __post_init__(self) -> None:
         self._redactor = Redactor(self.secrets)
 
-    def dispatch(
-        self,
-        *,
-        method: str,
-        target: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes,
-        domain_name: str,
-        source_ip: str = "127.0.0.1",
-    ) -> ProxyResponse:
+    def dispatch(self, request: GatewayRequest) -> ProxyResponse:
         started = time.perf_counter()
-        raw_path = target.partition("?")[0]
-        route = match_route(method, raw_path, self.customers)
+        route = match_route(request.method, request.path, self.customers)
         facts: dict[str, str | None] = {}
         if route is None or route.function not in self.functions:
             response = _json(404, {"message": "Not Found"})  # API Gateway's own answer
         else:
             if self.error_codes is not None:
                 self.error_codes.take()  # nothing left over from a request that noted none
-            response, crashed = self._invoke(
-                route, method, target, headers, body, domain_name, source_ip
-            )
-            facts = self._facts(route, target, headers, body)
+            response, crashed = self._invoke(route, request)
+            facts = self._facts(route, request)
             noted = None if self.error_codes is None else self.error_codes.take()
             facts["error"] = crashed or noted
         exchange = Exchange(
-            method=method.upper(),
-            path=self.redact(raw_path, route),
+            method=request.method.upper(),
+            path=self.redact(request.path, route),
             status=response.status,
             duration_ms=(time.perf_counter() - started) * 1000,
             customer=route.customer if route else None,
@@ -178,28 +167,16 @@ class LocalGateway:
         return response
 
     def _invoke(
-        self,
-        route: RouteMatch,
-        method: str,
-        target: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes,
-        domain_name: str,
-        source_ip: str,
+        self, route: RouteMatch, request: GatewayRequest
     ) -> tuple[ProxyResponse, str | None]:
         """The function's answer, and the gateway's error code when it made one up."""
         handler = self.functions[route.function]
         with_proto = [
-            *((n, v) for n, v in headers if n.lower() != "x-forwarded-proto"),
+            *((n, v) for n, v in request.headers if n.lower() != "x-forwarded-proto"),
             ("x-forwarded-proto", self.forwarded_proto),
         ]
         event = http_api_event(
-            method=method,
-            target=target,
-            headers=with_proto,
-            body=body,
-            domain_name=domain_name,
-            source_ip=source_ip,
+            replace(request, headers=with_proto),
             route_key=route.route_key,
             path_parameters=route.path_parameters,
         )
@@ -226,21 +203,14 @@ class LocalGateway:
     def _redacted(self, value: str | None) -> str | None:
         return None if value is None else self._redactor(value)
 
-    def _facts(
-        self,
-        route: RouteMatch,
-        target: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes,
-    ) -> dict[str, str | None]:
+    def _facts(self, route: RouteMatch, request: GatewayRequest) -> dict[str, str | None]:
         """Call id and step for the log line, read leniently from the request."""
         if route.function != "pivot":
             return {}
-        params = dict(parse_qsl(target.partition("?")[2], keep_blank_values=True))
+        params = dict(parse_qsl(request.query, keep_blank_values=True))
         call_id = params.get("Call-ID")
-        if call_id is None and body:
-            content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
-            call_id = _body_call_id(content_type, body)
+        if call_id is None and request.body:
+            call_id = _body_call_id(request.header("content-type") or "", request.body)
         step = params.get("step") or self.entry_steps.get(route.customer)
         return {"call_id": call_id, "step": step}
 
@@ -299,15 +269,15 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
             return
         self.connection.settimeout(self.server.idle_timeout)  # for the answer's writes
         host = self.headers.get("Host") or self.server.authority
-        response = self.server.gateway.dispatch(
+        request = GatewayRequest(
             method=self.command,
             target=self.path,
-            headers=list(self.headers.items()),
+            headers=self.headers.items(),
             body=body,
             domain_name=host,
             source_ip=self.client_address[0],
         )
-        self._send(response)
+        self._send(self.server.gateway.dispatch(request))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
@@ -336,16 +306,7 @@ class Dispatch(Protocol):
     """What the server hands each request to: a ``LocalGateway``, or something in front of
     one (``pivotkit serve``'s dev console)."""
 
-    def dispatch(
-        self,
-        *,
-        method: str,
-        target: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes,
-        domain_name: str,
-        source_ip: str = ...,
-    ) -> ProxyResponse: ...
+    def dispatch(self, request: GatewayRequest) -> ProxyResponse: ...
 
 
 class LocalServer(ThreadingHTTPServer):

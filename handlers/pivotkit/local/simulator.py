@@ -36,7 +36,6 @@ from pivotkit.callflow.modules import CONNECTING_MODULES, MODULES
 from pivotkit.local.kazoo_encoding import KazooCall, pivot_http_request
 from pivotkit.local.transcript import Ending, Event, Transcript, redact_tree, redact_url
 from pivotkit.local.transports import (
-    Dispatcher,
     HttpTransport,
     InProcessTransport,
     Transport,
@@ -48,7 +47,6 @@ from pivotkit.local.transports import (
 __all__ = [
     "Caller",
     "DigitWait",
-    "Dispatcher",
     "HttpTransport",
     "InProcessTransport",
     "Limits",

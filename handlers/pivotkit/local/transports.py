@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from pivotkit.local.gateway import GatewayRequest, media_type
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
+from pivotkit.local.server import Dispatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class WireAnswer:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return media_type(self.headers.get("content-type"))
 
 
 class TransportTimeout(Exception):
@@ -112,21 +114,6 @@ class HttpTransport:
             connection.close()
 
 
-class Dispatcher(Protocol):
-    """What ``pivotkit.local.server.LocalGateway`` offers an in-process transport."""
-
-    def dispatch(
-        self,
-        *,
-        method: str,
-        target: str,
-        headers: Sequence[tuple[str, str]],
-        body: bytes,
-        domain_name: str,
-        source_ip: str = ...,
-    ) -> Any: ...
-
-
 class InProcessTransport:
     """Straight into the Lambda handlers through the local gateway: no sockets.
 
@@ -134,22 +121,15 @@ class InProcessTransport:
     treats it: discarded, and the request counts as timed out.
     """
 
-    def __init__(self, gateway: Dispatcher) -> None:
+    def __init__(self, gateway: Dispatch) -> None:
         self._gateway = gateway
 
     def send(self, request: KazooHttpRequest, timeout_s: float) -> WireAnswer:
-        parts = urlsplit(request.url)
-        target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        sent = GatewayRequest.for_url(request.method, request.url, request.headers, request.body)
         started = time.perf_counter()
-        answer = self._gateway.dispatch(
-            method=request.method,
-            target=target,
-            headers=list(request.headers),
-            body=request.body,
-            domain_name=parts.netloc,
-        )
+        answer = self._gateway.dispatch(sent)
         elapsed = (time.perf_counter() - started) * 1000
         if elapsed > timeout_s * 1000:
             raise TransportTimeout(f"answered after {elapsed:.0f} ms, over the timeout")
-        headers = {str(n).lower(): str(v) for n, v in answer.headers.items()}
+        headers = {name.lower(): value for name, value in answer.headers.items()}
         return WireAnswer(answer.status, headers, answer.body, elapsed)

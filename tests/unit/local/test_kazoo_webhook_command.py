@@ -14,7 +14,7 @@ import pytest
 from pivotkit.aws.webhook_entry import make_webhook_handler
 from pivotkit.call_events import CHANNEL_DESTROY
 from pivotkit.local.cli import main
-from pivotkit.local.gateway import http_api_event
+from pivotkit.local.gateway import GatewayRequest, http_api_event
 from pivotkit.local.kazoo_webhooks import channel_event, webhook_request
 from pivotkit.local.runtime import find_customers
 
@@ -86,14 +86,7 @@ def test_the_printed_uri_is_accepted_as_kazoo_sends_to_it(
     uri = documents[0]["data"]["uri"]
     fields = channel_event(CHANNEL_DESTROY, call_id="c-1", account_id=ACCOUNT_ID, at=1.7e9)
     sent = webhook_request(fields, uri, http_verb=verb, body_format=body_format)
-    host = "abc123.lambda-url.eu-west-1.on.aws"
-    event = http_api_event(
-        method=sent.method,
-        target=sent.url.removeprefix(f"https://{host}"),
-        headers=sent.headers,
-        body=sent.body,
-        domain_name=host,
-    )
+    event = http_api_event(GatewayRequest.for_url(sent.method, sent.url, sent.headers, sent.body))
     handler = make_webhook_handler(
         {"PIVOTKIT_TOKENS": json.dumps({"queue": [TOKEN]})}, customers=find_customers("queue")
     )

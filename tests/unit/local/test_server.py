@@ -15,6 +15,7 @@ import pytest
 from pivotkit.http import from_lambda_event
 from pivotkit.local.gateway import (
     BadProxyResult,
+    GatewayRequest,
     http_api_event,
     match_route,
     proxy_response,
@@ -52,12 +53,13 @@ class RecordingFunction:
 
 def test_get_event_has_the_http_api_v2_shape() -> None:
     event = http_api_event(
-        method="GET",
-        target="/pivot/acme?token=t&Digits[menu]=1&User-ID[]=a&User-ID[]=b&&",
-        headers=[("Host", "127.0.0.1:8080"), ("X-Thing", "1"), ("x-thing", "2"), ("TE", "")],
-        body=b"",
-        domain_name="127.0.0.1:8080",
-        source_ip="10.1.2.3",
+        GatewayRequest(
+            method="GET",
+            target="/pivot/acme?token=t&Digits[menu]=1&User-ID[]=a&User-ID[]=b&&",
+            headers=[("Host", "127.0.0.1:8080"), ("X-Thing", "1"), ("x-thing", "2"), ("TE", "")],
+            domain_name="127.0.0.1:8080",
+            source_ip="10.1.2.3",
+        ),
         request_id="req-1",
         now=1_700_000_000.5,
     )
@@ -101,7 +103,9 @@ def test_body_is_base64_unless_the_gateway_treats_it_as_text(
     headers = [("Content-Type", content_type)] if content_type else []
     body = b"Call-ID=x%40y&Digits[a]=1"
     event = http_api_event(
-        method="POST", target="/pivot/acme", headers=headers, body=body, domain_name="h"
+        GatewayRequest(
+            method="POST", target="/pivot/acme", headers=headers, body=body, domain_name="h"
+        )
     )
     assert event["isBase64Encoded"] is encoded
     sent = base64.b64decode(event["body"]) if encoded else event["body"].encode()
@@ -110,11 +114,9 @@ def test_body_is_base64_unless_the_gateway_treats_it_as_text(
 
 def test_cookies_move_out_of_the_headers() -> None:
     event = http_api_event(
-        method="GET",
-        target="/pivot/acme",
-        headers=[("Cookie", "a=1; b=2")],
-        body=b"",
-        domain_name="h",
+        GatewayRequest(
+            method="GET", target="/pivot/acme", headers=[("Cookie", "a=1; b=2")], domain_name="h"
+        )
     )
     assert event["cookies"] == ["a=1", "b=2"]
     assert "cookie" not in event["headers"]
@@ -123,14 +125,16 @@ def test_cookies_move_out_of_the_headers() -> None:
 def test_event_decodes_to_the_request_that_was_sent() -> None:
     """The kit's own edge reads our events as it reads API Gateway's."""
     event = http_api_event(
-        method="POST",
-        target="/pivot/acme/deeper?token=t",
-        headers=[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("X-Forwarded-Proto", "http"),
-        ],
-        body=b"Call-ID=c%40h",
-        domain_name="127.0.0.1:9999",
+        GatewayRequest(
+            method="POST",
+            target="/pivot/acme/deeper?token=t",
+            headers=[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Forwarded-Proto", "http"),
+            ],
+            body=b"Call-ID=c%40h",
+            domain_name="127.0.0.1:9999",
+        )
     )
     request = from_lambda_event(event)
     assert request.method == "POST"
@@ -221,7 +225,7 @@ def _gateway(function: RecordingFunction, seen: list[Exchange] | None = None) ->
 
 def _dispatch(gateway: LocalGateway, target: str, method: str = "GET", body: bytes = b"") -> Any:
     return gateway.dispatch(
-        method=method, target=target, headers=[], body=body, domain_name="127.0.0.1:8080"
+        GatewayRequest(method=method, target=target, body=body, domain_name="127.0.0.1:8080")
     )
 
 

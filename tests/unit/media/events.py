@@ -7,6 +7,7 @@ import base64
 from typing import Any
 from urllib.parse import urlsplit
 
+from pivotkit.local.gateway import GatewayRequest
 from pivotkit.local.gateway import http_api_event as gateway_event
 from pivotkit.local.replaying import golden_body
 
@@ -26,13 +27,16 @@ def http_api_event(
         headers.append(("content-type", content_type))
     if body:
         headers.append(("content-length", str(len(body))))
-    return gateway_event(
+    sent = GatewayRequest(
         method=method,
         target=parts.path + (f"?{parts.query}" if parts.query else ""),
         headers=headers,
         body=body,
         domain_name=API_HOST,
         source_ip=KAZOO_IP,
+    )
+    return gateway_event(
+        sent,
         request_id="Jx1a2b3c4d5e6f7=",
         now=1716537600.0,
         account_id="123456789012",

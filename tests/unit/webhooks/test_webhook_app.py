@@ -19,7 +19,7 @@ from pivotkit.call_events import CHANNEL_ANSWER, CHANNEL_CREATE, CHANNEL_DESTROY
 from pivotkit.customers import StaticTokens
 from pivotkit.http import from_lambda_event
 from pivotkit.journal import CallJournal
-from pivotkit.local.gateway import http_api_event
+from pivotkit.local.gateway import GatewayRequest, http_api_event
 from pivotkit.local.kazoo_webhooks import channel_event, webhook_request
 from pivotkit.local.server import LocalGateway
 from pivotkit.redaction import Redactor
@@ -65,13 +65,7 @@ def event_for(
     sent = webhook_request(
         fields, f"https://{HOST}{path}?token={token}", http_verb=verb, body_format=body_format
     )
-    return http_api_event(
-        method=sent.method,
-        target=sent.url.removeprefix(f"https://{HOST}"),
-        headers=sent.headers,
-        body=sent.body,
-        domain_name=HOST,
-    )
+    return http_api_event(GatewayRequest.for_url(sent.method, sent.url, sent.headers, sent.body))
 
 
 class Recorder:
@@ -235,14 +229,12 @@ def test_the_local_gateway_routes_hooks_literally_per_customer() -> None:
     gateway = LocalGateway(functions={"hooks": hooks}, customers=("acme",))
     for method in ("GET", "POST", "PUT"):
         answer = gateway.dispatch(
-            method=method, target="/hooks/acme?token=x", headers=(), body=b"", domain_name=HOST
+            GatewayRequest(method=method, target="/hooks/acme?token=x", domain_name=HOST)
         )
         assert answer.status == 200
     assert seen == ["GET /hooks/acme", "POST /hooks/acme", "PUT /hooks/acme"]
     for method, target in [("GET", "/hooks/globex?token=x"), ("DELETE", "/hooks/acme")]:
-        answer = gateway.dispatch(
-            method=method, target=target, headers=(), body=b"", domain_name=HOST
-        )
+        answer = gateway.dispatch(GatewayRequest(method=method, target=target, domain_name=HOST))
         assert answer.status == 404
 
 

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from pivotkit.local.devphone.calllog import CallLog
 from pivotkit.local.devphone.inspector import Validator, phone_path, timeline_view
 from pivotkit.local.devphone.session import BRIDGE_OUTCOMES, PhoneCall
-from pivotkit.local.gateway import ProxyResponse
+from pivotkit.local.gateway import GatewayRequest, ProxyResponse, media_type
 from pivotkit.local.server import Dispatch
 from pivotkit.local.simulator import DTMF, Caller, HttpTransport, PivotTarget, Transport
 from pivotkit.local.transcript import Event
@@ -106,46 +106,28 @@ class DevConsole:
 
     # -- Dispatch ---------------------------------------------------------------------
 
-    def dispatch(
-        self,
-        *,
-        method: str,
-        target: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes,
-        domain_name: str,
-        source_ip: str = "127.0.0.1",
-    ) -> ProxyResponse:
-        path, _, query = target.partition("?")
+    def dispatch(self, request: GatewayRequest) -> ProxyResponse:
+        path = request.path
         if path != PREFIX and not path.startswith(PREFIX + "/"):
-            return self.gateway.dispatch(
-                method=method,
-                target=target,
-                headers=headers,
-                body=body,
-                domain_name=domain_name,
-                source_ip=source_ip,
-            )
-        headers = list(headers)
+            return self.gateway.dispatch(request)
         try:
-            self._guard(method.upper(), headers, domain_name)
-            return self._route(method.upper(), path, query, body)
+            self._guard(request)
+            return self._route(request.method.upper(), path, request.query, request.body)
         except _Refused as refused:
             return self._json(refused.status, {"error": refused.code, "message": refused.message})
 
-    def _guard(self, method: str, headers: list[tuple[str, str]], host: str) -> None:
+    def _guard(self, request: GatewayRequest) -> None:
+        host = request.domain_name
         if not _LOOPBACK_HOST.match(host):
             raise _Refused(403, "not_loopback", "the dev console answers loopback names only")
-        if method != "POST":
+        if request.method.upper() != "POST":
             return
-        named = {name.lower(): value for name, value in headers}
-        if named.get("x-pivotkit-dev") != "1":
+        if request.header("x-pivotkit-dev") != "1":
             raise _Refused(403, "dev_header_missing", "send X-Pivotkit-Dev: 1")
-        origin = named.get("origin")
+        origin = request.header("origin")
         if origin is not None and origin != f"http://{host}":
             raise _Refused(403, "foreign_origin", "requests from other origins are refused")
-        content_type = named.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type != "application/json":
+        if media_type(request.header("content-type")) != "application/json":
             raise _Refused(415, "json_required", "send Content-Type: application/json")
 
     # -- routes -----------------------------------------------------------------------
@@ -294,11 +276,7 @@ class DevConsole:
         media = events[0].text
         if not media.startswith(self.base_url + "/"):
             raise _Refused(404, "no_media", "that media is not served here")
-        parts = urlsplit(media)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        return self.gateway.dispatch(
-            method="GET", target=target, headers=[], body=b"", domain_name=parts.netloc
-        )
+        return self.gateway.dispatch(GatewayRequest.for_url("GET", media))
 
     def _act(self, call: PhoneCall, action: str, request: Mapping[str, Any]) -> None:
         if action == "hangup":

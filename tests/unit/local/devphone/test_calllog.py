@@ -11,7 +11,7 @@ from pivotkit.local.commands import serve
 from pivotkit.local.devphone import calllog
 from pivotkit.local.devphone.calllog import NO_CALL_ID, ServeCallLog
 from pivotkit.local.devphone.console import DevConsole
-from pivotkit.local.gateway import ProxyResponse
+from pivotkit.local.gateway import GatewayRequest, ProxyResponse
 from pivotkit.local.runtime import local_runtime
 from pivotkit.local.server import Exchange, LocalGateway
 from pivotkit.redaction import Redactor
@@ -68,7 +68,7 @@ def test_a_failing_tap_never_costs_kazoo_its_answer() -> None:
 
     gateway = LocalGateway(functions={}, tap=broken)
     response = gateway.dispatch(
-        method="GET", target="/nowhere", headers=[], body=b"", domain_name="127.0.0.1"
+        GatewayRequest(method="GET", target="/nowhere", domain_name="127.0.0.1")
     )
     assert response.status == 404
 

@@ -11,7 +11,7 @@ import pytest
 
 from pivotkit.local.devphone.calllog import ServeCallLog
 from pivotkit.local.devphone.console import DevConsole, DialTarget
-from pivotkit.local.gateway import ProxyResponse
+from pivotkit.local.gateway import GatewayRequest, ProxyResponse
 from pivotkit.local.runtime import local_runtime
 from pivotkit.local.simulator import InProcessTransport
 from pivotkit.local.transcript import Event
@@ -52,11 +52,13 @@ def send(
     host: str = HOST,
 ) -> ProxyResponse:
     return console.dispatch(
-        method=method,
-        target=target,
-        headers=DEV if headers is None else headers,
-        body=b"" if body is None else json.dumps(body).encode(),
-        domain_name=host,
+        GatewayRequest(
+            method=method,
+            target=target,
+            headers=DEV if headers is None else headers,
+            body=b"" if body is None else json.dumps(body).encode(),
+            domain_name=host,
+        )
     )
 
 
