@@ -23,6 +23,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
+from string import Template
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -39,14 +41,27 @@ PREFIX = "/dev"
 MAX_LIVE_CALLS = 8
 MAX_KEPT_CALLS = 50
 _STATIC = {
-    "phone.html": "text/html; charset=utf-8",
-    "inspector.html": "text/html; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "common.js": "text/javascript; charset=utf-8",
     "phone.js": "text/javascript; charset=utf-8",
     "inspector.js": "text/javascript; charset=utf-8",
 }
-_PAGES = {"/dev/": "phone.html", "/dev/inspector": "inspector.html"}
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page: ``static/<name>.html`` (its ``<main>``) and ``<name>.js`` in the layout."""
+
+    name: str
+    title: str
+    heading: str
+    link: str  # its name in the pages' nav
+
+
+_PAGES = {
+    "/dev/": _Page("phone", "Dev phone", "pivotkit dev phone", "Phone"),
+    "/dev/inspector": _Page("inspector", "Inspector", "pivotkit call inspector", "Inspector"),
+}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
@@ -138,7 +153,7 @@ class DevConsole:
         if method in ("GET", "HEAD"):
             page = _PAGES.get(path)
             if page is not None:
-                return _static(page)
+                return _page(page)
             if path.startswith("/dev/static/"):
                 return _static(path.removeprefix("/dev/static/"))
             if path == "/dev/api/customers":
@@ -324,5 +339,26 @@ def _static(name: str) -> ProxyResponse:
     content_type = _STATIC.get(name)
     if content_type is None:
         raise _Refused(404, "not_found", "no such page or API")
-    data = resources.files("pivotkit.local.devphone").joinpath("static", name).read_bytes()
+    data = _static_file(name).read_bytes()
     return ProxyResponse(200, {"Content-Type": content_type, **_SECURITY_HEADERS}, data)
+
+
+def _page(page: _Page) -> ProxyResponse:
+    """``page`` in the layout both pages share: the head, the header and the nav."""
+    links = []
+    for path, other in _PAGES.items():
+        current = ' aria-current="page"' if other is page else ""
+        links.append(f'<a href="{path}"{current}>{other.link}</a>')
+    html = Template(_static_file("layout.html").read_text("utf-8")).substitute(
+        title=page.title,
+        script=f"{page.name}.js",
+        heading=page.heading,
+        nav=" ".join(links),
+        main=_static_file(f"{page.name}.html").read_text("utf-8"),
+    )
+    headers = {"Content-Type": "text/html; charset=utf-8", **_SECURITY_HEADERS}
+    return ProxyResponse(200, headers, html.encode("utf-8"))
+
+
+def _static_file(name: str) -> Traversable:
+    return resources.files("pivotkit.local.devphone").joinpath("static", name)

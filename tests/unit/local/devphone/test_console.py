@@ -200,6 +200,22 @@ def test_pages_and_assets_ship_in_the_package_with_a_strict_policy(console: DevC
         assert send(console, "GET", target).status == 404
 
 
+def test_both_pages_share_one_layout_with_their_own_main_script_and_nav_mark(
+    console: DevConsole,
+) -> None:
+    phone = send(console, "GET", "/dev/").body.decode()
+    inspector = send(console, "GET", "/dev/inspector").body.decode()
+    assert phone.startswith("<!doctype html>") and inspector.startswith("<!doctype html>")
+    assert '<script src="/dev/static/phone.js" defer>' in phone
+    assert '<script src="/dev/static/inspector.js" defer>' in inspector
+    assert '<a href="/dev/" aria-current="page">Phone</a>' in phone
+    assert '<a href="/dev/inspector" aria-current="page">Inspector</a>' in inspector
+    assert 'id="dial-form"' in phone and 'id="timeline"' in inspector
+    assert "$" not in phone + inspector  # every placeholder of the layout filled
+    for fragment in ("phone.html", "inspector.html", "layout.html"):  # pages, not assets
+        assert send(console, "GET", f"/dev/static/{fragment}").status == 404
+
+
 def test_played_media_of_this_server_reaches_the_page_through_the_console(
     console: DevConsole,
 ) -> None:
