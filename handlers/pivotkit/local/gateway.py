@@ -3,8 +3,8 @@
 This is the one builder of payload-format-2.0 events (HTTP API and Function URL) and the
 one route matcher: ``pivotkit serve``, the in-process transport of ``pivotkit call``,
 ``pivotkit.local.events`` (the v1/v2/url sample shapes) and the tests all build their
-events here, and the function's proxy result comes back into an HTTP response with the
-gateway's own rules:
+events here, and the function's proxy result comes back into an ``HttpResponse`` (the one
+response type of ``pivotkit.http``) with the gateway's own rules:
 
 - headers lower-cased, repeated headers comma-joined, hop-by-hop headers dropped, cookies
   moved to ``cookies``;
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from pivotkit.http import HttpResponse
 from pivotkit.local.lambda_context import LOCAL_ACCOUNT
 
 LOCAL_API_ID = "local"
@@ -248,21 +249,13 @@ def _gateway_query_map(raw_query: str) -> dict[str, str]:
     return parsed
 
 
-@dataclass(frozen=True, slots=True)
-class ProxyResponse:
-    """A Lambda proxy result as the client of the HTTP API receives it."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class BadProxyResult(ValueError):
     """The function returned something the HTTP API answers with a 500 for."""
 
 
-def proxy_response(result: object) -> ProxyResponse:
-    """Interpret a function's result the way the HTTP API does (payload format 2.0)."""
+def proxy_response(result: object) -> HttpResponse:
+    """The answer the client of the HTTP API receives for a function's result (payload
+    format 2.0)."""
     if not isinstance(result, Mapping):
         raise BadProxyResult(f"function returned {type(result).__name__}, not an object")
     status = result.get("statusCode")
@@ -284,4 +277,4 @@ def proxy_response(result: object) -> ProxyResponse:
             raise BadProxyResult("function returned invalid base64 in body") from exc
     else:
         body = raw_body.encode("utf-8")
-    return ProxyResponse(status, headers, body)
+    return HttpResponse(status, body, headers)

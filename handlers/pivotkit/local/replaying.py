@@ -19,9 +19,9 @@ from typing import Any
 
 from pivotkit.aws.settings import PUBLIC_URL
 from pivotkit.errors import PivotkitError
-from pivotkit.http import from_lambda_event
+from pivotkit.http import HttpResponse, from_lambda_event
 from pivotkit.local.clock import event_time
-from pivotkit.local.gateway import ProxyResponse, proxy_response
+from pivotkit.local.gateway import proxy_response
 from pivotkit.local.lambda_context import LocalLambdaContext
 from pivotkit.local.runtime import LocalRuntime
 
@@ -41,7 +41,7 @@ class Replayed:
     body: Any
 
     @classmethod
-    def of(cls, response: ProxyResponse) -> Replayed:
+    def of(cls, response: HttpResponse) -> Replayed:
         return cls(
             response.status, golden_body(response.headers.get("Content-Type", ""), response.body)
         )
@@ -77,7 +77,7 @@ def invoke(
     *,
     at: float | None = None,
     function: str | None = None,
-) -> ProxyResponse:
+) -> HttpResponse:
     """Run ``event`` through the function its path names (or ``function``), as API Gateway
     would, at time ``at`` (epoch seconds; default: the time in the event)."""
     name = function or function_for(runtime, event)

@@ -26,11 +26,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from pivotkit.http import LambdaHandler
+from pivotkit.http import HttpResponse, LambdaHandler, json_response
 from pivotkit.local.gateway import (
     BadProxyResult,
     GatewayRequest,
-    ProxyResponse,
     RouteMatch,
     http_api_event,
     match_route,
@@ -117,19 +116,19 @@ class LocalGateway:
     # Scheme Kazoo uses to reach this gateway; it shapes the continuation URLs handlers emit.
     forwarded_proto: str = "http"
     # Sees each exchange with the answer itself (the dev console's call inspector).
-    tap: Callable[[Exchange, ProxyResponse], None] | None = None
+    tap: Callable[[Exchange, HttpResponse], None] | None = None
     # Where the functions note each answer's error code (their observers); None: not known.
     error_codes: ErrorCodes | None = None
 
     def __post_init__(self) -> None:
         self._redactor = Redactor(self.secrets)
 
-    def dispatch(self, request: GatewayRequest) -> ProxyResponse:
+    def dispatch(self, request: GatewayRequest) -> HttpResponse:
         started = time.perf_counter()
         route = match_route(request.method, request.path, self.customers)
         facts: dict[str, str | None] = {}
         if route is None or route.function not in self.functions:
-            response = _json(404, {"message": "Not Found"})  # API Gateway's own answer
+            response = json_response(404, {"message": "Not Found"})  # API Gateway's own answer
         else:
             if self.error_codes is not None:
                 self.error_codes.take()  # nothing left over from a request that noted none
@@ -168,7 +167,7 @@ class LocalGateway:
 
     def _invoke(
         self, route: RouteMatch, request: GatewayRequest
-    ) -> tuple[ProxyResponse, str | None]:
+    ) -> tuple[HttpResponse, str | None]:
         """The function's answer, and the gateway's error code when it made one up."""
         handler = self.functions[route.function]
         with_proto = [
@@ -189,7 +188,7 @@ class LocalGateway:
             logger.error("%s function returned a bad result: %s", route.function, exc)
         except Exception:  # a crashing function must not take the server down
             logger.exception("%s function raised", route.function)
-        return _json(500, {"error": CRASHED, "message": "the function failed"}), CRASHED
+        return json_response(500, {"error": CRASHED, "message": "the function failed"}), CRASHED
 
     def redact(self, path: str, route: RouteMatch | None = None) -> str:
         """The path as the request log shows it: any path but a routed Pivot one masked where
@@ -225,11 +224,6 @@ def _body_call_id(content_type: str, body: bytes) -> str | None:
         value = parsed.get("Call-ID") if isinstance(parsed, dict) else None
         return value if isinstance(value, str) else None
     return dict(parse_qsl(text, keep_blank_values=True)).get("Call-ID")
-
-
-def _json(status: int, payload: Mapping[str, Any]) -> ProxyResponse:
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    return ProxyResponse(status, {"Content-Type": "application/json"}, body)
 
 
 class _GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -286,9 +280,9 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         connection is not a request boundary the server can trust."""
         self.connection.settimeout(self.server.idle_timeout)
         self.close_connection = True
-        self._send(_json(status, {"error": code, "message": message}))
+        self._send(json_response(status, {"error": code, "message": message}))
 
-    def _send(self, response: ProxyResponse) -> None:
+    def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
@@ -306,7 +300,7 @@ class Dispatch(Protocol):
     """What the server hands each request to: a ``LocalGateway``, or something in front of
     one (``pivotkit serve``'s dev console)."""
 
-    def dispatch(self, request: GatewayRequest) -> ProxyResponse: ...
+    def dispatch(self, request: GatewayRequest) -> HttpResponse: ...
 
 
 class LocalServer(ThreadingHTTPServer):

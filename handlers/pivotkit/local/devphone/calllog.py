@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pivotkit.local.gateway import ProxyResponse
+from pivotkit.http import HttpResponse
 from pivotkit.local.server import Exchange
 from pivotkit.local.transcript import redact_tree
 
@@ -68,7 +68,7 @@ class ServeCallLog:
         self._calls: OrderedDict[str, _Call] = OrderedDict()
         self._lock = threading.Lock()
 
-    def record(self, exchange: Exchange, response: ProxyResponse) -> None:
+    def record(self, exchange: Exchange, response: HttpResponse) -> None:
         """The gateway's tap: one exchange and its answer. Requests no route took (a browser's
         favicon, a scanner) are no call of any customer and are left out."""
         if exchange.customer is None and exchange.call_id is None:
@@ -138,7 +138,7 @@ class _Unread:
     body: bytes
 
 
-def _kept(exchange: Exchange, response: ProxyResponse) -> _Unread | dict[str, str] | None:
+def _kept(exchange: Exchange, response: HttpResponse) -> _Unread | dict[str, str] | None:
     """What to keep of an answer: a JSON 200 from a Pivot route (a callflow Kazoo runs),
     unless it is too big to hold; nothing of any other."""
     content_type = response.headers.get("Content-Type", "").lower()

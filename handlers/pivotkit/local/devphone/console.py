@@ -28,10 +28,11 @@ from string import Template
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from pivotkit.http import HttpResponse
 from pivotkit.local.devphone.calllog import CallLog
 from pivotkit.local.devphone.inspector import Validator, phone_path, timeline_view
 from pivotkit.local.devphone.session import BRIDGE_OUTCOMES, PhoneCall
-from pivotkit.local.gateway import GatewayRequest, ProxyResponse, media_type
+from pivotkit.local.gateway import GatewayRequest, media_type
 from pivotkit.local.server import Dispatch
 from pivotkit.local.simulator import DTMF, Caller, HttpTransport, PivotTarget, Transport
 from pivotkit.local.transcript import Event
@@ -121,7 +122,7 @@ class DevConsole:
 
     # -- Dispatch ---------------------------------------------------------------------
 
-    def dispatch(self, request: GatewayRequest) -> ProxyResponse:
+    def dispatch(self, request: GatewayRequest) -> HttpResponse:
         path = request.path
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             return self.gateway.dispatch(request)
@@ -147,9 +148,9 @@ class DevConsole:
 
     # -- routes -----------------------------------------------------------------------
 
-    def _route(self, method: str, path: str, query: str, body: bytes) -> ProxyResponse:
+    def _route(self, method: str, path: str, query: str, body: bytes) -> HttpResponse:
         if path == PREFIX:
-            return ProxyResponse(302, {"Location": "/dev/", **_SECURITY_HEADERS}, b"")
+            return HttpResponse(302, headers={"Location": "/dev/", **_SECURITY_HEADERS})
         if method in ("GET", "HEAD"):
             page = _PAGES.get(path)
             if page is not None:
@@ -177,7 +178,7 @@ class DevConsole:
                 return self._json(200, self._phone_state(call, start))
             if method == "POST" and action is not None:
                 self._act(call, action, _body(body))
-                return ProxyResponse(204, dict(_SECURITY_HEADERS), b"")
+                return HttpResponse(204, headers=_SECURITY_HEADERS)
         raise _Refused(404, "not_found", "no such page or API")
 
     def _customers(self) -> list[dict[str, Any]]:
@@ -186,7 +187,7 @@ class DevConsole:
             for slug, target in sorted(self.targets.items())
         ]
 
-    def _timeline(self, call_id: str) -> ProxyResponse:
+    def _timeline(self, call_id: str) -> HttpResponse:
         timeline = self.call_log.timeline(call_id)
         if timeline is None:
             raise _Refused(404, "unknown_call", "no call with that Call-ID")
@@ -200,7 +201,7 @@ class DevConsole:
 
     # -- the phone --------------------------------------------------------------------
 
-    def _dial(self, request: Mapping[str, Any]) -> ProxyResponse:
+    def _dial(self, request: Mapping[str, Any]) -> HttpResponse:
         slug = request.get("customer")
         target = self.targets.get(slug) if isinstance(slug, str) else None
         if target is None:
@@ -283,7 +284,7 @@ class DevConsole:
             return f"/dev/api/phone/calls/{call.id}/media/{index}"
         return media
 
-    def _media(self, call_id: str, index: int) -> ProxyResponse:
+    def _media(self, call_id: str, index: int) -> HttpResponse:
         call = self._phone_call(call_id)
         events = call.events_since(index)
         if not events or events[0].kind != "play" or not self.base_url:
@@ -310,10 +311,10 @@ class DevConsole:
             )
         call.script.choose(str(outcome))
 
-    def _json(self, status: int, payload: Mapping[str, Any]) -> ProxyResponse:
+    def _json(self, status: int, payload: Mapping[str, Any]) -> HttpResponse:
         text = self._redact(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
         headers = {"Content-Type": "application/json", **_SECURITY_HEADERS}
-        return ProxyResponse(status, headers, text.encode("utf-8"))
+        return HttpResponse(status, text.encode("utf-8"), headers)
 
 
 def _body(body: bytes) -> Mapping[str, Any]:
@@ -335,15 +336,15 @@ def _field(request: Mapping[str, Any], name: str, pattern: re.Pattern[str], defa
     return value
 
 
-def _static(name: str) -> ProxyResponse:
+def _static(name: str) -> HttpResponse:
     content_type = _STATIC.get(name)
     if content_type is None:
         raise _Refused(404, "not_found", "no such page or API")
     data = _static_file(name).read_bytes()
-    return ProxyResponse(200, {"Content-Type": content_type, **_SECURITY_HEADERS}, data)
+    return HttpResponse(200, data, {"Content-Type": content_type, **_SECURITY_HEADERS})
 
 
-def _page(page: _Page) -> ProxyResponse:
+def _page(page: _Page) -> HttpResponse:
     """``page`` in the layout both pages share: the head, the header and the nav."""
     links = []
     for path, other in _PAGES.items():
@@ -357,7 +358,7 @@ def _page(page: _Page) -> ProxyResponse:
         main=_static_file(f"{page.name}.html").read_text("utf-8"),
     )
     headers = {"Content-Type": "text/html; charset=utf-8", **_SECURITY_HEADERS}
-    return ProxyResponse(200, headers, html.encode("utf-8"))
+    return HttpResponse(200, html.encode("utf-8"), headers)
 
 
 def _static_file(name: str) -> Traversable:

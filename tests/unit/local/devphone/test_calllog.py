@@ -7,11 +7,12 @@ import json
 
 import pytest
 
+from pivotkit.http import HttpResponse
 from pivotkit.local.commands import serve
 from pivotkit.local.devphone import calllog
 from pivotkit.local.devphone.calllog import NO_CALL_ID, ServeCallLog
 from pivotkit.local.devphone.console import DevConsole
-from pivotkit.local.gateway import GatewayRequest, ProxyResponse
+from pivotkit.local.gateway import GatewayRequest
 from pivotkit.local.runtime import local_runtime
 from pivotkit.local.server import Exchange, LocalGateway
 from pivotkit.redaction import Redactor
@@ -23,8 +24,8 @@ def exchange(call_id: str | None, status: int = 200, customer: str | None = "acm
     return Exchange("GET", "/pivot/acme", status, 1.0, customer=customer, call_id=call_id)
 
 
-def answer(tree: object) -> ProxyResponse:
-    return ProxyResponse(200, {"Content-Type": "application/json"}, json.dumps(tree).encode())
+def answer(tree: object) -> HttpResponse:
+    return HttpResponse(200, json.dumps(tree).encode(), {"Content-Type": "application/json"})
 
 
 def test_answers_are_kept_without_tokens_known_or_in_a_query() -> None:
@@ -41,9 +42,9 @@ def test_answers_are_kept_without_tokens_known_or_in_a_query() -> None:
 
 def test_unrouted_requests_are_no_call_and_calls_without_an_id_are_grouped() -> None:
     log = ServeCallLog()
-    log.record(exchange(None, 404, customer=None), ProxyResponse(404, {}, b""))  # a favicon
+    log.record(exchange(None, 404, customer=None), HttpResponse(404))  # a favicon
     assert log.calls() == []
-    log.record(exchange(None, 400), ProxyResponse(400, {}, b""))
+    log.record(exchange(None, 400), HttpResponse(400))
     assert [c["call_id"] for c in log.calls()] == [NO_CALL_ID]
 
 
@@ -55,7 +56,7 @@ def test_the_oldest_calls_and_entries_go_first(monkeypatch: pytest.MonkeyPatch) 
         log.record(exchange(f"c{index}"), answer({"module": "hangup"}))
     assert [c["call_id"] for c in log.calls()] == ["c4", "c3", "c2"]
     for _ in range(3):
-        log.record(exchange("c4", 500), ProxyResponse(500, {}, b""))
+        log.record(exchange("c4", 500), HttpResponse(500))
     timeline = log.timeline("c4")
     assert timeline is not None
     assert (len(timeline["entries"]), timeline["dropped"]) == (2, 2)
@@ -63,7 +64,7 @@ def test_the_oldest_calls_and_entries_go_first(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_failing_tap_never_costs_kazoo_its_answer() -> None:
-    def broken(exchange: Exchange, response: ProxyResponse) -> None:
+    def broken(exchange: Exchange, response: HttpResponse) -> None:
         raise RuntimeError("inspector bug")
 
     gateway = LocalGateway(functions={}, tap=broken)
@@ -99,7 +100,7 @@ def test_answers_are_read_when_the_inspector_asks_and_a_huge_one_is_not_kept(
     log.record(exchange("c1"), answer({"module": "hangup"}))
     big = answer({"module": "tts", "data": {"text": "x" * 100}})
     log.record(exchange("c1"), big)
-    log.record(exchange("c1"), ProxyResponse(200, {"Content-Type": "application/json"}, b"{"))
+    log.record(exchange("c1"), HttpResponse(200, b"{", {"Content-Type": "application/json"}))
     assert scrubbed == []  # nothing parsed or scrubbed while Kazoo waits for its answer
     timeline = log.timeline("c1")
     assert timeline is not None

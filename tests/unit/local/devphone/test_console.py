@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from pivotkit.http import HttpResponse
 from pivotkit.local.devphone.calllog import ServeCallLog
 from pivotkit.local.devphone.console import DevConsole, DialTarget
-from pivotkit.local.gateway import GatewayRequest, ProxyResponse
+from pivotkit.local.gateway import GatewayRequest
 from pivotkit.local.runtime import local_runtime
 from pivotkit.local.simulator import InProcessTransport
 from pivotkit.local.transcript import Event
@@ -50,7 +51,7 @@ def send(
     *,
     headers: list[tuple[str, str]] | None = None,
     host: str = HOST,
-) -> ProxyResponse:
+) -> HttpResponse:
     return console.dispatch(
         GatewayRequest(
             method=method,
@@ -62,7 +63,7 @@ def send(
     )
 
 
-def data(response: ProxyResponse) -> Any:
+def data(response: HttpResponse) -> Any:
     return json.loads(response.body)
 
 
