@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 
 from pivotkit.http import HttpResponse, LambdaHandler, json_response
 from pivotkit.local.gateway import (
+    HOP_BY_HOP_HEADERS,
     BadProxyResult,
     GatewayRequest,
     RouteMatch,
@@ -49,6 +50,8 @@ from pivotkit.redaction import Redactor
 logger = logging.getLogger("pivotkit.local")
 
 CRASHED = "internal_error"  # the code of the gateway's 500 for a function that crashed
+# A function's hop-by-hop headers end at the gateway, and the server frames the body itself.
+_WRITTEN_BY_THE_SERVER = HOP_BY_HOP_HEADERS | {"content-length"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +288,7 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
-            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+            if name.lower() not in _WRITTEN_BY_THE_SERVER:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from pivotkit.local.gateway import GatewayRequest, media_type
+from pivotkit.local.gateway import HOP_BY_HOP_HEADERS, GatewayRequest, media_type
 from pivotkit.local.kazoo_encoding import KazooHttpRequest
 from pivotkit.local.server import Dispatch
 
@@ -45,8 +45,9 @@ class Transport(Protocol):
         ...
 
 
-# httpc sends these itself; http.client would duplicate or reject them.
-_CONNECTION_HEADERS = frozenset({"host", "content-length", "connection", "te"})
+# httpc's hop-by-hop headers belong to its connection, and http.client writes Host and
+# Content-Length itself (it would duplicate or reject them).
+_CONNECTION_HEADERS = HOP_BY_HOP_HEADERS | {"host", "content-length"}
 
 
 class HttpTransport:

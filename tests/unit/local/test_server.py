@@ -383,6 +383,29 @@ def test_server_keeps_connections_alive(served: tuple[LocalServer, RecordingFunc
     assert function.events[0]["requestContext"]["domainName"] == server.authority
 
 
+def test_server_frames_the_answer_itself_and_drops_the_functions_hop_by_hop_headers(
+    served: tuple[LocalServer, RecordingFunction],
+) -> None:
+    server, function = served
+    function.result = {
+        "statusCode": 200,
+        "headers": {
+            "X-Kept": "1",
+            "Keep-Alive": "timeout=1",
+            "Upgrade": "h2c",
+            "Content-Length": "1",
+        },
+        "body": "four",
+    }
+    connection = _connection(server)
+    connection.request("GET", f"/pivot/acme?token={SECRET}")
+    response = connection.getresponse()
+    assert response.read() == b"four" and response.getheader("Content-Length") == "4"
+    assert response.getheader("X-Kept") == "1"
+    assert response.getheader("Keep-Alive") is None and response.getheader("Upgrade") is None
+    connection.close()
+
+
 def test_server_reads_chunked_and_sized_bodies(
     served: tuple[LocalServer, RecordingFunction],
 ) -> None:
