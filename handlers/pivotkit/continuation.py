@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
+from typing import TypedDict, Unpack
 from urllib.parse import parse_qsl, quote, urlsplit
 
 SIG_PARAM = "sig"
@@ -24,54 +25,47 @@ SIGNATURE_HEX_CHARS = 32  # 128 bits
 _LABEL = "pivotkit continuation v1"
 
 
-def continuation_signature(
-    key: bytes,
-    *,
-    customer: str,
-    account_id: str,
-    call_id: str,
-    step: str,
-    hop: int,
-    seq: int,
-    collection: str | None,
-) -> str:
+class Continuation(TypedDict):
+    """What one continuation URL asks for: every field is signed."""
+
+    customer: str
+    account_id: str  # Kazoo's Account-ID, signed lower-case
+    call_id: str
+    step: str
+    hop: int
+    seq: int
+    collection: str | None  # the DTMF collection the step gathers into (None: no gather)
+
+
+def continuation_signature(key: bytes, **continuation: Unpack[Continuation]) -> str:
     """The ``sig`` value of one continuation (32 lower-case hex characters)."""
+    fields = (
+        _LABEL,
+        continuation["customer"],
+        continuation["account_id"].lower(),
+        continuation["call_id"],
+        continuation["step"],
+        str(continuation["hop"]),
+        str(continuation["seq"]),
+    )
+    message = "".join(f"{len(f)}:{f}" for f in fields)
     # None and "" are different continuations (no gather, and a collection named ""):
     # "-" cannot be a length prefix, so the two never meet.
-    fields = (_LABEL, customer, account_id.lower(), call_id, step, str(hop), str(seq))
-    message = "".join(f"{len(f)}:{f}" for f in fields)
+    collection = continuation["collection"]
     message += "-" if collection is None else f"{len(collection)}:{collection}"
     digest = hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256")
     return digest.hex()[:SIGNATURE_HEX_CHARS]
 
 
 def signature_matches(
-    presented: str,
-    keys: Iterable[bytes],
-    *,
-    customer: str,
-    account_id: str,
-    call_id: str,
-    step: str,
-    hop: int,
-    seq: int,
-    collection: str | None,
+    presented: str, keys: Iterable[bytes], **continuation: Unpack[Continuation]
 ) -> bool:
     """Whether ``presented`` is the signature under any of ``keys`` (current and previous
     during a rotation); constant-time per key, and every key is tried."""
     given = presented.encode("ascii", "replace")
     matched = False
     for key in keys:
-        expected = continuation_signature(
-            key,
-            customer=customer,
-            account_id=account_id,
-            call_id=call_id,
-            step=step,
-            hop=hop,
-            seq=seq,
-            collection=collection,
-        )
+        expected = continuation_signature(key, **continuation)
         matched |= hmac.compare_digest(given, expected.encode("ascii"))
     return matched
 

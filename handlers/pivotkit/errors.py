@@ -30,6 +30,16 @@ class PivotkitError(Exception):
     code: str = "internal_error"
     summary: str = "internal error"
 
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        """A subclass gives the status and code it answers with in its class line
+        (``class NotFound(ClientError, status=404, code="not_found")``), the two columns of
+        docs/errors.md; one that gives neither answers as its parent does."""
+        super().__init_subclass__()
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -41,11 +51,8 @@ class PivotkitError(Exception):
         return self.summary
 
 
-class ClientError(PivotkitError):
+class ClientError(PivotkitError, status=400, code="bad_request"):
     """The request was wrong; answered with a 4xx and nothing stored."""
-
-    status = 400
-    code = "bad_request"
 
     @property
     def public_message(self) -> str:
@@ -57,159 +64,113 @@ class BadRequest(ClientError):
     """Malformed input: encoding, shape, path tricks."""
 
 
-class NotAPivotRequest(BadRequest):
+class NotAPivotRequest(BadRequest, code="not_a_pivot_request"):
     """Well-formed HTTP, but not what Kazoo's Pivot sends (e.g. no Call-ID)."""
 
-    code = "not_a_pivot_request"
 
-
-class NotACallEvent(BadRequest):
+class NotACallEvent(BadRequest, code="not_a_call_event"):
     """Well-formed HTTP on a webhook route, but not a call event Kazoo's webhooks app sends
     (no channel ``hook_event``, no ``call_id`` or ``account_id``, a field of the wrong shape)."""
 
-    code = "not_a_call_event"
 
-
-class Unauthorized(ClientError):
+class Unauthorized(ClientError, status=401, code="unauthorized"):
     """Missing or wrong customer token."""
 
-    status = 401
-    code = "unauthorized"
 
-
-class Forbidden(ClientError):
+class Forbidden(ClientError, status=403, code="forbidden"):
     """Authenticated, but not allowed (e.g. a Kazoo account outside the customer's list)."""
 
-    status = 403
-    code = "forbidden"
 
-
-class BadContinuation(ClientError):
+class BadContinuation(ClientError, status=403, code="bad_continuation"):
     """A continuation URL without a valid signature for this call (see
     ``pivotkit.continuation``): forged, edited, or made for another call."""
 
-    status = 403
-    code = "bad_continuation"
 
-
-class NotFound(ClientError):
+class NotFound(ClientError, status=404, code="not_found"):
     """Unknown customer, step or media object."""
 
-    status = 404
-    code = "not_found"
+
+class MethodNotAllowed(ClientError, status=405, code="method_not_allowed"):
+    """A route the kit serves, asked with an HTTP method it does not take."""
 
 
-class MethodNotAllowed(ClientError):
-    status = 405
-    code = "method_not_allowed"
-
-
-class StaleContinuation(ClientError):
+class StaleContinuation(ClientError, status=409, code="stale_continuation"):
     """A continuation URL for a step the call has already moved past."""
 
-    status = 409
-    code = "stale_continuation"
 
-
-class CallStateExpired(ClientError):
+class CallStateExpired(ClientError, status=410, code="call_state_expired"):
     """A continuation for a call whose state has expired or never existed."""
 
-    status = 410
-    code = "call_state_expired"
+
+class PayloadTooLarge(ClientError, status=413, code="payload_too_large"):
+    """A request body (or media object) over the route's size limit."""
 
 
-class PayloadTooLarge(ClientError):
-    status = 413
-    code = "payload_too_large"
+class UnsupportedMediaType(ClientError, status=415, code="unsupported_media_type"):
+    """A body in a content type the route does not read."""
 
 
-class UnsupportedMediaType(ClientError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class ServerError(PivotkitError):
+class ServerError(PivotkitError, status=500, code="internal_error"):
     """We could not produce a valid answer; Kazoo runs its fallback."""
 
-    status = 500
-    code = "internal_error"
     summary = "could not answer with a valid callflow"
 
 
-class CallflowError(ServerError, ValueError):
+class CallflowError(ServerError, ValueError, code="invalid_callflow"):
     """A callflow that Kazoo would reject or misread (raised while building or rendering)."""
 
-    code = "invalid_callflow"
     summary = "the step built a callflow Kazoo would refuse"
 
 
-class StepError(ServerError):
+class StepError(ServerError, code="step_failed"):
     """A customer's step raised or returned something that is not a callflow."""
 
-    code = "step_failed"
     summary = "the step failed"
 
 
-class StateNotJSONSafe(StepError):
+class StateNotJSONSafe(StepError, code="state_not_json_safe"):
     """A step put something in the call's state that cannot be stored as JSON."""
 
-    code = "state_not_json_safe"
 
-
-class StepTimedOut(ServerError):
+class StepTimedOut(ServerError, status=503, code="step_timed_out"):
     """A customer's step did not return within its time limit (or no time was left for it);
     nothing was saved."""
 
-    status = 503
-    code = "step_timed_out"
 
-
-class StateUnavailable(ServerError):
+class StateUnavailable(ServerError, status=503, code="state_unavailable"):
     """The state store could not be read or written within the time budget."""
 
-    status = 503
-    code = "state_unavailable"
     summary = "call state is unavailable"
 
 
-class MediaUnavailable(ServerError):
+class MediaUnavailable(ServerError, status=503, code="media_unavailable"):
     """The media store did not confirm a write or read."""
 
-    status = 503
-    code = "media_unavailable"
     summary = "media storage is unavailable"
 
 
-class TokensUnavailable(ServerError):
+class TokensUnavailable(ServerError, status=503, code="tokens_unavailable"):
     """A customer's tokens could not be read (or make no sense); Kazoo gets a 503."""
 
-    status = 503
-    code = "tokens_unavailable"
 
-
-class SharedStoreError(ServerError):
+class SharedStoreError(ServerError, status=503, code="shared_store_unavailable"):
     """The customer's shared store (``call.shared``) could not be read or written in time.
     A step may catch it; uncaught, a 503 and Kazoo runs the pivot node's fallback."""
 
-    status = 503
-    code = "shared_store_unavailable"
     summary = "shared state is unavailable"
 
 
-class SharedConflict(SharedStoreError):
+class SharedConflict(SharedStoreError, code="shared_conflict"):
     """A conditional write to a shared item found another version than the one read (or a
     line kept changing under concurrent writers past its budget): read again and retry."""
 
-    code = "shared_conflict"
     summary = "shared state changed concurrently"
 
 
-class StateTooLarge(ServerError):
+class StateTooLarge(ServerError, status=500, code="state_too_large"):
     """The call's record would exceed the state store's item limit (DynamoDB's 400 KB);
     nothing was stored. A 500: Kazoo runs the pivot node's fallback."""
 
-    status = 500
-    code = "state_too_large"
     summary = "the call's state is too large to store"
 
 
@@ -219,35 +180,27 @@ class InternalSignal(PivotkitError):
     would become: still a non-200, so Kazoo runs its fallback."""
 
 
-class WriteConflict(InternalSignal):
+class WriteConflict(InternalSignal, status=409, code="state_conflict"):
     """A state store's conditional write lost: the record changed (or appeared) since it was
     read. The engine re-reads and tries again within its time budget."""
 
-    status = 409
-    code = "state_conflict"
 
-
-class SecretUnavailable(ServerError):
+class SecretUnavailable(ServerError, status=503, code="secret_unavailable"):
     """A secret the customer declared (``Customer(secrets=...)``) and a step read
     (``call.secrets[name]``) could not be had: not set, or its store unreadable. A 503, so
     Kazoo runs the pivot node's fallback; the log line names the customer and the secret,
     never a value."""
 
-    status = 503
-    code = "secret_unavailable"
     summary = "a secret of this customer is unavailable"
 
 
-class SecretMissing(InternalSignal):
+class SecretMissing(InternalSignal, status=503, code="secret_missing"):
     """A ``SecretSource`` could not supply a declared secret. Its message says why in names
     only (the variable, the file, the secret's id): ``call.secrets`` logs it and raises
     ``SecretUnavailable`` instead, so it never reaches Kazoo."""
 
-    status = 503
-    code = "secret_missing"
 
-
-class OutboundError(ServerError):
+class OutboundError(ServerError, status=502, code="outbound_failed"):
     """A step's outbound HTTP call (``call.http``, ``pivotkit.outbound``) failed; ``kind`` says
     how: ``timeout`` (no answer in time), ``refused`` (no connection: refused, reset, name
     unknown, TLS), ``status`` (a non-2xx answer, in ``status``), ``bad_json`` (an answer that
@@ -255,8 +208,6 @@ class OutboundError(ServerError):
     no user info and no query (where API keys sit). A step catches it to say something of
     its own; uncaught, a 502 and Kazoo runs the pivot node's fallback."""
 
-    status = 502
-    code = "outbound_failed"
     summary = "a service the step called did not answer usably"
     KINDS = frozenset({"timeout", "refused", "status", "bad_json", "budget"})
 

@@ -67,6 +67,17 @@ _NO_BODY = object()
 
 
 @dataclass(frozen=True, slots=True)
+class RawRequest:
+    """What a transport sends: the method, the URL (query included), the headers and the body
+    (``None`` for none)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class RawResponse:
     """What a transport got back: the status, the headers (names lower-case) and the body."""
 
@@ -80,14 +91,7 @@ class Transport(Protocol):
     ``timeout`` or ``refused``) when no answer came. It never retries or follows redirects."""
 
     def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        connect_timeout: float,
-        read_timeout: float,
+        self, request: RawRequest, *, connect_timeout: float, read_timeout: float
     ) -> RawResponse: ...
 
 
@@ -107,22 +111,16 @@ class Urllib3Transport:
         )
 
     def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        connect_timeout: float,
-        read_timeout: float,
+        self, request: RawRequest, *, connect_timeout: float, read_timeout: float
     ) -> RawResponse:
         urllib3 = self._urllib3
+        method, url = request.method, request.url
         try:
             response = self._pool.request(
                 method,
                 url,
-                body=body,
-                headers=dict(headers),
+                body=request.body,
+                headers=dict(request.headers),
                 timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
                 retries=False,
                 redirect=False,
@@ -229,7 +227,7 @@ class Http:
             n.lower() == "idempotency-key" for n in sent
         )
         limit = None if timeout is None else time.monotonic() + timeout
-        raw = self._send(method, url, sent, body, repeatable, limit)
+        raw = self._send(RawRequest(method, url, sent, body), repeatable, limit)
         return Response(raw.status, raw.headers, _decode(raw, method, url))
 
     # -- attempts and retries -------------------------------------------------------------
@@ -238,16 +236,9 @@ class Http:
         left = self.budget()
         return left if limit is None else min(left, limit - time.monotonic())
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        repeatable: bool,
-        limit: float | None,
-    ) -> RawResponse:
+    def _send(self, request: RawRequest, repeatable: bool, limit: float | None) -> RawResponse:
         transport = self._transport()
+        method, url = request.method, request.url
         attempt = 0
         while True:
             left = self._left(limit)
@@ -260,10 +251,7 @@ class Http:
             started = time.monotonic()
             try:
                 raw = transport.send(
-                    method,
-                    url,
-                    headers=headers,
-                    body=body,
+                    request,
                     connect_timeout=min(left, CONNECT_TIMEOUT_SECONDS),
                     read_timeout=left,
                 )

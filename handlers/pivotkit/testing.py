@@ -56,7 +56,7 @@ from pivotkit.local.runtime import kazoo_validator
 from pivotkit.local.simulator import DTMF, Caller, PivotTarget, Script, WireAnswer, simulate
 from pivotkit.local.transcript import Event, Transcript
 from pivotkit.local.transports import TransportTimeout
-from pivotkit.outbound import RawResponse, Transport
+from pivotkit.outbound import RawRequest, RawResponse, Transport
 from pivotkit.secrets import StaticSecrets
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import CallKey, InMemoryStateStore
@@ -564,19 +564,12 @@ class FakeHttp:
         return self._routes.setdefault((method.upper(), url.split("?", maxsplit=1)[0]), [])
 
     def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        connect_timeout: float,
-        read_timeout: float,
+        self, request: RawRequest, *, connect_timeout: float, read_timeout: float
     ) -> RawResponse:
+        method, url = request.method, request.url
+        data = None if request.body is None else json.loads(request.body)
         with self._lock:
-            self.sent.append(
-                SentRequest(method, url, dict(headers), None if body is None else json.loads(body))
-            )
+            self.sent.append(SentRequest(method, url, dict(request.headers), data))
             script = self._routes.get((method, url.split("?", maxsplit=1)[0]), ["refused"])
             outcome = script.pop(0) if len(script) > 1 else script[0]
         if isinstance(outcome, RawResponse):

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pivotkit import Call, Customer, Flow, Node, OutboundError, tts
-from pivotkit.outbound import MIN_ATTEMPT_SECONDS, Http
+from pivotkit.outbound import MIN_ATTEMPT_SECONDS, Http, RawRequest, RawResponse
 from pivotkit.testing import FakeHttp, Harness
 
 URL = "https://booking.test/bookings"
@@ -111,9 +111,11 @@ def test_the_timeouts_are_capped_by_the_budget_and_the_steps_own() -> None:
     seen: list[tuple[float, float]] = []
 
     class Recording(FakeHttp):
-        def send(self, method: str, url: str, **options: object) -> object:  # type: ignore[override]
-            seen.append((float(options["connect_timeout"]), float(options["read_timeout"])))  # type: ignore[arg-type]
-            return super().send(method, url, **options)  # type: ignore[arg-type]
+        def send(
+            self, request: RawRequest, *, connect_timeout: float, read_timeout: float
+        ) -> RawResponse:
+            seen.append((connect_timeout, read_timeout))
+            return super().send(request, connect_timeout=connect_timeout, read_timeout=read_timeout)
 
     fake = Recording()
     fake.answer("GET", URL, {})

@@ -1,4 +1,5 @@
-"""What both Lambda composition roots share: the token source and telemetry.
+"""What the Lambda composition roots share: the settings, the customers served, the token
+source and telemetry.
 
 ``lambda_entry`` (Pivot) and ``media_entry`` (media) build their functions from the same
 settings, but the media function never decodes a Pivot request, so it must not pay for
@@ -9,12 +10,13 @@ Manager (boto3) and Powertools are imported only when the environment asks for t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import StaticTokens, TokenSource
+from pivotkit.customers import StaticTokens, TokenSource, discover_customers
 
 if TYPE_CHECKING:
     from pivotkit.aws.observability import Telemetry
@@ -76,3 +78,17 @@ def build_function_parts(settings: Settings, customers: Mapping[str, Customer]) 
         tokens = telemetry.tokens(tokens)  # every token it hands out is blanked from logs
     journal = telemetry.journal if telemetry is not None else None
     return FunctionParts(tokens, telemetry, deferrer=build_deferrer(settings), journal=journal)
+
+
+def build_function(
+    environ: Mapping[str, str] | None,
+    customers: Mapping[str, Customer] | None,
+    parts: FunctionParts | None = None,
+) -> tuple[Settings, Mapping[str, Customer], FunctionParts]:
+    """What each handler of a function starts from: the settings in ``environ``
+    (``os.environ`` when None), the customers it serves (``customers`` when given, else
+    discovered, only ``PIVOTKIT_CUSTOMER`` when set) and the parts its handlers share
+    (``parts`` when given, else built)."""
+    settings = Settings.from_env(os.environ if environ is None else environ)
+    served = customers if customers is not None else discover_customers(only=settings.customer)
+    return settings, served, parts if parts is not None else build_function_parts(settings, served)

@@ -24,14 +24,13 @@ to the customer's failure queue.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.aws.composition import build_function_parts
+from pivotkit.aws.composition import build_function
 from pivotkit.aws.lambda_entry import build_job_store, make_pivot_handler
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import Customer, discover_customers
+from pivotkit.customers import Customer
 from pivotkit.http import LambdaHandler
 
 if TYPE_CHECKING:
@@ -66,14 +65,11 @@ def make_customer_handler(
     customers: Mapping[str, Customer] | None = None,
 ) -> LambdaHandler:
     """The function's handler; ``customers`` replaces discovery (tests)."""
-    env = os.environ if environ is None else environ
-    settings = Settings.from_env(env)
-    served = customers if customers is not None else discover_customers(only=settings.customer)
-    parts = build_function_parts(settings, served)
+    settings, served, parts = build_function(environ, customers)
     # One job store for the requests that start and poll jobs and the runs that finish them
     # (on DynamoDB: a lazy client; its module is imported here, pivotkit.work is not).
     jobs = build_job_store(settings)
-    pivot = make_pivot_handler(env, customers=served, parts=parts, jobs=jobs)
+    pivot = make_pivot_handler(environ, customers=served, parts=parts, jobs=jobs)
     media: list[LambdaHandler] = []  # built on the first media request, then kept
     hooks: list[LambdaHandler] = []  # built on the first webhook request, then kept
     deferred: list[Callable[[Mapping[str, Any]], None]] = []  # built on the first event
@@ -88,14 +84,14 @@ def make_customer_handler(
             if not hooks:
                 from pivotkit.aws.webhook_entry import make_webhook_handler
 
-                hooks.append(make_webhook_handler(env, customers=served, parts=parts))
+                hooks.append(make_webhook_handler(environ, customers=served, parts=parts))
             return hooks[0](event, context)
         if not isinstance(event, Mapping) or not is_media_request(event):
             return pivot(event, context)
         if not media:
             from pivotkit.aws.media_entry import make_media_handler
 
-            media.append(make_media_handler(env, customers=served, parts=parts))
+            media.append(make_media_handler(environ, customers=served, parts=parts))
         return media[0](event, context)
 
     return handler

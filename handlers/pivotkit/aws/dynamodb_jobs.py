@@ -21,7 +21,7 @@ Retries, time budget and fail-fast client timeouts are those of call state.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.aws.dynamodb_state import OnStateTable
@@ -50,19 +50,15 @@ class DynamoDBJobStore(OnStateTable):
             TTL_ATTRIBUTE: {"N": number_text(record.expires_at)},
         }
         client = self._requests.client
-        try:
-            self._requests.call(
-                "PutItem",
-                lambda: client.put_item(
-                    TableName=self.table_name,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(#pk)",
-                    ExpressionAttributeNames={"#pk": PARTITION_KEY},
-                ),
-            )
-        except WriteConflict:
-            return False
-        return True
+        return self._applied(
+            "PutItem",
+            lambda: client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            ),
+        )
 
     def finish(
         self, job: Job, status: Status, *, result: Any, reason: str | None, now: float
@@ -85,21 +81,17 @@ class DynamoDBJobStore(OnStateTable):
         if result is not None:
             names["#result"] = "result"  # a DynamoDB reserved word
         client = self._requests.client
-        try:
-            self._requests.call(
-                "UpdateItem",
-                lambda: client.update_item(
-                    TableName=self.table_name,
-                    Key={PARTITION_KEY: {"S": job_key(job.call_key, job.job_id)}},
-                    UpdateExpression=update,
-                    ConditionExpression="#status = :pending",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                ),
-            )
-        except WriteConflict:  # absent, or no longer pending
-            return False
-        return True
+        return self._applied(  # False: absent, or no longer pending
+            "UpdateItem",
+            lambda: client.update_item(
+                TableName=self.table_name,
+                Key={PARTITION_KEY: {"S": job_key(job.call_key, job.job_id)}},
+                UpdateExpression=update,
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            ),
+        )
 
     def load(self, key: CallKey, job_id: str, *, now: float) -> JobRecord | None:
         from pivotkit.work import job_key
@@ -120,6 +112,14 @@ class DynamoDBJobStore(OnStateTable):
         if record.expires_at <= now:
             return None
         return record
+
+    def _applied(self, operation: str, send: Callable[[], object]) -> bool:
+        """Whether a conditional write went through: ``False`` when its condition failed."""
+        try:
+            self._requests.call(operation, send)
+        except WriteConflict:
+            return False
+        return True
 
 
 def _decode(item: Mapping[str, AttributeValueTypeDef]) -> JobRecord:

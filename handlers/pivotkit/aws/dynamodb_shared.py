@@ -82,21 +82,8 @@ class DynamoDBSharedStore(OnStateTable):
             except SharedConflict:
                 pass
             try:
-                self._send(
-                    "PutItem",
-                    lambda: client.put_item(
-                        TableName=self.table_name,
-                        Item={
-                            PARTITION_KEY: {"S": key},
-                            SHARED_ATTRIBUTE: {"S": "counter"},
-                            "value": _number(by),
-                            TTL_ATTRIBUTE: _number(expires_at),
-                        },
-                        ConditionExpression="#expires <= :now",
-                        ExpressionAttributeNames=_names("#expires"),
-                        ExpressionAttributeValues={":now": _number(now)},
-                    ),
-                )
+                restarted = _item(key, "counter", _number(by), expires_at)
+                self._put(restarted, "#expires <= :now", _names("#expires"), {":now": _number(now)})
                 return by
             except SharedConflict:
                 continue  # another call restarted it first: add to theirs
@@ -121,30 +108,35 @@ class DynamoDBSharedStore(OnStateTable):
     def write(
         self, key: str, kind: Kind, value_json: str, *, version: int, now: float, expires_at: int
     ) -> int:
-        client = self._requests.client
         values: dict[str, AttributeValueTypeDef] = {":now": _number(now)}
         if version == 0:
             condition, names = _ABSENT, _names("#pk", "#expires")
         else:
             condition, names = _UNCHANGED, _names("#version", "#expires")
             values[":expected"] = _number(version)
+        item = {**_item(key, kind, {"S": value_json}, expires_at), "version": _number(version + 1)}
+        self._put(item, condition, names, values)
+        return version + 1
+
+    def _put(
+        self,
+        item: dict[str, AttributeValueTypeDef],
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, AttributeValueTypeDef],
+    ) -> None:
+        """One conditional ``PutItem`` of a whole shared item."""
+        client = self._requests.client
         self._send(
             "PutItem",
             lambda: client.put_item(
                 TableName=self.table_name,
-                Item={
-                    PARTITION_KEY: {"S": key},
-                    SHARED_ATTRIBUTE: {"S": kind},
-                    "value": {"S": value_json},
-                    "version": _number(version + 1),
-                    TTL_ATTRIBUTE: _number(expires_at),
-                },
+                Item=item,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             ),
         )
-        return version + 1
 
     def _send(self, operation: str, send: Callable[[], Answer]) -> Answer:
         try:
@@ -155,6 +147,18 @@ class DynamoDBSharedStore(OnStateTable):
             raise SharedStoreError("DynamoDB refused a shared item as too large") from None
         except StateUnavailable as error:
             raise SharedStoreError(f"shared store: {error}") from None
+
+
+def _item(
+    key: str, kind: Kind, value: AttributeValueTypeDef, expires_at: int
+) -> dict[str, AttributeValueTypeDef]:
+    """A shared item as the module docstring lays it out (``version`` added by a write)."""
+    return {
+        PARTITION_KEY: {"S": key},
+        SHARED_ATTRIBUTE: {"S": kind},
+        "value": value,
+        TTL_ATTRIBUTE: _number(expires_at),
+    }
 
 
 def _names(*placeholders: str) -> dict[str, str]:

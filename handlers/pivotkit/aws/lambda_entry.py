@@ -12,15 +12,14 @@ that, and ``PIVOTKIT_DEBUG=1`` turns it on. Powertools is imported only when it 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pivotkit.app import EngineSettings, Observer, Outcome, PivotApp, RequestHook
-from pivotkit.aws.composition import FunctionParts, build_function_parts, build_token_source
+from pivotkit.aws.composition import FunctionParts, build_function, build_token_source
 from pivotkit.aws.settings import Settings, observability_enabled
-from pivotkit.customers import Customer, discover_customers
+from pivotkit.customers import Customer
 from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.shared import InMemorySharedStore, SharedStore
 from pivotkit.state import InMemoryStateStore, StateStore
@@ -157,10 +156,7 @@ def make_pivot_handler(
     run (deployed: the call-state table and this function invoking itself); ``observers``
     see each outcome besides the telemetry (the local gateway's request log); everything
     else comes from ``environ``."""
-    env = os.environ if environ is None else environ
-    settings = Settings.from_env(env)
-    served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(settings, served)
+    settings, served, shared = build_function(environ, customers, parts)
     tokens, telemetry = shared.tokens, shared.telemetry
     on_request: RequestHook | None = None
     on_client: ClientHook | None = None

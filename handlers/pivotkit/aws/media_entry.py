@@ -19,13 +19,12 @@ Pivot request.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pivotkit.aws.composition import FunctionParts, build_function_parts
+from pivotkit.aws.composition import FunctionParts, build_function
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import Customer, discover_customers
+from pivotkit.customers import Customer
 from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.media.app import MediaApp, MediaObserver, log_media
 from pivotkit.media.limits import MAX_MEDIA_BYTES
@@ -59,33 +58,22 @@ def make_media_handler(
     with the Pivot handler of the same function (``customer_entry``); ``observers`` see each
     outcome besides the log line and telemetry (the local gateway's request log); everything
     else comes from ``environ``."""
-    env = os.environ if environ is None else environ
-    settings = Settings.from_env(env)
-    served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(settings, served)
+    settings, served, shared = build_function(environ, customers, parts)
     tokens, telemetry = shared.tokens, shared.telemetry
     store = build_media_store(settings, s3_client=s3_client)
     journal = shared.journal.media if shared.journal is not None else None
+    reporters = (log_media, *observers)
+    if telemetry is not None:
+        reporters = (*reporters, telemetry.observe_media)
     # Hooks run in this function's own asynchronous invocation, after Kazoo's 2xx.
-    if telemetry is None:
-        app = MediaApp(
-            served,
-            store,
-            tokens,
-            observers=(log_media, *observers),
-            deferrer=shared.deferrer,
-            journal=journal,
-        )
-    else:
-        reporters = (log_media, *observers, telemetry.observe_media)
-        app = MediaApp(
-            served,
-            store,
-            tokens,
-            observers=reporters,
-            on_request=telemetry.on_media,
-            deferrer=shared.deferrer,
-            journal=journal,
-        )
+    app = MediaApp(
+        served,
+        store,
+        tokens,
+        observers=reporters,
+        on_request=None if telemetry is None else telemetry.on_media,
+        deferrer=shared.deferrer,
+        journal=journal,
+    )
     handler = lambda_handler(app, public_url=settings.public_url, max_body_bytes=MAX_MEDIA_BYTES)
     return handler if telemetry is None else telemetry.wrap(handler)

@@ -14,12 +14,13 @@ or an error message: a reason is an error code or a parser's own message.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -39,6 +40,18 @@ class MalformedSecretValue(ValueError):
     never with anything from the value."""
 
 
+def json_object(text: str, malformed: type[MalformedSecretValue]) -> dict[str, Any]:
+    """A secret's text read as the JSON object both readers store; ``malformed`` (the
+    reader's own ``MalformedSecretValue``) is raised for anything else."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise malformed("the secret is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise malformed("the secret is not a JSON object")
+    return value
+
+
 class SecretUnreadable(Exception):
     """The first read of a customer's secret failed; ``reason`` says why (safe to log)."""
 
@@ -47,56 +60,48 @@ class SecretUnreadable(Exception):
         self.reason = reason
 
 
-class CacheOptions(TypedDict, total=False):
-    """How a reader's cache may be tuned (tests: a fake clock, short times)."""
-
-    client_factory: Callable[[], SecretsManagerClient]
-    ttl_seconds: float
-    retry_after_seconds: float
-    monotonic: Callable[[], float]
-
-
 @dataclass(frozen=True, slots=True)
 class _Held(Generic[Value]):
     value: Value
     refresh_at: float  # monotonic time after which the secret is read again
 
 
+@dataclass(eq=False)
 class SecretCache(Generic[Value]):
-    """Parsed secret values per customer (``what`` names them in log lines)."""
+    """Parsed secret values per customer, each read from the secret ``secret_ids`` names for
+    it (slug -> secret id or ARN). A reader subclasses it: ``parse`` turns a secret's text
+    into its value, ``what`` and ``logger`` say what its log lines call the values and where
+    they go. Without ``client``, ``client_factory`` builds one on the first read. Tests tune
+    the cache with a fake ``monotonic`` clock and short times."""
 
-    def __init__(
-        self,
-        parse: Callable[[str], Value],
-        *,
-        what: str,
-        logger: logging.Logger,
-        client: SecretsManagerClient | None = None,
-        client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Without ``client``, ``client_factory`` builds one on the first read."""
-        self._parse = parse
-        self._what = what
-        self._logger = logger
-        self._client = client
-        self._client_factory = client_factory
-        self.ttl_seconds = ttl_seconds
-        self.retry_after_seconds = retry_after_seconds
-        self._monotonic = monotonic
-        self._held: dict[str, _Held[Value]] = {}
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+    what: ClassVar[str]
+    logger: ClassVar[logging.Logger]
 
-    def get(self, customer: str, secret_id: str) -> Value:
+    secret_ids: Mapping[str, str]
+    client: SecretsManagerClient | None = None
+    _: KW_ONLY
+    client_factory: Callable[[], SecretsManagerClient] = secretsmanager_client
+    ttl_seconds: float = DEFAULT_TTL_SECONDS
+    retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS
+    monotonic: Callable[[], float] = time.monotonic
+    _held: dict[str, _Held[Value]] = field(default_factory=dict, init=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, init=False)
+
+    def parse(self, text: str) -> Value:
+        """The value of a secret's text; raises ``MalformedSecretValue`` for one of another
+        shape."""
+        raise NotImplementedError
+
+    def value_for(self, customer: str, secret_id: str) -> Value:
+        """The customer's value, read from ``secret_id`` when none is held or it is due for a
+        refresh; raises ``SecretUnreadable`` when there is nothing to fall back on."""
         held = self._held.get(customer)
-        if held is not None and self._monotonic() < held.refresh_at:
+        if held is not None and self.monotonic() < held.refresh_at:
             return held.value
         with self._lock_for(customer):
             held = self._held.get(customer)
-            if held is not None and self._monotonic() < held.refresh_at:
+            if held is not None and self.monotonic() < held.refresh_at:
                 return held.value
             return self._refresh(customer, secret_id, held)
 
@@ -107,9 +112,9 @@ class SecretCache(Generic[Value]):
             reason = _describe(error)
             if stale is None:
                 raise SecretUnreadable(reason) from error
-            self._logger.warning(
+            self.logger.warning(
                 "%s of %s not refreshed (%s): %s; keeping the ones held",
-                self._what,
+                self.what,
                 customer,
                 secret_id,
                 reason,
@@ -117,18 +122,18 @@ class SecretCache(Generic[Value]):
             value, wait = stale.value, self.retry_after_seconds
         else:
             wait = self.ttl_seconds
-        self._held[customer] = _Held(value, refresh_at=self._monotonic() + wait)
+        self._held[customer] = _Held(value, refresh_at=self.monotonic() + wait)
         return value
 
     def _read(self, secret_id: str) -> Value:
-        if self._client is None:
-            self._client = self._client_factory()
-        text = self._client.get_secret_value(SecretId=secret_id).get("SecretString")
+        if self.client is None:
+            self.client = self.client_factory()
+        text = self.client.get_secret_value(SecretId=secret_id).get("SecretString")
         if text is None:
             raise MalformedSecretValue(
                 "the secret has no string value (binary secrets are not read)"
             )
-        return self._parse(text)
+        return self.parse(text)
 
     def _lock_for(self, customer: str) -> threading.Lock:
         with self._guard:

@@ -20,25 +20,18 @@ Secret values never reach logs or error messages.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Unpack
 
 from pivotkit.aws.secrets_cache import (
-    CacheOptions,
     MalformedSecretValue,
     SecretCache,
     SecretUnreadable,
+    json_object,
 )
 from pivotkit.customers import Credentials, derive_credentials
 from pivotkit.errors import TokensUnavailable
-
-if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager.client import SecretsManagerClient
-
-logger = logging.getLogger("pivotkit.tokens")
 
 
 class MalformedSecret(MalformedSecretValue):
@@ -51,20 +44,11 @@ class _Keys:
     signing_keys: tuple[bytes, ...]  # the current seed's first
 
 
-class SecretsManagerTokens:
+class SecretsManagerTokens(SecretCache[_Keys]):
     """``TokenSource`` backed by one Secrets Manager secret per customer."""
 
-    def __init__(
-        self,
-        secret_ids: Mapping[str, str],
-        client: SecretsManagerClient | None = None,
-        **options: Unpack[CacheOptions],
-    ) -> None:
-        """Without ``client``, one is built on the first read (``client_factory``)."""
-        self.secret_ids = dict(secret_ids)
-        self._cache = SecretCache(
-            _parse_keys, what="tokens", logger=logger, client=client, **options
-        )
+    what = "tokens"
+    logger = logging.getLogger("pivotkit.tokens")
 
     @classmethod
     def from_secret_ids(cls, secret_ids: Mapping[str, str]) -> SecretsManagerTokens:
@@ -85,30 +69,24 @@ class SecretsManagerTokens:
             # No secret configured: nobody can authenticate as this customer (401).
             return None
         try:
-            return self._cache.get(customer, secret_id)
+            return self.value_for(customer, secret_id)
         except SecretUnreadable as error:
-            logger.error("tokens of %s unreadable (%s): %s", customer, secret_id, error.reason)
+            self.logger.error("tokens of %s unreadable (%s): %s", customer, secret_id, error.reason)
             raise TokensUnavailable(f"tokens of {customer!r} could not be read") from error
 
-
-def _parse_keys(text: str) -> _Keys:
-    credentials = parse_secret(text)
-    return _Keys(
-        tokens=tuple(c.token for c in credentials),
-        signing_keys=tuple(c.signing_key for c in credentials),
-    )
+    def parse(self, text: str) -> _Keys:
+        credentials = parse_secret(text)
+        return _Keys(
+            tokens=tuple(c.token for c in credentials),
+            signing_keys=tuple(c.signing_key for c in credentials),
+        )
 
 
 def parse_secret(text: str) -> tuple[Credentials, ...]:
     """The credentials of a secret value ``{"seed": ..., "previous_seed": ...}``, the current
     seed's first. Seeds are used exactly as stored (a seed is key material, not text to
     tidy); ``previous_seed`` may be absent, ``null`` or ``""`` once a rotation is over."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise MalformedSecret("the secret is not a JSON object") from None
-    if not isinstance(value, dict):
-        raise MalformedSecret("the secret is not a JSON object")
+    value = json_object(text, MalformedSecret)
     if "tokens" in value:
         raise MalformedSecret('the former {"tokens": [...]} shape; store {"seed": ...}')
     unknown = set(value) - {"seed", "previous_seed"}

@@ -17,26 +17,20 @@ wrong type, the text of malformed JSON) reaches a log line.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
 from pivotkit.aws.secrets_cache import (
-    CacheOptions,
     MalformedSecretValue,
     SecretCache,
     SecretUnreadable,
+    json_object,
 )
 from pivotkit.errors import SecretMissing
 
 if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager.client import SecretsManagerClient
-
     from pivotkit.customers import Customer
-
-logger = logging.getLogger("pivotkit.secrets")
-
 
 # The stack creates the secret without a value: until the operator sets one, reading it
 # finds no AWSCURRENT version (ResourceNotFoundException), as a deleted secret would.
@@ -47,27 +41,18 @@ class MalformedSecrets(MalformedSecretValue):
     """The secret's value is not a JSON object of strings."""
 
 
-class SecretsManagerSecrets:
+class SecretsManagerSecrets(SecretCache[Mapping[str, str]]):
     """``SecretSource`` backed by one Secrets Manager secret per customer."""
 
-    def __init__(
-        self,
-        secret_ids: Mapping[str, str],
-        client: SecretsManagerClient | None = None,
-        **options: Unpack[CacheOptions],
-    ) -> None:
-        """Without ``client``, one is built on the first read (``client_factory``)."""
-        self.secret_ids = dict(secret_ids)
-        self._cache = SecretCache(
-            parse_secrets, what="secrets", logger=logger, client=client, **options
-        )
+    what = "secrets"
+    logger = logging.getLogger("pivotkit.secrets")
 
     def secret_for(self, customer: Customer, name: str) -> str:
         secret_id = self.secret_ids.get(customer.slug)
         if secret_id is None:
             raise SecretMissing("no secret is configured for this customer (PIVOTKIT_SECRETS)")
         try:
-            values = self._cache.get(customer.slug, secret_id)
+            values = self.value_for(customer.slug, secret_id)
         except SecretUnreadable as error:
             hint = _NO_VALUE_HINT if error.reason == "ResourceNotFoundException" else ""
             raise SecretMissing(f"{secret_id} unreadable: {error.reason}{hint}") from None
@@ -78,17 +63,11 @@ class SecretsManagerSecrets:
             )
         return value
 
-
-def parse_secrets(text: str) -> Mapping[str, str]:
-    """The secret's value, ``{"name": "value", ...}``. Values are kept exactly as stored;
-    an empty string counts as not set."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        raise MalformedSecrets("the secret is not a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise MalformedSecrets("the secret is not a JSON object")
-    wrong = [key for key, value in parsed.items() if not isinstance(value, str)]
-    if wrong:  # how many, not which: a mistyped secret may hold a value where a key goes
-        raise MalformedSecrets(f"{len(wrong)} value(s) are not strings")
-    return {key: value for key, value in parsed.items() if value}
+    def parse(self, text: str) -> Mapping[str, str]:
+        """The secret's value, ``{"name": "value", ...}``. Values are kept exactly as stored;
+        an empty string counts as not set."""
+        parsed = json_object(text, MalformedSecrets)
+        wrong = [key for key, value in parsed.items() if not isinstance(value, str)]
+        if wrong:  # how many, not which: a mistyped secret may hold a value where a key goes
+            raise MalformedSecrets(f"{len(wrong)} value(s) are not strings")
+        return {key: value for key, value in parsed.items() if value}

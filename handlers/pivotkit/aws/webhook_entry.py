@@ -9,12 +9,11 @@ no journal, is one marked log line (``pivotkit.webhooks.record_in_log``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from pivotkit.aws.composition import FunctionParts, build_function_parts
+from pivotkit.aws.composition import FunctionParts, build_function
 from pivotkit.aws.settings import Settings
-from pivotkit.customers import Customer, discover_customers
+from pivotkit.customers import Customer
 from pivotkit.http import LambdaHandler, lambda_handler
 from pivotkit.shared import SharedStore
 from pivotkit.webhooks import (
@@ -37,10 +36,7 @@ def make_webhook_handler(
 ) -> LambdaHandler:
     """The Lambda handler; ``observers`` see each outcome besides the log line (the local
     gateway's request log)."""
-    env = os.environ if environ is None else environ
-    settings = Settings.from_env(env)
-    served = customers if customers is not None else discover_customers(only=settings.customer)
-    shared = parts if parts is not None else build_function_parts(settings, served)
+    settings, served, shared = build_function(environ, customers, parts)
     if record is None:
         # With a journal (Lambda's telemetry, serve's), the caller's end goes into it.
         journal = shared.journal
