@@ -23,12 +23,11 @@ from pivotkit.caller_input import is_sensitive, kept_digits, without_message
 from pivotkit.callflow import Node
 from pivotkit.callflow.node import render_text
 from pivotkit.continuation import SIG_PARAM, continuation_signature, signature_matches
-from pivotkit.customers import Customer, TokenSource, token_matches
+from pivotkit.customers import Customer, TokenSource, check_token
 from pivotkit.errors import (
     BadContinuation,
     BadRequest,
     CallStateExpired,
-    Forbidden,
     NotFound,
     PivotkitError,
     ServerError,
@@ -36,7 +35,6 @@ from pivotkit.errors import (
     StateUnavailable,
     StepError,
     StepTimedOut,
-    Unauthorized,
     WriteConflict,
 )
 from pivotkit.flow import Call, CallState, Flow
@@ -235,8 +233,7 @@ class PivotApp:
             params = query_params(http, CONTINUATION_PARAMS)
             token = self._authenticate(customer, params)
             request = decode_pivot_request(http)
-            if not customer.allows_account(request.account_id):
-                raise Forbidden("this Kazoo account may not use this endpoint")
+            customer.check_account(request.account_id)
             step = params.get("step") or customer.flow.entry
             self._announce(customer.slug, step, request)
             body = self._answer(customer, http, request, params, token, step, attempt)
@@ -299,9 +296,7 @@ class PivotApp:
 
     def _authenticate(self, customer: Customer, params: Mapping[str, str]) -> str:
         token = params.get("token", "")
-        valid = self.tokens.tokens_for(customer.slug)
-        if not token or not valid or not token_matches(token, valid):
-            raise Unauthorized("missing or wrong token")
+        check_token(self.tokens, customer.slug, token)
         return token
 
     def _announce(self, customer: str, step: str, request: PivotRequest) -> None:

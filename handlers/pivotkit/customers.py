@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from pivotkit.callflow import Node, hangup
+from pivotkit.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -99,6 +100,11 @@ class Customer:
 
     def allows_account(self, account_id: str) -> bool:
         return not self.allowed_account_ids or account_id.lower() in self.allowed_account_ids
+
+    def check_account(self, account_id: str) -> None:
+        """Raise ``Forbidden`` unless this Kazoo account may use the customer's endpoints."""
+        if not self.allows_account(account_id):
+            raise Forbidden("this Kazoo account may not use this endpoint")
 
 
 def _secret_names(names: object) -> tuple[str, ...]:
@@ -227,6 +233,14 @@ def token_signing_key(token: str) -> bytes:
     return hmac.new(
         token.encode("utf-8", "surrogatepass"), _TOKEN_KEY_LABEL, hashlib.sha256
     ).digest()
+
+
+def check_token(tokens: TokenSource, customer: str, presented: str) -> None:
+    """Raise ``Unauthorized`` unless ``presented`` is one of the customer's valid tokens: the
+    check every endpoint (Pivot, media, call webhooks) makes before it reads the request."""
+    valid = tokens.tokens_for(customer)
+    if not presented or not valid or not token_matches(presented, valid):
+        raise Unauthorized("missing or wrong token")
 
 
 def token_matches(presented: str, valid: Iterable[str]) -> bool:

@@ -53,6 +53,16 @@ ENTRY_STEP = "start"
 
 Step: TypeAlias = Callable[["Call"], Node]
 Model = TypeVar("Model")
+Named = TypeVar("Named")
+
+
+def _add_named(registry: dict[str, Named], kind: str, name: str, function: Named) -> None:
+    """Steps and jobs are named alike (``STEP_NAME``), each name once in a flow."""
+    if not STEP_NAME.match(name):
+        raise ValueError(f"{kind} name {name!r}: lower-case letters, digits and _")
+    if name in registry:
+        raise ValueError(f"{kind} {name!r} is registered twice")
+    registry[name] = function
 
 
 class Flow:
@@ -78,11 +88,7 @@ class Flow:
 
         def register(function: Step) -> Step:
             step_name = name or function.__name__
-            if not STEP_NAME.match(step_name):
-                raise ValueError(f"step name {step_name!r}: lower-case letters, digits and _")
-            if step_name in self._steps:
-                raise ValueError(f"step {step_name!r} is registered twice")
-            self._steps[step_name] = function
+            _add_named(self._steps, "step", step_name, function)
             if not sensitive:
                 self._plain_input.add(step_name)
             return function
@@ -106,12 +112,7 @@ class Flow:
         ``pivotkit.work.Job`` and returns a JSON-safe result."""
 
         def register(function: JobFunction) -> JobFunction:
-            job_name = name or function.__name__
-            if not STEP_NAME.match(job_name):
-                raise ValueError(f"job name {job_name!r}: lower-case letters, digits and _")
-            if job_name in self._jobs:
-                raise ValueError(f"job {job_name!r} is registered twice")
-            self._jobs[job_name] = function
+            _add_named(self._jobs, "job", name or function.__name__, function)
             return function
 
         return register

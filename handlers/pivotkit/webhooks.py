@@ -23,14 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from pivotkit.call_events import CHANNEL_DESTROY, CallEvent, decode_call_event
-from pivotkit.customers import Customer, TokenSource, token_matches
+from pivotkit.customers import Customer, TokenSource, check_token
 from pivotkit.errors import (
-    Forbidden,
     NotFound,
     PivotkitError,
     ServerError,
     StepTimedOut,
-    Unauthorized,
 )
 from pivotkit.http import (
     HttpRequest,
@@ -169,8 +167,7 @@ class WebhookApp:
         try:
             customer = self._authenticate(slug, http)
             event = decode_call_event(http)
-            if not customer.allows_account(event.account_id):
-                raise Forbidden("this Kazoo account may not use this endpoint")
+            customer.check_account(event.account_id)
             self._record(customer, event)
             if event.ended:
                 self._run_hook(customer, event)
@@ -198,9 +195,7 @@ class WebhookApp:
             raise NotFound("no such webhook endpoint")
         # On a GET the first "?" Kazoo adds glues the token to the event's first field.
         token = query_params(http, frozenset({"token"})).get("token", "").partition("?")[0]
-        valid = self.tokens.tokens_for(customer.slug)
-        if not token or not valid or not token_matches(token, valid):
-            raise Unauthorized("missing or wrong token")
+        check_token(self.tokens, customer.slug, token)
         return customer
 
     def _record(self, customer: Customer, event: CallEvent) -> None:

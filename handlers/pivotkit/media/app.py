@@ -24,17 +24,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pivotkit.customers import Customer, TokenSource, token_matches
+from pivotkit.customers import Customer, TokenSource, check_token
 from pivotkit.errors import (
     BadRequest,
-    Forbidden,
     MediaUnavailable,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     PivotkitError,
     ServerError,
-    Unauthorized,
 )
 from pivotkit.http import (
     HttpRequest,
@@ -282,11 +280,8 @@ class MediaApp:
         customer = self.customers.get(target.customer)
         if customer is None:
             raise NotFound("no such media endpoint")
-        valid = self.tokens.tokens_for(customer.slug)
-        if not valid or not token_matches(target.token, valid):
-            raise Unauthorized("missing or wrong token")
-        if not customer.allows_account(target.account_id):
-            raise Forbidden("this Kazoo account may not use this endpoint")
+        check_token(self.tokens, customer.slug, target.token)
+        customer.check_account(target.account_id)
         return customer
 
     # -- PUT / POST -----------------------------------------------------------------------

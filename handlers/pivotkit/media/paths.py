@@ -66,6 +66,9 @@ MAX_QUERY_CHARS = 16 * 1024
 # Kazoo's gregorian seconds (since year 0) minus Unix seconds.
 GREGORIAN_UNIX_OFFSET = 62_167_219_200
 
+# The query fields of every target but a record_call upload's: none.
+_NO_FIELDS: Mapping[str, str] = MappingProxyType({})
+
 ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{32}|unknown_account)$")
 _RECORDING_NAME = re.compile(r"^call_recording_(?P<call_id>.+)\.(?P<ext>[A-Za-z0-9]{1,8})$")
 _MEDIA_FILE = re.compile(r"^(?P<stem>.+)\.(?P<ext>[A-Za-z0-9]{1,8})$")
@@ -244,16 +247,13 @@ def _recording(
     if call_id is None:
         raise BadRequest("recording upload names no call (call_id or call_recording_<call>.<ext>)")
     call_id = check_name(call_id, "call_id")
-    account = _account(fields.get("account_id") or UNKNOWN_ACCOUNT)
-    year, month = _recording_period(fields, now)
-    key = _key(customer, RECORDINGS_KEY_PREFIX, account, year, month, call_id, name)
-    return MediaTarget(
-        customer=customer,
-        token=token,
-        kind=MediaKind.RECORDING,
-        account_id=account,
-        name=name,
-        key=key,
+    return _target(
+        customer,
+        token,
+        MediaKind.RECORDING,
+        fields.get("account_id") or UNKNOWN_ACCOUNT,
+        (*_recording_period(fields, now), call_id),
+        name,
         call_id=call_id,
         owner_id=fields.get("owner_id") or None,
         fields=MappingProxyType(fields),
@@ -265,36 +265,47 @@ def _caller(customer: str, token: str, account: str, name: str, now: float) -> M
     if match is None:
         raise BadRequest(f"record_caller file name must be <call id>.<ext>; {SHAPES_HELP}")
     call_id = check_name(match.group("stem"), "call id")
-    account = _account(account)
-    moment = datetime.fromtimestamp(now, UTC)
-    key = _key(
-        customer, RECORDINGS_KEY_PREFIX, account, f"{moment:%Y}", f"{moment:%m}", call_id, name
-    )
-    return MediaTarget(
-        customer=customer,
-        token=token,
-        kind=MediaKind.CALLER,
-        account_id=account,
-        name=name,
-        key=key,
-        call_id=call_id,
-    )
+    folders = (*_month_of(now), call_id)
+    return _target(customer, token, MediaKind.CALLER, account, folders, name, call_id=call_id)
 
 
 def _storage(
     customer: str, token: str, account: str, owner: str | None, doc: str, name: str
 ) -> MediaTarget:
+    folders = (owner, doc) if owner else (doc,)
+    return _target(
+        customer, token, MediaKind.STORAGE, account, folders, name, owner_id=owner, doc_id=doc
+    )
+
+
+def _target(
+    customer: str,
+    token: str,
+    kind: MediaKind,
+    account: str,
+    folders: tuple[str, ...],
+    name: str,
+    *,
+    call_id: str | None = None,
+    owner_id: str | None = None,
+    doc_id: str | None = None,
+    fields: Mapping[str, str] = _NO_FIELDS,
+) -> MediaTarget:
+    """Every kind's object key has one layout: ``<customer>/<recordings or storage>/<account>/
+    <folders...>/<name>`` (recordings by year, month and call; storage by owner and doc)."""
     account = _account(account)
-    parts = [account, *([owner] if owner else []), doc, name]
+    prefix = STORAGE_KEY_PREFIX if kind is MediaKind.STORAGE else RECORDINGS_KEY_PREFIX
     return MediaTarget(
         customer=customer,
         token=token,
-        kind=MediaKind.STORAGE,
+        kind=kind,
         account_id=account,
         name=name,
-        key=_key(customer, STORAGE_KEY_PREFIX, *parts),
-        owner_id=owner,
-        doc_id=doc,
+        key=_key(customer, prefix, account, *folders, name),
+        call_id=call_id,
+        owner_id=owner_id,
+        doc_id=doc_id,
+        fields=fields,
     )
 
 
@@ -322,10 +333,15 @@ def _recording_period(fields: Mapping[str, str], now: float) -> tuple[str, str]:
         try:
             moment = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            moment = datetime.fromtimestamp(now, UTC)
+            return _month_of(now)
         if 2000 <= moment.year <= 2999:
             return f"{moment:%Y}", f"{moment:%m}"
-    moment = datetime.fromtimestamp(now, UTC)
+    return _month_of(now)
+
+
+def _month_of(seconds: float) -> tuple[str, str]:
+    """Year and month (UTC) of a Unix time, as a recording key spells them."""
+    moment = datetime.fromtimestamp(seconds, UTC)
     return f"{moment:%Y}", f"{moment:%m}"
 
 

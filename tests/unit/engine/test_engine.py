@@ -398,3 +398,20 @@ def test_a_concurrent_duplicate_of_a_stateful_first_request_is_a_replay(store, o
     assert outcomes[-1].replayed is True
     (record,) = store.records()
     assert record.state == {"entries": 1}
+
+
+@pytest.mark.parametrize("kind", ["step", "job"])
+def test_steps_and_jobs_take_lower_case_names_once_each(kind: str) -> None:
+    flow = Flow()
+    register = flow.step if kind == "step" else flow.job
+
+    def first(call: Any) -> Any:
+        return None
+
+    register()(first)
+    with pytest.raises(ValueError, match=f"{kind} 'first' is registered twice"):
+        register("first")(first)
+    with pytest.raises(ValueError, match=f"{kind} name 'Bad-Name'"):
+        register("Bad-Name")(first)
+    looked_up = flow.get("first") if kind == "step" else flow.job_function("first")
+    assert looked_up is first
