@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
+from pivotkit.local.commands import add_pivot_node_arguments, body_format_error
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
     DEPLOYED_SHAPE,
@@ -66,18 +67,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the pivot node's voice_url (token included)")
     where.add_argument("--customer", metavar="SLUG", help="call this customer in-process")
-    parser.add_argument(
-        "--method",
-        choices=("get", "post"),
-        default="get",
-        help="method of the first pivot node (default get)",
-    )
-    parser.add_argument(
-        "--body-format",
-        choices=("form", "json"),
-        default="form",
-        help="req_body_format of the first pivot node, for --method post (default form)",
-    )
+    add_pivot_node_arguments(parser)
     parser.add_argument(
         "--timeout-ms",
         type=int,
@@ -171,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
         user_ids=tuple(args.user_id),
         language=args.language,
     )
+    problem = body_format_error(args)
+    if problem is not None:
+        print(f"pivotkit call: {problem}", file=sys.stderr)
+        return 2
     if args.now is not None and args.url is not None:
         print(
             "pivotkit call: --now sets the clock of an in-process call: use --customer"
@@ -205,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"calling {voice_url.split('?', 1)[0]} ({label})", flush=True)
         transcript = simulate(
             transport,
-            PivotTarget(voice_url, args.method, args.body_format, args.timeout_ms),
+            PivotTarget(voice_url, args.method, args.body_format or "form", args.timeout_ms),
             caller,
             script,
             validator=validator,

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pivotkit.local.commands import add_pivot_node_arguments, body_format_error
 from pivotkit.local.events import (
     DEFAULT_REGION,
     DEFAULT_STAGE,
@@ -67,15 +68,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         " $PIVOTKIT_TOKENS, which serve, call and replay accept)",
     )
     kazoo = parser.add_argument_group("the pivot node and the gateway")
-    kazoo.add_argument(
-        "--method", choices=("get", "post"), default="get", help="the pivot node's method"
-    )
-    kazoo.add_argument(
-        "--body-format",
-        choices=("form", "json"),
-        default="form",
-        help="req_body_format of the pivot node (POST only)",
-    )
+    add_pivot_node_arguments(kazoo)
     kazoo.add_argument(
         "--shape",
         choices=("v2", "v1", "url"),
@@ -90,8 +83,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.body_format != "form" and args.method != "post":
-        print("pivotkit events: --body-format applies to --method post only", file=sys.stderr)
+    problem = body_format_error(args)
+    if problem is not None:
+        print(f"pivotkit events: {problem}", file=sys.stderr)
         return 2
     token = args.token or _local_token(args.customer)
     shape: EventShape = args.shape
@@ -135,7 +129,7 @@ def _first_event(args: argparse.Namespace, voice_url: str, shape: EventShape) ->
         _caller(args).kazoo_call(),
         voice_url,
         method=args.method,
-        req_body_format=args.body_format,
+        req_body_format=args.body_format or "form",
     )
     return lambda_event(request, shape, stage=args.stage)
 
@@ -155,7 +149,7 @@ def _event_after_digits(
         raise LookupError(f"--digits: {exc}") from None
     with local_runtime("memory", customer=args.customer) as runtime:
         recorder = EventRecorder(runtime, shape)
-        target = PivotTarget(voice_url, args.method, args.body_format)
+        target = PivotTarget(voice_url, args.method, args.body_format or "form")
         transcript = simulate(recorder, target, _caller(args), script)
     if len(recorder.recorded) < 2:
         raise LookupError(

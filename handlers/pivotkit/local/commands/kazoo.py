@@ -31,7 +31,12 @@ from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
-from pivotkit.local.commands import add_command, add_module_command
+from pivotkit.local.commands import (
+    add_command,
+    add_module_command,
+    add_pivot_node_arguments,
+    body_format_error,
+)
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -104,15 +109,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help=f"the customer's token (default ${TOKEN_ENV}, else the first one for the customer"
         " in $PIVOTKIT_TOKENS); deployed: read it from the customer's tokens secret",
     )
-    callflow.add_argument(
-        "--method",
-        choices=("get", "post"),
-        default="get",
-        help="how Kazoo sends the Pivot request (default get)",
-    )
-    callflow.add_argument(
-        "--body-format", choices=("form", "json"), help="req_body_format for --method post"
-    )
+    add_pivot_node_arguments(callflow)
     callflow.add_argument("--name", help="callflow name (default: pivotkit <customer>)")
     callflow.add_argument(
         "--crossbar",
@@ -199,8 +196,9 @@ def build_document(
     slug = customer.slug
     voice_url = voice_url_for(slug, args.url or environ.get("PIVOTKIT_PUBLIC_URL"))
     voice_url = with_token(voice_url, slug, args.token or environ.get(TOKEN_ENV), environ)
-    if args.body_format is not None and args.method != "post":
-        raise UsageError("--body-format applies to --method post only")
+    problem = body_format_error(args)
+    if problem is not None:
+        raise UsageError(problem)
     node = pivot(
         voice_url,
         method=args.method,
