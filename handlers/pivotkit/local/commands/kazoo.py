@@ -168,16 +168,38 @@ def run(args: argparse.Namespace) -> int:
         for problem in errors:
             fail(f"  {problem}")
         return 1
+    return print_or_send(document, target, send_callflow, secrets, fail)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a Crossbar command did: a line per document sent, and Crossbar's answer."""
+
+    summaries: list[str]
+    answer: Any
+
+
+def print_or_send(
+    documents: Any,
+    target: CrossbarTarget | None,
+    send: Callable[[CrossbarTarget, Any], Sent],
+    secrets: Sequence[str],
+    fail: Callable[[str], None],
+) -> int:
+    """The end of a Crossbar command: without --crossbar the documents as built (their
+    token included: it is what Crossbar stores); with it, what ``send`` did on stderr and
+    Crossbar's answer, redacted. Exit status 1 when Crossbar could not take them."""
     if target is None:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(documents, indent=2))
         return 0
     try:
-        answer, summary = send_callflow(target, document)
+        sent = send(target, documents)
     except CrossbarError as error:
         fail(str(error))
         return 1
-    print(summary, file=sys.stderr)
-    print(redact(json.dumps(answer, indent=2), secrets))
+    for summary in sent.summaries:
+        print(summary, file=sys.stderr)
+    print(redact(json.dumps(sent.answer, indent=2), secrets))
     return 0
 
 
@@ -319,7 +341,7 @@ class CrossbarError(Exception):
     """Crossbar could not take the callflow (said on stderr, redacted; exit status 1)."""
 
 
-def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[Any, str]:
+def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> Sent:
     """Update the callflow already holding one of the numbers, else create one.
 
     Returns Crossbar's answer and a line saying what was done. Refuses to guess when the
@@ -331,7 +353,7 @@ def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[
     if not holders:
         answer = crossbar_request(target, "PUT", target.callflows_url, document)
         created = _data(answer).get("id", "?")
-        return answer, f"created callflow {created} for {', '.join(numbers)}"
+        return Sent([f"created callflow {created} for {', '.join(numbers)}"], answer)
     if len(holders) > 1:
         ids = ", ".join(f"{cf.get('id')} ({cf.get('name', '')})" for cf in holders)
         raise CrossbarError(
@@ -360,7 +382,7 @@ def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[
     dropped = [n for n in existing.get("numbers") or () if n not in numbers]
     if dropped:
         summary += f" (no longer routes {', '.join(dropped)})"
-    return answer, summary
+    return Sent([summary], answer)
 
 
 def list_callflows(target: CrossbarTarget) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlunsplit
@@ -30,11 +29,12 @@ from pivotkit.local.commands.kazoo import (
     TOKEN_ENV,
     CrossbarError,
     CrossbarTarget,
+    Sent,
     UsageError,
     crossbar_request,
     crossbar_target,
     load_customer,
-    redact,
+    print_or_send,
     redacting_stderr,
     url_under_route,
     with_token,
@@ -128,18 +128,7 @@ def run(args: argparse.Namespace) -> int:
     except StageError as error:
         fail(f"pivotkit kazoo webhook: {error}")
         return 1
-    if target is None:
-        print(json.dumps(documents, indent=2))
-        return 0
-    try:
-        answers = send_webhooks(target, documents)
-    except CrossbarError as error:
-        fail(str(error))
-        return 1
-    for summary, _ in answers:
-        print(summary, file=sys.stderr)
-    print(redact(json.dumps([answer for _, answer in answers], indent=2), secrets))
-    return 0
+    return print_or_send(documents, target, send_webhooks, secrets, fail)
 
 
 class StageError(Exception):
@@ -261,30 +250,33 @@ def _custom_data(pairs: Sequence[str]) -> dict[str, str]:
     return data
 
 
-def send_webhooks(
-    target: CrossbarTarget, documents: Sequence[Mapping[str, Any]]
-) -> list[tuple[str, Any]]:
-    """Create each webhook, or update the account's webhook of the same name."""
+def send_webhooks(target: CrossbarTarget, documents: Sequence[Mapping[str, Any]]) -> Sent:
+    """Create each webhook, or update the account's webhook of the same name (Crossbar's
+    answers, one per webhook)."""
     url = target.callflows_url.removesuffix("/callflows") + "/webhooks"
     listing = crossbar_request(target, "GET", url)
     existing = listing.get("data") if isinstance(listing, dict) else None
     if not isinstance(existing, list):
         raise CrossbarError(f"{url} did not answer a list of webhooks")
     by_name = {w.get("name"): w for w in existing if isinstance(w, dict)}
-    done: list[tuple[str, Any]] = []
+    summaries: list[str] = []
+    answers: list[Any] = []
     for document in documents:
         data = document["data"]
         known = by_name.get(data["name"])
         if known is None:
             answer = crossbar_request(target, "PUT", url, document)
-            done.append((f"created webhook {_id(answer)} ({data['hook']})", answer))
-            continue
-        hook_id = str(known.get("id", ""))
-        if not hook_id.isalnum():
-            raise CrossbarError(f"Crossbar listed a webhook id that is not an id: {hook_id!r:.40}")
-        answer = crossbar_request(target, "POST", f"{url}/{hook_id}", document)
-        done.append((f"updated webhook {hook_id} ({data['hook']})", answer))
-    return done
+            summaries.append(f"created webhook {_id(answer)} ({data['hook']})")
+        else:
+            hook_id = str(known.get("id", ""))
+            if not hook_id.isalnum():
+                raise CrossbarError(
+                    f"Crossbar listed a webhook id that is not an id: {hook_id!r:.40}"
+                )
+            answer = crossbar_request(target, "POST", f"{url}/{hook_id}", document)
+            summaries.append(f"updated webhook {hook_id} ({data['hook']})")
+        answers.append(answer)
+    return Sent(summaries, answers)
 
 
 def _id(answer: Any) -> str:
