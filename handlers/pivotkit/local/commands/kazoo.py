@@ -57,7 +57,7 @@ _QUERY_TOKEN = re.compile(r"([?&]token=)[^&#\s\"']+")
 _AUTH_TOKEN_FIELD = re.compile(r'("auth_token"\s*:\s*)"[^"]*"')
 
 
-DESCRIPTION = """\
+CALLFLOW_DESCRIPTION = """\
 Print the callflow document Crossbar stores for a customer's Pivot endpoint: the numbers
 that route to it and a pivot node whose voice_url is the endpoint with the customer's token,
 req_format "kazoo", and the customer's own req_timeout_ms and "_" fallback (its fallback
@@ -89,7 +89,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         actions,
         "callflow",
         help="print (or create with Crossbar) a callflow whose pivot node calls the endpoint",
-        description=DESCRIPTION,
+        description=CALLFLOW_DESCRIPTION,
     )
     callflow.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     callflow.add_argument(
