@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
@@ -245,10 +245,12 @@ def first_fallback(customer: Customer) -> Node:
 
 def url_under_route(
     url: str | None, route: str, *, missing: str, foreign: tuple[str, ...], mismatch: str
-) -> SplitResult:
-    """``--url`` split, its path ending in ``route``: a base URL gets ``route`` appended, a
-    URL already ending in it stays; one under any ``foreign`` route is refused as not
-    ``mismatch``, an absent one with ``missing``."""
+) -> str:
+    """``--url`` with its path ending in ``route`` and no fragment: a base URL gets ``route``
+    appended, a URL already ending in it stays; one under any ``foreign`` route is refused as
+    not ``mismatch``, an absent one with ``missing``. Kazoo checks a webhook uri as it checks
+    a voice_url, so both follow the builder's rule (scheme, Kazoo's host blacklist, no
+    userinfo), said about --url."""
     if not url:
         raise UsageError(missing)
     parts = urlsplit(url)
@@ -259,12 +261,12 @@ def url_under_route(
         if any(other in f"{path}/" for other in foreign):
             raise UsageError(f"--url {url!r} is not {mismatch} (…{route})")
         path += route
-    return parts._replace(path=path)
+    return check_http_url("--url", urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
 
 
 def voice_url_for(customer: str, url: str | None) -> str:
     """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
-    parts = url_under_route(
+    return url_under_route(
         url,
         f"/pivot/{customer}",
         missing="no endpoint URL: pass --url (the stack's ApiUrl output) or set"
@@ -272,9 +274,6 @@ def voice_url_for(customer: str, url: str | None) -> str:
         foreign=("/pivot/",),
         mismatch=f"{customer}'s endpoint",
     )
-    voice_url = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-    # The builder's rule (scheme, Kazoo's host blacklist, no userinfo), said about --url.
-    return check_http_url("--url", voice_url)
 
 
 def with_token(url: str, customer: str, token: str | None, environ: Mapping[str, str]) -> str:
