@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import argparse
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pivotkit.request import ACCOUNT_ID_PATTERN
+
+if TYPE_CHECKING:
+    from pivotkit.local.simulator import Caller
 
 
 def add_command(subparsers: Any, name: str, *, help: str, description: str) -> Any:
@@ -57,3 +62,56 @@ def body_format_error(args: argparse.Namespace) -> str | None:
     if args.body_format is not None and args.method != "post":
         return "--body-format applies to --method post only"
     return None
+
+
+def add_caller_arguments(parser: Any) -> None:  # a parser or an argument group
+    """Who calls, as the first Pivot request describes them (call, events); ``caller_of``
+    makes the simulator's ``Caller`` of them."""
+    # Imported here: only the commands that make a call need the simulator.
+    from pivotkit.local.simulator import DEFAULT_ACCOUNT_ID, Caller
+
+    parser.add_argument(
+        "--caller-number", default=Caller.number, help=f"Caller-ID-Number (default {Caller.number})"
+    )
+    parser.add_argument(
+        "--caller-name", default=Caller.name, help=f"Caller-ID-Name (default {Caller.name!r})"
+    )
+    parser.add_argument(
+        "--dialled",
+        default=Caller.dialled,
+        help=f"the number dialled, Request and To (default {Caller.dialled})",
+    )
+    parser.add_argument(
+        "--account-id",
+        type=_account_id,
+        default=DEFAULT_ACCOUNT_ID,
+        help=f"Kazoo Account-ID, 32 hex characters (default {DEFAULT_ACCOUNT_ID})",
+    )
+    parser.add_argument("--call-id", help="Call-ID (default: a new random one)")
+    parser.add_argument(
+        "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
+    )
+    parser.add_argument(
+        "--language", default=Caller.language, help=f"Language (default {Caller.language})"
+    )
+
+
+def caller_of(args: argparse.Namespace) -> Caller:
+    """The caller ``add_caller_arguments``' options describe."""
+    from pivotkit.local.simulator import Caller
+
+    return Caller(
+        number=args.caller_number,
+        name=args.caller_name,
+        dialled=args.dialled,
+        account_id=args.account_id,
+        call_id=args.call_id,
+        user_ids=tuple(args.user_id),
+        language=args.language,
+    )
+
+
+def _account_id(text: str) -> str:
+    if not ACCOUNT_ID_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError("a Kazoo account id is 32 lower-case hex digits")
+    return text

@@ -30,7 +30,12 @@ from pathlib import Path
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
-from pivotkit.local.commands import add_pivot_node_arguments, body_format_error
+from pivotkit.local.commands import (
+    add_caller_arguments,
+    add_pivot_node_arguments,
+    body_format_error,
+    caller_of,
+)
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
     DEPLOYED_SHAPE,
@@ -41,9 +46,7 @@ from pivotkit.local.event_recorder import (
 from pivotkit.local.events import endpoint_url
 from pivotkit.local.runtime import add_stage_argument, kazoo_validator, local_runtime
 from pivotkit.local.simulator import (
-    DEFAULT_ACCOUNT_ID,
     DEFAULT_TIMEOUT_MS,
-    Caller,
     HttpTransport,
     InProcessTransport,
     Limits,
@@ -75,25 +78,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="req_timeout_ms of the first pivot node (at most 5000)",
     )
     caller = parser.add_argument_group("caller")
-    caller.add_argument(
-        "--caller-number", default=Caller.number, help=f"Caller-ID-Number (default {Caller.number})"
-    )
-    caller.add_argument(
-        "--caller-name", default=Caller.name, help=f"Caller-ID-Name (default {Caller.name!r})"
-    )
-    caller.add_argument("--dialled", default=Caller.dialled, help="Request/To number")
-    caller.add_argument(
-        "--account-id",
-        default=DEFAULT_ACCOUNT_ID,
-        help=f"Kazoo Account-ID, 32 hex characters (default {DEFAULT_ACCOUNT_ID})",
-    )
-    caller.add_argument("--call-id", help="Call-ID (default: a new random one)")
-    caller.add_argument(
-        "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
-    )
-    caller.add_argument(
-        "--language", default=Caller.language, help=f"Language (default {Caller.language})"
-    )
+    add_caller_arguments(caller)
     caller.add_argument(
         "--now",
         type=now_argument,
@@ -152,15 +137,6 @@ def run(args: argparse.Namespace) -> int:
     except ScriptError as exc:
         print(f"pivotkit call: {exc}", file=sys.stderr)
         return 2
-    caller = Caller(
-        number=args.caller_number,
-        name=args.caller_name,
-        dialled=args.dialled,
-        account_id=args.account_id,
-        call_id=args.call_id,
-        user_ids=tuple(args.user_id),
-        language=args.language,
-    )
     problem = body_format_error(args)
     if problem is not None:
         print(f"pivotkit call: {problem}", file=sys.stderr)
@@ -200,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         transcript = simulate(
             transport,
             PivotTarget(voice_url, args.method, args.body_format or "form", args.timeout_ms),
-            caller,
+            caller_of(args),
             script,
             validator=validator,
             validation_label=label,
