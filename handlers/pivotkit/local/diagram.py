@@ -15,19 +15,18 @@ from pivotkit.local.transcript import Event, EventKind, Transcript
 
 MAX_LABEL = 60
 
+# Each Mermaid node shape (its opening and closing) and the events drawn in it.
+_DRAWN_AS: dict[tuple[str, str], tuple[EventKind, ...]] = {
+    ('[/"', '"/]'): ("request", "answer"),  # parallelogram
+    ('["', '"]'): ("say", "play", "variables", "action"),  # rectangle
+    ('{{"', '"}}'): ("collect",),  # hexagon
+    ('{"', '"}'): ("branch",),  # diamond
+    ('[["', '"]]'): ("bridge",),  # subroutine
+    ('>"', '"]'): ("fallback", "failure"),  # flag
+    ('(["', '"])'): ("end",),  # stadium
+}
 _SHAPES: dict[EventKind, tuple[str, str]] = {
-    "request": ('[/"', '"/]'),
-    "answer": ('[/"', '"/]'),
-    "say": ('["', '"]'),
-    "play": ('["', '"]'),
-    "collect": ('{{"', '"}}'),
-    "branch": ('{"', '"}'),
-    "bridge": ('[["', '"]]'),
-    "variables": ('["', '"]'),
-    "action": ('["', '"]'),
-    "fallback": ('>"', '"]'),
-    "failure": ('>"', '"]'),
-    "end": ('(["', '"])'),
+    kind: shape for shape, kinds in _DRAWN_AS.items() for kind in kinds
 }
 # "end" is a Mermaid keyword, so class names must not be the event kinds themselves.
 _CLASS_OF: dict[EventKind, str] = {

@@ -553,25 +553,27 @@ class Simulation:
         return key
 
     def _check_cid(self, module: str, data: Mapping[str, Any]) -> str:
-        key = self.script.next_branch(module)
-        how = "scripted"
-        if key is None:
-            regex = str(data.get("regex") or ".*")
-            number = self.call.caller_id_number
-            try:
-                matched = re.search(regex, number) is not None
-            except re.error:
-                matched = False
-            key = "match" if matched else "nomatch"
-            how = f"{number} against /{regex}/"
-        self.transcript.add("branch", f"check_cid -> {key} ({how})", module, key=key)
-        return key
+        return self._branch(module, lambda: self._cid_match(data))
+
+    def _cid_match(self, data: Mapping[str, Any]) -> tuple[str, str]:
+        regex = str(data.get("regex") or ".*")
+        number = self.call.caller_id_number
+        try:
+            matched = re.search(regex, number) is not None
+        except re.error:
+            matched = False
+        return "match" if matched else "nomatch", f"{number} against /{regex}/"
 
     def _default_branch(self, module: str, data: Mapping[str, Any]) -> str:
+        return self._branch(module, lambda: (DEFAULT_BRANCHES[module], "default"))
+
+    def _branch(self, module: str, unscripted: Callable[[], tuple[str, str]]) -> str:
+        """The key the script chooses for ``module``, else the (key, how) ``unscripted``
+        works out, told in the transcript with how it was chosen."""
         key = self.script.next_branch(module)
         how = "scripted"
         if key is None:
-            key, how = DEFAULT_BRANCHES[module], "default"
+            key, how = unscripted()
         self.transcript.add("branch", f"{module} -> {key} ({how})", module, key=key)
         return key
 

@@ -77,6 +77,33 @@ def test_a_mistyped_customer_gets_the_closest_names(capsys: pytest.CaptureFixtur
     assert listed == sorted(listed)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["call", "--customer", "acme"],
+        ["events", "--customer", "acme"],
+        [
+            "kazoo",
+            "callflow",
+            "--customer",
+            "acme",
+            "--numbers",
+            "5551234",
+            "--url",
+            "https://x.example",
+            "--token",
+            "t",
+        ],
+    ],
+    ids=lambda command: " ".join(command[:2]),
+)
+def test_every_command_refuses_a_body_format_for_a_get_pivot_node(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main([*command, "--body-format", "form"]) == 2
+    assert "--body-format applies to --method post only" in capsys.readouterr().err
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

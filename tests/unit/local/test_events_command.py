@@ -41,7 +41,7 @@ def test_default_is_the_deployed_http_api_with_the_local_token(
     http = from_lambda_event(event)
     decoded = decode_pivot_request(http)
     assert decoded.caller_id_number == "+14155550123"
-    assert decoded.call_id.endswith("@10.0.0.5")
+    assert decoded.call_id.endswith("@pivotkit.local")  # the simulator's, as call --save-events
     assert decoded.collections == {}
     assert query_params(http)["token"] == "local-acme"
 

@@ -31,6 +31,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def test_the_callflow_action_describes_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["kazoo", "callflow", "--help"])
+    assert "Print the callflow document Crossbar stores" in capsys.readouterr().out
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     status = main(["kazoo", "callflow", *args])
     captured = capsys.readouterr()

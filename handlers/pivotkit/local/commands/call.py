@@ -30,6 +30,12 @@ from pathlib import Path
 
 from pivotkit.config import ConfigError
 from pivotkit.local.clock import NOW_HELP, LocalClock, now_argument
+from pivotkit.local.commands import (
+    add_caller_arguments,
+    add_pivot_node_arguments,
+    body_format_error,
+    caller_of,
+)
 from pivotkit.local.diagram import markdown, mermaid
 from pivotkit.local.event_recorder import (
     DEPLOYED_SHAPE,
@@ -40,9 +46,7 @@ from pivotkit.local.event_recorder import (
 from pivotkit.local.events import endpoint_url
 from pivotkit.local.runtime import add_stage_argument, kazoo_validator, local_runtime
 from pivotkit.local.simulator import (
-    DEFAULT_ACCOUNT_ID,
     DEFAULT_TIMEOUT_MS,
-    Caller,
     HttpTransport,
     InProcessTransport,
     Limits,
@@ -66,18 +70,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the pivot node's voice_url (token included)")
     where.add_argument("--customer", metavar="SLUG", help="call this customer in-process")
-    parser.add_argument(
-        "--method",
-        choices=("get", "post"),
-        default="get",
-        help="method of the first pivot node (default get)",
-    )
-    parser.add_argument(
-        "--body-format",
-        choices=("form", "json"),
-        default="form",
-        help="req_body_format of the first pivot node, for --method post (default form)",
-    )
+    add_pivot_node_arguments(parser)
     parser.add_argument(
         "--timeout-ms",
         type=int,
@@ -85,25 +78,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="req_timeout_ms of the first pivot node (at most 5000)",
     )
     caller = parser.add_argument_group("caller")
-    caller.add_argument(
-        "--caller-number", default=Caller.number, help=f"Caller-ID-Number (default {Caller.number})"
-    )
-    caller.add_argument(
-        "--caller-name", default=Caller.name, help=f"Caller-ID-Name (default {Caller.name!r})"
-    )
-    caller.add_argument("--dialled", default=Caller.dialled, help="Request/To number")
-    caller.add_argument(
-        "--account-id",
-        default=DEFAULT_ACCOUNT_ID,
-        help=f"Kazoo Account-ID, 32 hex characters (default {DEFAULT_ACCOUNT_ID})",
-    )
-    caller.add_argument("--call-id", help="Call-ID (default: a new random one)")
-    caller.add_argument(
-        "--user-id", action="append", default=[], help="owner of the calling device (repeatable)"
-    )
-    caller.add_argument(
-        "--language", default=Caller.language, help=f"Language (default {Caller.language})"
-    )
+    add_caller_arguments(caller)
     caller.add_argument(
         "--now",
         type=now_argument,
@@ -162,15 +137,10 @@ def run(args: argparse.Namespace) -> int:
     except ScriptError as exc:
         print(f"pivotkit call: {exc}", file=sys.stderr)
         return 2
-    caller = Caller(
-        number=args.caller_number,
-        name=args.caller_name,
-        dialled=args.dialled,
-        account_id=args.account_id,
-        call_id=args.call_id,
-        user_ids=tuple(args.user_id),
-        language=args.language,
-    )
+    problem = body_format_error(args)
+    if problem is not None:
+        print(f"pivotkit call: {problem}", file=sys.stderr)
+        return 2
     if args.now is not None and args.url is not None:
         print(
             "pivotkit call: --now sets the clock of an in-process call: use --customer"
@@ -205,8 +175,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"calling {voice_url.split('?', 1)[0]} ({label})", flush=True)
         transcript = simulate(
             transport,
-            PivotTarget(voice_url, args.method, args.body_format, args.timeout_ms),
-            caller,
+            PivotTarget(voice_url, args.method, args.body_format or "form", args.timeout_ms),
+            caller_of(args),
             script,
             validator=validator,
             validation_label=label,

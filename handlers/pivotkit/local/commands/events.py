@@ -17,10 +17,15 @@ import json
 import os
 import re
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
+from pivotkit.local.commands import (
+    add_caller_arguments,
+    add_pivot_node_arguments,
+    body_format_error,
+    caller_of,
+)
 from pivotkit.local.events import (
     DEFAULT_REGION,
     DEFAULT_STAGE,
@@ -30,9 +35,7 @@ from pivotkit.local.events import (
 )
 from pivotkit.local.kazoo_encoding import pivot_http_request
 from pivotkit.local.tokens import local_token
-from pivotkit.request import ACCOUNT_ID_PATTERN
 
-DEFAULT_ACCOUNT_ID = "3a1f0e2d4c5b6a7980f1e2d3c4b5a697"
 _CUSTOMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 
@@ -46,36 +49,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         help='what the caller pressed, one entry per prompt, e.g. "1234#,2": the event is'
         " the request after the last entry (the call is walked in-process)",
     )
-    parser.add_argument("--caller-number", default="+14155550123", help="Caller-ID-Number")
-    parser.add_argument("--dialled", default="+14155550199", help="the number dialled (Request)")
-    parser.add_argument(
-        "--user-id",
-        action="append",
-        default=[],
-        help="owner of the calling device, for a call from a desk phone (repeatable)",
-    )
-    parser.add_argument("--call-id", help="Call-ID (default: a new random one)")
-    parser.add_argument(
-        "--account-id",
-        type=_account_id,
-        default=DEFAULT_ACCOUNT_ID,
-        help=f"Kazoo Account-ID (default: {DEFAULT_ACCOUNT_ID})",
-    )
+    add_caller_arguments(parser)
     parser.add_argument(
         "--token",
         help="the customer's token (default: its local one, local-<slug> or the first in"
         " $PIVOTKIT_TOKENS, which serve, call and replay accept)",
     )
     kazoo = parser.add_argument_group("the pivot node and the gateway")
-    kazoo.add_argument(
-        "--method", choices=("get", "post"), default="get", help="the pivot node's method"
-    )
-    kazoo.add_argument(
-        "--body-format",
-        choices=("form", "json"),
-        default="form",
-        help="req_body_format of the pivot node (POST only)",
-    )
+    add_pivot_node_arguments(kazoo)
     kazoo.add_argument(
         "--shape",
         choices=("v2", "v1", "url"),
@@ -90,8 +71,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.body_format != "form" and args.method != "post":
-        print("pivotkit events: --body-format applies to --method post only", file=sys.stderr)
+    problem = body_format_error(args)
+    if problem is not None:
+        print(f"pivotkit events: {problem}", file=sys.stderr)
         return 2
     token = args.token or _local_token(args.customer)
     shape: EventShape = args.shape
@@ -118,24 +100,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _caller(args: argparse.Namespace) -> Any:
-    from pivotkit.local.simulator import Caller
-
-    return Caller(
-        number=args.caller_number,
-        dialled=args.dialled,
-        account_id=args.account_id,
-        call_id=args.call_id or f"{uuid.uuid4().hex}@10.0.0.5",
-        user_ids=tuple(args.user_id),
-    )
-
-
 def _first_event(args: argparse.Namespace, voice_url: str, shape: EventShape) -> dict[str, Any]:
     request = pivot_http_request(
-        _caller(args).kazoo_call(),
+        caller_of(args).kazoo_call(),
         voice_url,
         method=args.method,
-        req_body_format=args.body_format,
+        req_body_format=args.body_format or "form",
     )
     return lambda_event(request, shape, stage=args.stage)
 
@@ -155,8 +125,8 @@ def _event_after_digits(
         raise LookupError(f"--digits: {exc}") from None
     with local_runtime("memory", customer=args.customer) as runtime:
         recorder = EventRecorder(runtime, shape)
-        target = PivotTarget(voice_url, args.method, args.body_format)
-        transcript = simulate(recorder, target, _caller(args), script)
+        target = PivotTarget(voice_url, args.method, args.body_format or "form")
+        transcript = simulate(recorder, target, caller_of(args), script)
     if len(recorder.recorded) < 2:
         raise LookupError(
             f"the call made no request after the digits ({transcript.reason});"
@@ -179,10 +149,4 @@ def _local_token(customer: str) -> str:
 def _customer(text: str) -> str:
     if not _CUSTOMER.fullmatch(text):
         raise argparse.ArgumentTypeError("a customer slug is letters, digits, '-' and '_'")
-    return text
-
-
-def _account_id(text: str) -> str:
-    if not ACCOUNT_ID_PATTERN.fullmatch(text):
-        raise argparse.ArgumentTypeError("a Kazoo account id is 32 lower-case hex digits")
     return text

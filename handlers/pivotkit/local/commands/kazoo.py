@@ -25,13 +25,18 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pivotkit.callflow import Node, pivot, tts
 from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, StaticTokens
 from pivotkit.errors import CallflowError
-from pivotkit.local.commands import add_command, add_module_command
+from pivotkit.local.commands import (
+    add_command,
+    add_module_command,
+    add_pivot_node_arguments,
+    body_format_error,
+)
 from pivotkit.local.runtime import UnknownCustomer, find_customers
 from pivotkit.local.schemas import NOT_FOUND, load_schema_sets, validate_callflow
 from pivotkit.request import ACCOUNT_ID_PATTERN
@@ -52,7 +57,7 @@ _QUERY_TOKEN = re.compile(r"([?&]token=)[^&#\s\"']+")
 _AUTH_TOKEN_FIELD = re.compile(r'("auth_token"\s*:\s*)"[^"]*"')
 
 
-DESCRIPTION = """\
+CALLFLOW_DESCRIPTION = """\
 Print the callflow document Crossbar stores for a customer's Pivot endpoint: the numbers
 that route to it and a pivot node whose voice_url is the endpoint with the customer's token,
 req_format "kazoo", and the customer's own req_timeout_ms and "_" fallback (its fallback
@@ -84,7 +89,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         actions,
         "callflow",
         help="print (or create with Crossbar) a callflow whose pivot node calls the endpoint",
-        description=DESCRIPTION,
+        description=CALLFLOW_DESCRIPTION,
     )
     callflow.add_argument("--customer", required=True, help="customer slug, e.g. acme")
     callflow.add_argument(
@@ -104,15 +109,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help=f"the customer's token (default ${TOKEN_ENV}, else the first one for the customer"
         " in $PIVOTKIT_TOKENS); deployed: read it from the customer's tokens secret",
     )
-    callflow.add_argument(
-        "--method",
-        choices=("get", "post"),
-        default="get",
-        help="how Kazoo sends the Pivot request (default get)",
-    )
-    callflow.add_argument(
-        "--body-format", choices=("form", "json"), help="req_body_format for --method post"
-    )
+    add_pivot_node_arguments(callflow)
     callflow.add_argument("--name", help="callflow name (default: pivotkit <customer>)")
     callflow.add_argument(
         "--crossbar",
@@ -171,16 +168,38 @@ def run(args: argparse.Namespace) -> int:
         for problem in errors:
             fail(f"  {problem}")
         return 1
+    return print_or_send(document, target, send_callflow, secrets, fail)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a Crossbar command did: a line per document sent, and Crossbar's answer."""
+
+    summaries: list[str]
+    answer: Any
+
+
+def print_or_send(
+    documents: Any,
+    target: CrossbarTarget | None,
+    send: Callable[[CrossbarTarget, Any], Sent],
+    secrets: Sequence[str],
+    fail: Callable[[str], None],
+) -> int:
+    """The end of a Crossbar command: without --crossbar the documents as built (their
+    token included: it is what Crossbar stores); with it, what ``send`` did on stderr and
+    Crossbar's answer, redacted. Exit status 1 when Crossbar could not take them."""
     if target is None:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(documents, indent=2))
         return 0
     try:
-        answer, summary = send_callflow(target, document)
+        sent = send(target, documents)
     except CrossbarError as error:
         fail(str(error))
         return 1
-    print(summary, file=sys.stderr)
-    print(redact(json.dumps(answer, indent=2), secrets))
+    for summary in sent.summaries:
+        print(summary, file=sys.stderr)
+    print(redact(json.dumps(sent.answer, indent=2), secrets))
     return 0
 
 
@@ -199,8 +218,9 @@ def build_document(
     slug = customer.slug
     voice_url = voice_url_for(slug, args.url or environ.get("PIVOTKIT_PUBLIC_URL"))
     voice_url = with_token(voice_url, slug, args.token or environ.get(TOKEN_ENV), environ)
-    if args.body_format is not None and args.method != "post":
-        raise UsageError("--body-format applies to --method post only")
+    problem = body_format_error(args)
+    if problem is not None:
+        raise UsageError(problem)
     node = pivot(
         voice_url,
         method=args.method,
@@ -225,10 +245,12 @@ def first_fallback(customer: Customer) -> Node:
 
 def url_under_route(
     url: str | None, route: str, *, missing: str, foreign: tuple[str, ...], mismatch: str
-) -> SplitResult:
-    """``--url`` split, its path ending in ``route``: a base URL gets ``route`` appended, a
-    URL already ending in it stays; one under any ``foreign`` route is refused as not
-    ``mismatch``, an absent one with ``missing``."""
+) -> str:
+    """``--url`` with its path ending in ``route`` and no fragment: a base URL gets ``route``
+    appended, a URL already ending in it stays; one under any ``foreign`` route is refused as
+    not ``mismatch``, an absent one with ``missing``. Kazoo checks a webhook uri as it checks
+    a voice_url, so both follow the builder's rule (scheme, Kazoo's host blacklist, no
+    userinfo), said about --url."""
     if not url:
         raise UsageError(missing)
     parts = urlsplit(url)
@@ -239,12 +261,12 @@ def url_under_route(
         if any(other in f"{path}/" for other in foreign):
             raise UsageError(f"--url {url!r} is not {mismatch} (…{route})")
         path += route
-    return parts._replace(path=path)
+    return check_http_url("--url", urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
 
 
 def voice_url_for(customer: str, url: str | None) -> str:
     """``https://host`` -> ``https://host/pivot/<customer>``; a full voice_url stays as is."""
-    parts = url_under_route(
+    return url_under_route(
         url,
         f"/pivot/{customer}",
         missing="no endpoint URL: pass --url (the stack's ApiUrl output) or set"
@@ -252,9 +274,6 @@ def voice_url_for(customer: str, url: str | None) -> str:
         foreign=("/pivot/",),
         mismatch=f"{customer}'s endpoint",
     )
-    voice_url = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-    # The builder's rule (scheme, Kazoo's host blacklist, no userinfo), said about --url.
-    return check_http_url("--url", voice_url)
 
 
 def with_token(url: str, customer: str, token: str | None, environ: Mapping[str, str]) -> str:
@@ -321,7 +340,7 @@ class CrossbarError(Exception):
     """Crossbar could not take the callflow (said on stderr, redacted; exit status 1)."""
 
 
-def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[Any, str]:
+def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> Sent:
     """Update the callflow already holding one of the numbers, else create one.
 
     Returns Crossbar's answer and a line saying what was done. Refuses to guess when the
@@ -333,7 +352,7 @@ def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[
     if not holders:
         answer = crossbar_request(target, "PUT", target.callflows_url, document)
         created = _data(answer).get("id", "?")
-        return answer, f"created callflow {created} for {', '.join(numbers)}"
+        return Sent([f"created callflow {created} for {', '.join(numbers)}"], answer)
     if len(holders) > 1:
         ids = ", ".join(f"{cf.get('id')} ({cf.get('name', '')})" for cf in holders)
         raise CrossbarError(
@@ -362,7 +381,7 @@ def send_callflow(target: CrossbarTarget, document: Mapping[str, Any]) -> tuple[
     dropped = [n for n in existing.get("numbers") or () if n not in numbers]
     if dropped:
         summary += f" (no longer routes {', '.join(dropped)})"
-    return answer, summary
+    return Sent([summary], answer)
 
 
 def list_callflows(target: CrossbarTarget) -> list[dict[str, Any]]:

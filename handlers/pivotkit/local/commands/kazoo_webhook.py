@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from pivotkit.call_events import CALL_EVENT_KINDS, CHANNEL_ANSWER, CHANNEL_CREATE, CHANNEL_DESTROY
-from pivotkit.callflow.types import check_http_url
 from pivotkit.customers import Customer, derive_credentials
 from pivotkit.errors import CallflowError
 from pivotkit.local.commands.kazoo import (
@@ -30,11 +27,12 @@ from pivotkit.local.commands.kazoo import (
     TOKEN_ENV,
     CrossbarError,
     CrossbarTarget,
+    Sent,
     UsageError,
     crossbar_request,
     crossbar_target,
     load_customer,
-    redact,
+    print_or_send,
     redacting_stderr,
     url_under_route,
     with_token,
@@ -128,18 +126,7 @@ def run(args: argparse.Namespace) -> int:
     except StageError as error:
         fail(f"pivotkit kazoo webhook: {error}")
         return 1
-    if target is None:
-        print(json.dumps(documents, indent=2))
-        return 0
-    try:
-        answers = send_webhooks(target, documents)
-    except CrossbarError as error:
-        fail(str(error))
-        return 1
-    for summary, _ in answers:
-        print(summary, file=sys.stderr)
-    print(redact(json.dumps([answer for _, answer in answers], indent=2), secrets))
-    return 0
+    return print_or_send(documents, target, send_webhooks, secrets, fail)
 
 
 class StageError(Exception):
@@ -219,7 +206,7 @@ def webhook_name(slug: str, event: str) -> str:
 
 def hooks_url_for(slug: str, url: str | None) -> str:
     """``https://host`` -> ``https://host/hooks/<slug>``; a full hooks URL stays as is."""
-    parts = url_under_route(
+    return url_under_route(
         url,
         f"{WEBHOOK_ROUTE}{slug}",
         missing="no endpoint URL: pass --url (the customer's Function URL), --stage, or set"
@@ -227,10 +214,6 @@ def hooks_url_for(slug: str, url: str | None) -> str:
         foreign=(WEBHOOK_ROUTE, "/pivot/"),
         mismatch=f"{slug}'s base or hooks URL",
     )
-    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))
-    hooks_url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-    # Kazoo checks a webhook uri as it checks a voice_url (no localhost, no userinfo).
-    return check_http_url("--url", hooks_url)
 
 
 def parse_events(text: str) -> list[str]:
@@ -261,30 +244,33 @@ def _custom_data(pairs: Sequence[str]) -> dict[str, str]:
     return data
 
 
-def send_webhooks(
-    target: CrossbarTarget, documents: Sequence[Mapping[str, Any]]
-) -> list[tuple[str, Any]]:
-    """Create each webhook, or update the account's webhook of the same name."""
+def send_webhooks(target: CrossbarTarget, documents: Sequence[Mapping[str, Any]]) -> Sent:
+    """Create each webhook, or update the account's webhook of the same name (Crossbar's
+    answers, one per webhook)."""
     url = target.callflows_url.removesuffix("/callflows") + "/webhooks"
     listing = crossbar_request(target, "GET", url)
     existing = listing.get("data") if isinstance(listing, dict) else None
     if not isinstance(existing, list):
         raise CrossbarError(f"{url} did not answer a list of webhooks")
     by_name = {w.get("name"): w for w in existing if isinstance(w, dict)}
-    done: list[tuple[str, Any]] = []
+    summaries: list[str] = []
+    answers: list[Any] = []
     for document in documents:
         data = document["data"]
         known = by_name.get(data["name"])
         if known is None:
             answer = crossbar_request(target, "PUT", url, document)
-            done.append((f"created webhook {_id(answer)} ({data['hook']})", answer))
-            continue
-        hook_id = str(known.get("id", ""))
-        if not hook_id.isalnum():
-            raise CrossbarError(f"Crossbar listed a webhook id that is not an id: {hook_id!r:.40}")
-        answer = crossbar_request(target, "POST", f"{url}/{hook_id}", document)
-        done.append((f"updated webhook {hook_id} ({data['hook']})", answer))
-    return done
+            summaries.append(f"created webhook {_id(answer)} ({data['hook']})")
+        else:
+            hook_id = str(known.get("id", ""))
+            if not hook_id.isalnum():
+                raise CrossbarError(
+                    f"Crossbar listed a webhook id that is not an id: {hook_id!r:.40}"
+                )
+            answer = crossbar_request(target, "POST", f"{url}/{hook_id}", document)
+            summaries.append(f"updated webhook {hook_id} ({data['hook']})")
+        answers.append(answer)
+    return Sent(summaries, answers)
 
 
 def _id(answer: Any) -> str:
