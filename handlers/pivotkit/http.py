@@ -9,7 +9,6 @@ as bytes, and the path with its percent-encoding intact (media routes must see `
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 import re
@@ -359,6 +358,15 @@ def _v1_query(event: Mapping[str, Any]) -> str:
     return "&".join(pairs)
 
 
+def body_bytes(text: str, *, base64_encoded: bool) -> bytes:
+    """An event's or a proxy result's ``body`` as bytes, decoded when marked base64 (a
+    ``ValueError`` when it is not valid base64). A lone surrogate is kept, for the UTF-8
+    decoding that follows to reject."""
+    if base64_encoded:
+        return base64.b64decode(text, validate=True)
+    return text.encode("utf-8", errors="surrogatepass")
+
+
 def _body(event: Mapping[str, Any], max_body_bytes: int) -> bytes:
     raw = event.get("body")
     if raw is None:
@@ -368,13 +376,10 @@ def _body(event: Mapping[str, Any], max_body_bytes: int) -> bytes:
     # Base64 inflates by 4/3: refuse early, before decoding, what cannot fit.
     if len(raw) > max_body_bytes * 4 // 3 + 4:
         raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
-    if event.get("isBase64Encoded") is True:
-        try:
-            body = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadRequest("body is marked base64 but is not valid base64") from exc
-    else:
-        body = raw.encode("utf-8", errors="surrogatepass")
+    try:
+        body = body_bytes(raw, base64_encoded=event.get("isBase64Encoded") is True)
+    except ValueError as exc:
+        raise BadRequest("body is marked base64 but is not valid base64") from exc
     if len(body) > max_body_bytes:
         raise PayloadTooLarge(f"request body exceeds {max_body_bytes} bytes")
     return body

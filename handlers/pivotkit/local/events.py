@@ -67,23 +67,22 @@ class EventContext:
         return f"Root=1-{int(self.time.timestamp()):08x}-{digest[:24]}"
 
 
+# Made-up ids of the API and of the Function URL in the URLs ``endpoint_url`` writes.
+EXAMPLE_API_ID: Final = "a1b2c3d4e5"
+EXAMPLE_URL_ID: Final = "pv7k2m4q9x3n8b5t6r1w0z2y4c6e8g0h"
+
+
 def endpoint_url(
-    shape: EventShape,
-    customer: str,
-    *,
-    region: str = DEFAULT_REGION,
-    stage: str = DEFAULT_STAGE,
-    api_id: str = "a1b2c3d4e5",
-    url_id: str = "pv7k2m4q9x3n8b5t6r1w0z2y4c6e8g0h",
+    shape: EventShape, customer: str, *, region: str = DEFAULT_REGION, stage: str = DEFAULT_STAGE
 ) -> str:
     """The public URL of ``customer``'s Pivot route behind each kind of endpoint: a REST API
     stage, an HTTP API ``$default`` stage, or a Function URL."""
     path = DEFAULT_ROUTE.replace("{customer}", quote(customer, safe=""))
     if shape == "v1":
-        return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}{path}"
+        return f"https://{EXAMPLE_API_ID}.execute-api.{region}.amazonaws.com/{stage}{path}"
     if shape == "v2":
-        return f"https://{api_id}.execute-api.{region}.amazonaws.com{path}"
-    return f"https://{url_id}.lambda-url.{region}.on.aws{path}"
+        return f"https://{EXAMPLE_API_ID}.execute-api.{region}.amazonaws.com{path}"
+    return f"https://{EXAMPLE_URL_ID}.lambda-url.{region}.on.aws{path}"
 
 
 def lambda_event(

@@ -19,7 +19,6 @@ response type of ``pivotkit.http``) with the gateway's own rules:
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import time
 import uuid
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pivotkit.http import HttpResponse
+from pivotkit.http import HttpResponse, body_bytes
 from pivotkit.local.lambda_context import LOCAL_ACCOUNT
 
 LOCAL_API_ID = "local"
@@ -270,11 +269,9 @@ def proxy_response(result: object) -> HttpResponse:
         body = b""
     elif not isinstance(raw_body, str):
         raise BadProxyResult("function returned a body that is not a string")
-    elif result.get("isBase64Encoded") is True:
-        try:
-            body = base64.b64decode(raw_body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadProxyResult("function returned invalid base64 in body") from exc
     else:
-        body = raw_body.encode("utf-8")
+        try:
+            body = body_bytes(raw_body, base64_encoded=result.get("isBase64Encoded") is True)
+        except ValueError as exc:
+            raise BadProxyResult("function returned invalid base64 in body") from exc
     return HttpResponse(status, body, headers)
